@@ -1,0 +1,3 @@
+from gallra.cli import main
+
+main()

@@ -1,0 +1,18 @@
+"""The `gallra` console command.
+
+Every sub-command is a Django management command, so `gallra policy check` is
+`manage.py policy check` with the settings already chosen. Django's own commands
+(`migrate`, `createsuperuser`, `changepassword`) work the same way.
+"""
+
+import os
+import sys
+
+
+def main(argv: list[str] | None = None) -> None:
+    os.environ.setdefault("DJANGO_SETTINGS_MODULE", "gallra.settings")
+    from django.core.management import execute_from_command_line
+
+    argv = list(sys.argv if argv is None else argv)
+    argv[0] = "gallra"
+    execute_from_command_line(argv)

@@ -1,0 +1,128 @@
+"""Where gallra keeps its data and secrets, read from the environment once.
+
+The embedded default is a data directory (`./gallra-data`, or `GALLRA_DATA`) holding
+an SQLite database, the provider's policy file and the key file. Production sets
+`GALLRA_DATABASE_URL` to a PostgreSQL URL; the key file stays in the data directory
+or its keys come from the environment.
+"""
+
+from __future__ import annotations
+
+import base64
+import json
+import os
+import secrets
+from dataclasses import dataclass
+from pathlib import Path
+from urllib.parse import parse_qsl, unquote, urlsplit
+
+KEY_FILE_NAME = "keys.json"
+POLICY_FILE_NAME = "policy.toml"
+DEFAULT_POLICY = Path(__file__).parent / "policies" / "jufcorp.toml"
+
+# Each secret the key file holds, and the environment variable that may supply it instead.
+KEY_NAMES = {
+    "django_secret_key": "GALLRA_SECRET_KEY",
+    "master_key": "GALLRA_MASTER_KEY",  # wraps the per-customer keys (AES-256-GCM)
+    "pseudonym_key": "GALLRA_PSEUDONYM_KEY",  # keyed hashes that stand in for users (P13)
+}
+
+
+class ConfigError(Exception):
+    """The environment or data directory is not usable; the message says how to fix it."""
+
+
+def data_dir() -> Path:
+    return Path(os.environ.get("GALLRA_DATA", "gallra-data")).resolve()
+
+
+def policy_path() -> Path:
+    """The provider's policy: `GALLRA_POLICY`, else the data directory's copy, else JufCorp's."""
+    if os.environ.get("GALLRA_POLICY"):
+        return Path(os.environ["GALLRA_POLICY"])
+    local = data_dir() / POLICY_FILE_NAME
+    return local if local.exists() else DEFAULT_POLICY
+
+
+def database_settings(url: str | None, data: Path) -> dict:
+    """Django DATABASES['default'] from `GALLRA_DATABASE_URL`, or SQLite in the data directory."""
+    if not url:
+        return {
+            "ENGINE": "django.db.backends.sqlite3",
+            "NAME": str(data / "gallra.sqlite3"),
+            "OPTIONS": {"transaction_mode": "IMMEDIATE", "init_command": "PRAGMA journal_mode=WAL;"},
+        }
+    parts = urlsplit(url)
+    if parts.scheme == "sqlite":
+        return {"ENGINE": "django.db.backends.sqlite3", "NAME": unquote(parts.path) or ":memory:"}
+    if parts.scheme not in ("postgres", "postgresql"):
+        raise ConfigError(
+            f"GALLRA_DATABASE_URL: unsupported scheme {parts.scheme!r} "
+            "(use postgresql://user@host:port/name or sqlite:///path)"
+        )
+    options = dict(parse_qsl(parts.query))
+    return {
+        "ENGINE": "django.db.backends.postgresql",
+        "NAME": unquote(parts.path.lstrip("/")),
+        "USER": unquote(parts.username or ""),
+        "PASSWORD": unquote(parts.password or ""),
+        "HOST": parts.hostname or "",
+        "PORT": str(parts.port or ""),
+        "OPTIONS": options,
+    }
+
+
+@dataclass(frozen=True)
+class Keys:
+    django_secret_key: str
+    master_key: bytes
+    pseudonym_key: bytes
+
+
+def _decode_key(name: str, value: str) -> bytes:
+    try:
+        raw = base64.b64decode(value, validate=True)
+    except ValueError as exc:
+        raise ConfigError(f"{name}: not base64") from exc
+    if len(raw) != 32:
+        raise ConfigError(f"{name}: must be 32 bytes (base64), got {len(raw)}")
+    return raw
+
+
+def new_key_file_content() -> dict[str, str]:
+    return {
+        "django_secret_key": secrets.token_urlsafe(50),
+        "master_key": base64.b64encode(secrets.token_bytes(32)).decode(),
+        "pseudonym_key": base64.b64encode(secrets.token_bytes(32)).decode(),
+    }
+
+
+def create_key_file(path: Path) -> bool:
+    """Write a new key file with mode 0600; never overwrite one (that would lose every secret)."""
+    path.parent.mkdir(parents=True, exist_ok=True)
+    try:
+        fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+    except FileExistsError:
+        return False
+    with os.fdopen(fd, "w") as f:
+        json.dump(new_key_file_content(), f, indent=2)
+        f.write("\n")
+    return True
+
+
+def load_keys(path: Path) -> Keys | None:
+    """Keys from the environment, else from the key file; None when neither has them yet."""
+    stored: dict[str, str] = {}
+    if path.exists():
+        try:
+            stored = json.loads(path.read_text())
+        except json.JSONDecodeError as exc:
+            raise ConfigError(f"{path}:{exc.lineno}: key file is not valid JSON") from exc
+    values = {name: os.environ.get(env) or stored.get(name) for name, env in KEY_NAMES.items()}
+    if not all(values.values()):
+        return None
+    return Keys(
+        django_secret_key=values["django_secret_key"],
+        master_key=_decode_key("master_key", values["master_key"]),
+        pseudonym_key=_decode_key("pseudonym_key", values["pseudonym_key"]),
+    )

@@ -1,0 +1,259 @@
+"""Read a policy file and report every problem as `PATH:LINE: key: message`.
+
+Loading runs in three steps: TOML syntax (tomllib), the shape of each key (model.py), then
+the checks that tie keys together (`_cross_checks`). The first step that fails stops the
+next, so one mistake does not echo as many.
+"""
+
+from __future__ import annotations
+
+import functools
+import re
+import tomllib
+from collections import Counter
+from collections.abc import Iterable, Iterator
+from dataclasses import dataclass
+from pathlib import Path
+
+from pydantic import ValidationError
+
+from gallra.policy.locations import Path as KeyPath
+from gallra.policy.locations import key_lines, line_for
+from gallra.policy.model import Policy, Text
+
+ALL_STAFF = "all_staff"
+
+
+@dataclass(frozen=True)
+class Problem:
+    file: str
+    line: int
+    key: str
+    message: str
+
+    def __str__(self) -> str:
+        where = f"{self.key}: " if self.key else ""
+        return f"{self.file}:{self.line}: {where}{self.message}"
+
+
+class PolicyError(Exception):
+    def __init__(self, problems: list[Problem]) -> None:
+        self.problems = problems
+        super().__init__("\n".join(str(p) for p in problems))
+
+
+def key_name(path: KeyPath) -> str:
+    """("category", 2, "fields") -> "category[2].fields"."""
+    out = ""
+    for part in path:
+        out += f"[{part}]" if isinstance(part, int) else (f".{part}" if out else part)
+    return out
+
+
+def load_policy(path: Path | str, known_fields: Iterable[str] | None = None) -> Policy:
+    """The policy in `path`, or PolicyError listing every problem found.
+
+    `known_fields` are the registry's personal-data fields (`record_type.field`); when given,
+    each must belong to exactly one category and categories may name no others.
+    """
+    path = Path(path)
+    name = str(path)
+    try:
+        text = path.read_text(encoding="utf-8")
+    except (OSError, UnicodeDecodeError) as exc:
+        raise PolicyError([Problem(name, 1, "", f"cannot read the policy file: {exc}")]) from exc
+    try:
+        data = tomllib.loads(text)
+    except tomllib.TOMLDecodeError as exc:
+        match = re.search(r"\(at line (\d+), column \d+\)|\(at end of document\)", str(exc))
+        line = int(match.group(1)) if match and match.group(1) else text.count("\n") + 1
+        message = re.sub(r"\s*\(at (line \d+, column \d+|end of document)\)", "", str(exc))
+        raise PolicyError([Problem(name, line, "", f"TOML syntax error: {message}")]) from exc
+
+    lines = key_lines(text)
+    try:
+        policy = Policy.model_validate(data)
+    except ValidationError as exc:
+        problems = [_shape_problem(name, lines, error) for error in exc.errors()]
+        raise PolicyError(_unique(problems)) from exc
+
+    problems = [
+        Problem(name, line_for(lines, where), key_name(where), message)
+        for where, message in _cross_checks(policy, known_fields)
+    ]
+    if problems:
+        raise PolicyError(_unique(problems))
+    return policy
+
+
+def _unique(problems: list[Problem]) -> list[Problem]:
+    return sorted(dict.fromkeys(problems), key=lambda p: p.line)
+
+
+_TYPE_NAMES = {
+    "string_type": "a string",
+    "int_type": "an integer",
+    "bool_type": "true or false",
+    "list_type": "an array",
+    "dict_type": "a table",
+    "model_type": "a table",
+    "model_attributes_type": "a table",
+}
+
+
+def _shape_problem(name: str, lines: dict[KeyPath, int], error: dict) -> Problem:
+    loc = tuple(error["loc"])
+    # Pydantic names the alternative of a union it tried ("str", "function-plain[...]");
+    # those are not keys of the file.
+    loc = tuple(p for p in loc if isinstance(p, int) or not re.match(r"^[a-z-]+\[|^str$", p))
+    kind = error["type"]
+    if kind == "extra_forbidden":
+        message = "unknown key"
+    elif kind == "missing":
+        message = "required key is missing"
+    elif kind in _TYPE_NAMES:
+        message = f"must be {_TYPE_NAMES[kind]}, not {_toml_type(error.get('input'))}"
+    elif kind == "value_error":
+        message = str(error["ctx"]["error"])
+    elif kind == "string_pattern_mismatch" and loc and loc[-2:-1] == ("clauses",):
+        message = f"{error['input']!r} is not a clause id such as \"P15\""
+    else:
+        message = error["msg"].replace("Input should be", "must be")
+        message = message[0].lower() + message[1:]
+    return Problem(name, line_for(lines, loc), key_name(loc), message)
+
+
+def _toml_type(value: object) -> str:
+    kinds = {str: "a string", bool: "a boolean", int: "an integer", float: "a float",
+             list: "an array", dict: "a table"}  # fmt: skip
+    return kinds.get(type(value), type(value).__name__)
+
+
+def _cross_checks(policy: Policy, known_fields: Iterable[str] | None) -> Iterator[tuple]:
+    """(key path, message) for each way the keys of a well-formed policy disagree."""
+    yield from _duplicate_ids(policy)
+    roles = {r.id for r in policy.role}
+
+    if policy.organisation.accountable not in roles:
+        yield ("organisation", "accountable"), _unknown("role", policy.organisation.accountable)
+    for area, role in policy.responsibilities.items():
+        if role not in roles:
+            yield ("responsibilities", area), _unknown("role", role)
+
+    categories = {c.id for c in policy.category}
+    owner: dict[str, int] = {}
+    known = set(known_fields) if known_fields is not None else None
+    for i, category in enumerate(policy.category):
+        here = ("category", i)
+        if category.responsible not in roles:
+            yield (*here, "responsible"), _unknown("role", category.responsible)
+        if not category.fields and category.held_outside is None:
+            yield here, "a category must name its `fields` or say where it is `held_outside`"
+        for field in category.fields:
+            if known is not None and field not in known:
+                yield (*here, "fields"), f"{field!r} is not a personal-data field of the registry"
+            elif field in owner:
+                yield (*here, "fields"), f"{field!r} already belongs to category[{owner[field]}]"
+            owner.setdefault(field, i)
+        if not policy.rules_for(category.id):
+            yield here, f"category {category.id!r} has no retention rule"
+        yield from _texts(policy, here, category.name, category.purpose, category.held_outside)
+        if category.legal_basis == "legal_obligation" and not category.legal_source:
+            yield here, "a legal obligation needs its `legal_source` (the law it follows)"
+    for field in sorted((known or set()) - owner.keys()):
+        yield ("category",), f"personal-data field {field!r} belongs to no category"
+
+    for i, rule in enumerate(policy.rule):
+        here = ("rule", i)
+        for category_id in rule.applies_to:
+            if category_id not in categories:
+                yield (*here, "applies_to"), _unknown("category", category_id)
+        if rule.action == "manual" and not rule.assign_to:
+            yield here, "a manual rule needs `assign_to` (a role, or \"all_staff\")"
+        if rule.assign_to and rule.assign_to not in roles | {ALL_STAFF}:
+            yield (*here, "assign_to"), _unknown("role", rule.assign_to)
+        if rule.overrides_erasure and not rule.legal_source:
+            yield here, "a rule that overrides erasure needs its `legal_source`"
+        yield from _texts(policy, here, rule.description)
+
+    allowed = set(policy.residency.allowed_countries)
+    places = [(("organisation", "country"), policy.organisation.country)]
+    places += [(("store", i, "country"), s.country) for i, s in enumerate(policy.store)]
+    places += [(("backups", "countries"), c) for c in policy.backups.countries]
+    places += [(("recipient", i, "country"), r.country) for i, r in enumerate(policy.recipient)]
+    for where, country in places:
+        if country not in allowed:
+            yield where, f"{country} is outside the allowed countries ({', '.join(sorted(allowed))})"
+
+    for i, recipient in enumerate(policy.recipient):
+        for category_id in recipient.categories:
+            if category_id not in categories:
+                yield ("recipient", i, "categories"), _unknown("category", category_id)
+        if policy.commitments.share_with_third_parties is False:
+            yield ("recipient", i), (
+                "the policy promises to share no data with third parties "
+                "(commitments.share_with_third_parties = false)"
+            )
+
+    if policy.logins.escrow_threshold > policy.logins.escrow_shares:
+        yield ("logins", "escrow_threshold"), "cannot be larger than escrow_shares"
+
+    required = [c for c in policy.cookies.category if c.required]
+    if len(required) != 1:
+        yield ("cookies",), "exactly one cookie category must be `required = true` (necessary)"
+    for i, category in enumerate(policy.cookies.category):
+        yield from _texts(policy, ("cookies", "category", i), category.name, category.purpose)
+        for j, cookie in enumerate(category.cookie):
+            yield from _texts(policy, ("cookies", "category", i, "cookie", j), cookie.purpose)
+
+
+def _unknown(kind: str, value: str) -> str:
+    return f"names {kind} {value!r}, which the policy does not define"
+
+
+def _duplicate_ids(policy: Policy) -> Iterator[tuple]:
+    groups = {
+        ("role",): policy.role,
+        ("category",): policy.category,
+        ("rule",): policy.rule,
+        ("store",): policy.store,
+        ("recipient",): policy.recipient,
+        ("cookies", "category"): policy.cookies.category,
+    }
+    for prefix, items in groups.items():
+        seen = Counter()
+        for i, item in enumerate(items):
+            seen[item.id] += 1
+            if seen[item.id] == 2:
+                yield (*prefix, i, "id"), f"duplicate id {item.id!r}"
+
+
+def _texts(policy: Policy, where: KeyPath, *texts: Text | None) -> Iterator[tuple]:
+    for text in texts:
+        if isinstance(text, dict):
+            missing = [lang for lang in policy.languages if lang not in text]
+            extra = [lang for lang in text if lang not in policy.languages]
+            if missing:
+                yield where, f"a text lacks the language(s) {', '.join(missing)}"
+            if extra:
+                yield where, f"a text has language(s) not in `languages`: {', '.join(extra)}"
+
+
+def registry_fields() -> set[str]:
+    from gallra.registry.models import personal_fields
+
+    return personal_fields()
+
+
+def current_policy() -> Policy:
+    """The provider's policy (see config.policy_path), checked against the registry."""
+    from gallra import config
+
+    path = config.policy_path()
+    stat = path.stat()
+    return _cached(str(path), stat.st_mtime_ns, stat.st_size)
+
+
+@functools.lru_cache(maxsize=4)
+def _cached(path: str, mtime_ns: int, size: int) -> Policy:
+    return load_policy(path, registry_fields())

@@ -1,0 +1,211 @@
+"""The policy file's model: what each key means and which values it takes.
+
+The shape is checked by pydantic (unknown keys, types, allowed values); what ties keys
+together (a rule names a category that exists, every category has a rule, every country is
+allowed, ...) is checked in `checks.py`. See docs/policy-file.md for every key.
+"""
+
+from __future__ import annotations
+
+import re
+from typing import Annotated, Literal
+
+from pydantic import BaseModel, ConfigDict, Field, PlainSerializer, PlainValidator
+
+from gallra.policy.durations import Duration, parse_duration
+
+
+def _duration(value: object) -> Duration:
+    if not isinstance(value, str):
+        raise ValueError("must be a duration string such as \"P1Y\", \"P3M\" or \"P7D\"")
+    return parse_duration(value)
+
+
+def _country(value: object) -> str:
+    if not isinstance(value, str) or not re.fullmatch(r"[A-Z]{2}", value):
+        raise ValueError(f"{value!r} is not a two-letter country code (ISO 3166-1, e.g. \"SE\")")
+    return value
+
+
+def _ident(value: object) -> str:
+    if not isinstance(value, str) or not re.fullmatch(r"[a-z][a-z0-9_-]*", value):
+        raise ValueError(
+            f"{value!r} is not an id: use lower-case letters, digits, '_' and '-', "
+            "starting with a letter"
+        )
+    return value
+
+
+IsoDuration = Annotated[Duration, PlainValidator(_duration), PlainSerializer(str)]
+Country = Annotated[str, PlainValidator(_country)]
+Ident = Annotated[str, PlainValidator(_ident)]
+Clause = Annotated[str, Field(pattern=r"^P\d+$")]
+# Human text: one string for every language, or a table with one string per language.
+Text = str | dict[str, str]
+
+LegalBasis = Literal[
+    "consent", "contract", "legal_obligation", "vital_interests", "public_task",
+    "legitimate_interests",
+]  # fmt: skip
+Trigger = Literal["agreement_ended", "account_closed", "created", "last_activity",
+                  "fiscal_year_ended"]  # fmt: skip
+Exception_ = Literal["hold", "other_role"]
+
+
+class Strict(BaseModel):
+    model_config = ConfigDict(extra="forbid", strict=True, frozen=True)
+
+
+class Organisation(Strict):
+    name: str
+    brand: str = ""
+    country: Country
+    accountable: Ident
+    org_number: str = ""
+    email: str = ""
+    phone: str = ""
+    address: str = ""
+    opening_hours: str = ""
+    website: str = ""
+
+
+class Role(Strict):
+    id: Ident
+    name: Text
+
+
+class Category(Strict):
+    id: Ident
+    name: Text
+    clauses: list[Clause] = []
+    fields: list[str] = []
+    held_outside: Text | None = None
+    purpose: Text
+    legal_basis: LegalBasis
+    legal_source: str = ""
+    responsible: Ident
+    subjects: list[str] = []
+
+
+class Rule(Strict):
+    id: Ident
+    clauses: list[Clause] = []
+    applies_to: list[Ident] = Field(min_length=1)
+    trigger: Trigger
+    keep_for: IsoDuration
+    counted_from: Literal["trigger", "end_of_calendar_year"] = "trigger"
+    unless: list[Exception_] = []
+    action: Literal["delete", "manual"] = "delete"
+    assign_to: str = ""
+    legal_source: str = ""
+    overrides_erasure: bool = False
+    description: Text | None = None
+
+
+class Residency(Strict):
+    allowed_countries: list[Country] = Field(min_length=1)
+
+
+class Store(Strict):
+    id: Ident
+    kind: Literal["database", "files", "backup", "mailbox", "connector"]
+    country: Country
+
+
+class Backups(Strict):
+    window: IsoDuration
+    encrypted: bool = True
+    countries: list[Country] = Field(min_length=1)
+
+
+class Logins(Strict):
+    ipv4_prefix: int = Field(24, ge=8, le=32)
+    ipv6_prefix: int = Field(48, ge=16, le=128)
+    sealed_ip_key_lifetime: IsoDuration
+    escrow_shares: int = Field(3, ge=1, le=10)
+    escrow_threshold: int = Field(2, ge=1, le=10)
+
+
+class Security(Strict):
+    password_min_length: int = Field(12, ge=8, le=128)
+    two_factor: bool = True
+
+
+class Commitments(Strict):
+    third_party_access: bool = False
+    share_with_third_parties: bool = False
+    advertising_mailings: bool = False
+    customer_trademarks_in_marketing: bool = False
+    website_stores_personal_data: bool = False
+    contact_form_stores_messages: bool = False
+
+
+class Recipient(Strict):
+    id: Ident
+    name: str
+    kind: Literal["processor", "recipient", "joint_controller"]
+    country: Country
+    categories: list[Ident] = Field(min_length=1)
+    purpose: Text
+    safeguards: str = ""
+
+
+class Cookie(Strict):
+    name: str
+    purpose: Text
+    duration: IsoDuration
+    third_party: bool = False
+
+
+class Service(Strict):
+    id: Ident
+    name: str
+    provider: str = ""
+    cookie: list[Cookie] = []
+
+
+class CookieCategory(Strict):
+    id: Ident
+    name: Text
+    purpose: Text
+    required: bool = False
+    cookie: list[Cookie] = []
+    service: list[Service] = []
+
+
+class Cookies(Strict):
+    revision: int = Field(ge=1)
+    renew_after: IsoDuration
+    category: list[CookieCategory] = Field(min_length=1)
+
+
+class Policy(Strict):
+    revision: int = Field(ge=1)
+    languages: list[Literal["sv", "en"]] = Field(min_length=1)
+    organisation: Organisation
+    role: list[Role] = Field(min_length=1)
+    responsibilities: dict[str, Ident] = {}
+    category: list[Category] = Field(min_length=1)
+    rule: list[Rule] = Field(min_length=1)
+    residency: Residency
+    store: list[Store] = []
+    backups: Backups
+    logins: Logins
+    security: Security = Security()
+    commitments: Commitments = Commitments()
+    recipient: list[Recipient] = []
+    cookies: Cookies
+
+    def category_by_id(self, category_id: str) -> Category:
+        return next(c for c in self.category if c.id == category_id)
+
+    def rules_for(self, category_id: str) -> list[Rule]:
+        return [r for r in self.rule if category_id in r.applies_to]
+
+    def text(self, value: Text | None, language: str) -> str:
+        """A human text in `language`, falling back to the policy's first language."""
+        if value is None:
+            return ""
+        if isinstance(value, str):
+            return value
+        return value.get(language) or value[self.languages[0]]
