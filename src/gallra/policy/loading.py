@@ -74,7 +74,7 @@ def load_policy(path: Path | str, known_fields: Iterable[str] | None = None) -> 
     try:
         policy = Policy.model_validate(data)
     except ValidationError as exc:
-        problems = [_shape_problem(name, lines, error) for error in exc.errors()]
+        problems = [_shape_problem(name, lines, error) for error in _one_per_union(exc.errors())]
         raise PolicyError(_unique(problems)) from exc
 
     problems = [
@@ -101,11 +101,44 @@ _TYPE_NAMES = {
 }
 
 
+def _is_union_tag(part: str | int) -> bool:
+    # Pydantic names the alternative of a union it tried ("str", "dict[str,str]",
+    # "function-plain[...]"); those are not keys of the file.
+    return isinstance(part, str) and bool(re.match(r"^[a-z-]+\[|^str$", part))
+
+
+def _one_per_union(errors: list[dict]) -> list[dict]:
+    """One error per key, where a union (Text: a string or a table) failed in each alternative.
+
+    When the value has the type of one alternative, only that alternative's errors tell what is
+    wrong (`name.sv` must be a string); otherwise the wrong-type errors are merged into one
+    ("must be a string or a table").
+    """
+    groups: dict[tuple, list[dict]] = {}
+    for error in errors:
+        loc = tuple(error["loc"])
+        tag = next((i for i, part in enumerate(loc) if _is_union_tag(part)), None)
+        key = loc[:tag] if tag is not None else (id(error),)
+        groups.setdefault(key, []).append(error)
+    result = []
+    for key, group in groups.items():
+        if len(group) == 1:
+            result.extend(group)
+            continue
+        type_errors = [
+            e for e in group if e["type"] in _TYPE_NAMES and len(e["loc"]) == len(key) + 1
+        ]
+        inner = [e for e in group if e not in type_errors]
+        if inner:
+            result.extend(inner)
+        else:
+            names = list(dict.fromkeys(_TYPE_NAMES[e["type"]] for e in type_errors))
+            result.append({**type_errors[0], "type": "union_type", "expected": " or ".join(names)})
+    return result
+
+
 def _shape_problem(name: str, lines: dict[KeyPath, int], error: dict) -> Problem:
-    loc = tuple(error["loc"])
-    # Pydantic names the alternative of a union it tried ("str", "function-plain[...]");
-    # those are not keys of the file.
-    loc = tuple(p for p in loc if isinstance(p, int) or not re.match(r"^[a-z-]+\[|^str$", p))
+    loc = tuple(p for p in error["loc"] if not _is_union_tag(p))
     kind = error["type"]
     if kind == "extra_forbidden":
         message = "unknown key"
@@ -113,10 +146,12 @@ def _shape_problem(name: str, lines: dict[KeyPath, int], error: dict) -> Problem
         message = "required key is missing"
     elif kind in _TYPE_NAMES:
         message = f"must be {_TYPE_NAMES[kind]}, not {_toml_type(error.get('input'))}"
+    elif kind == "union_type":
+        message = f"must be {error['expected']}, not {_toml_type(error.get('input'))}"
     elif kind == "value_error":
         message = str(error["ctx"]["error"])
     elif kind == "string_pattern_mismatch" and loc and loc[-2:-1] == ("clauses",):
-        message = f"{error['input']!r} is not a clause id such as \"P15\""
+        message = f'{error["input"]!r} is not a clause id such as "P15"'
     else:
         message = error["msg"].replace("Input should be", "must be")
         message = message[0].lower() + message[1:]
@@ -133,6 +168,8 @@ def _cross_checks(policy: Policy, known_fields: Iterable[str] | None) -> Iterato
     """(key path, message) for each way the keys of a well-formed policy disagree."""
     yield from _duplicate_ids(policy)
     roles = {r.id for r in policy.role}
+    for i, role in enumerate(policy.role):
+        yield from _texts(policy, ("role", i), name=role.name)
 
     if policy.organisation.accountable not in roles:
         yield ("organisation", "accountable"), _unknown("role", policy.organisation.accountable)
@@ -157,7 +194,10 @@ def _cross_checks(policy: Policy, known_fields: Iterable[str] | None) -> Iterato
             owner.setdefault(field, i)
         if not policy.rules_for(category.id):
             yield here, f"category {category.id!r} has no retention rule"
-        yield from _texts(policy, here, category.name, category.purpose, category.held_outside)
+        yield from _texts(
+            policy, here, name=category.name, purpose=category.purpose,
+            held_outside=category.held_outside,
+        )  # fmt: skip
         if category.legal_basis == "legal_obligation" and not category.legal_source:
             yield here, "a legal obligation needs its `legal_source` (the law it follows)"
     for field in sorted((known or set()) - owner.keys()):
@@ -169,12 +209,12 @@ def _cross_checks(policy: Policy, known_fields: Iterable[str] | None) -> Iterato
             if category_id not in categories:
                 yield (*here, "applies_to"), _unknown("category", category_id)
         if rule.action == "manual" and not rule.assign_to:
-            yield here, "a manual rule needs `assign_to` (a role, or \"all_staff\")"
+            yield here, 'a manual rule needs `assign_to` (a role, or "all_staff")'
         if rule.assign_to and rule.assign_to not in roles | {ALL_STAFF}:
             yield (*here, "assign_to"), _unknown("role", rule.assign_to)
         if rule.overrides_erasure and not rule.legal_source:
             yield here, "a rule that overrides erasure needs its `legal_source`"
-        yield from _texts(policy, here, rule.description)
+        yield from _texts(policy, here, description=rule.description)
 
     allowed = set(policy.residency.allowed_countries)
     places = [(("organisation", "country"), policy.organisation.country)]
@@ -183,17 +223,16 @@ def _cross_checks(policy: Policy, known_fields: Iterable[str] | None) -> Iterato
     places += [(("recipient", i, "country"), r.country) for i, r in enumerate(policy.recipient)]
     for where, country in places:
         if country not in allowed:
-            yield where, f"{country} is outside the allowed countries ({', '.join(sorted(allowed))})"
+            others = ", ".join(sorted(allowed))
+            yield where, f"{country} is outside the allowed countries ({others})"
 
     for i, recipient in enumerate(policy.recipient):
+        yield from _texts(policy, ("recipient", i), purpose=recipient.purpose)
         for category_id in recipient.categories:
             if category_id not in categories:
                 yield ("recipient", i, "categories"), _unknown("category", category_id)
         if policy.commitments.share_with_third_parties is False:
-            yield ("recipient", i), (
-                "the policy promises to share no data with third parties "
-                "(commitments.share_with_third_parties = false)"
-            )
+            yield ("recipient", i), _NO_SHARING
 
     if policy.logins.escrow_threshold > policy.logins.escrow_shares:
         yield ("logins", "escrow_threshold"), "cannot be larger than escrow_shares"
@@ -202,9 +241,21 @@ def _cross_checks(policy: Policy, known_fields: Iterable[str] | None) -> Iterato
     if len(required) != 1:
         yield ("cookies",), "exactly one cookie category must be `required = true` (necessary)"
     for i, category in enumerate(policy.cookies.category):
-        yield from _texts(policy, ("cookies", "category", i), category.name, category.purpose)
+        here = ("cookies", "category", i)
+        yield from _texts(policy, here, name=category.name, purpose=category.purpose)
         for j, cookie in enumerate(category.cookie):
-            yield from _texts(policy, ("cookies", "category", i, "cookie", j), cookie.purpose)
+            yield from _texts(policy, (*here, "cookie", j), purpose=cookie.purpose)
+        for j, service in enumerate(category.service):
+            for k, cookie in enumerate(service.cookie):
+                yield from _texts(
+                    policy, (*here, "service", j, "cookie", k), purpose=cookie.purpose
+                )
+
+
+_NO_SHARING = (
+    "the policy promises to share no data with third parties "
+    "(commitments.share_with_third_parties = false)"
+)
 
 
 def _unknown(kind: str, value: str) -> str:
@@ -228,15 +279,17 @@ def _duplicate_ids(policy: Policy) -> Iterator[tuple]:
                 yield (*prefix, i, "id"), f"duplicate id {item.id!r}"
 
 
-def _texts(policy: Policy, where: KeyPath, *texts: Text | None) -> Iterator[tuple]:
-    for text in texts:
+def _texts(policy: Policy, where: KeyPath, **texts: Text | None) -> Iterator[tuple]:
+    """Each text given per language must have every language of `languages`, and no other."""
+    for key, text in texts.items():
         if isinstance(text, dict):
             missing = [lang for lang in policy.languages if lang not in text]
             extra = [lang for lang in text if lang not in policy.languages]
             if missing:
-                yield where, f"a text lacks the language(s) {', '.join(missing)}"
+                yield (*where, key), f"the text lacks the language(s) {', '.join(missing)}"
             if extra:
-                yield where, f"a text has language(s) not in `languages`: {', '.join(extra)}"
+                names = ", ".join(extra)
+                yield (*where, key), f"the text has language(s) not in `languages`: {names}"
 
 
 def registry_fields() -> set[str]:

@@ -17,13 +17,13 @@ from gallra.policy.durations import Duration, parse_duration
 
 def _duration(value: object) -> Duration:
     if not isinstance(value, str):
-        raise ValueError("must be a duration string such as \"P1Y\", \"P3M\" or \"P7D\"")
+        raise ValueError('must be a duration string such as "P1Y", "P3M" or "P7D"')
     return parse_duration(value)
 
 
 def _country(value: object) -> str:
     if not isinstance(value, str) or not re.fullmatch(r"[A-Z]{2}", value):
-        raise ValueError(f"{value!r} is not a two-letter country code (ISO 3166-1, e.g. \"SE\")")
+        raise ValueError(f'{value!r} is not a two-letter country code (ISO 3166-1, e.g. "SE")')
     return value
 
 

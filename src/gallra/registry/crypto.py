@@ -26,43 +26,39 @@ def master_key() -> bytes:
     return keys.master_key
 
 
-def _encrypt(key: bytes, plaintext: bytes, aad: bytes) -> bytes:
-    nonce = os.urandom(NONCE_BYTES)
-    return nonce + AESGCM(key).encrypt(nonce, plaintext, aad)
-
-
-def _decrypt(key: bytes, sealed: bytes, aad: bytes) -> bytes:
-    return AESGCM(key).decrypt(sealed[:NONCE_BYTES], sealed[NONCE_BYTES:], aad)
-
-
-def new_wrapped_customer_key(customer_ref: str) -> bytes:
-    return _encrypt(master_key(), AESGCM.generate_key(256), b"customer-key:" + customer_ref.encode())
-
-
-def customer_key(wrapped_key: bytes, customer_ref: str) -> bytes:
-    return _decrypt(master_key(), wrapped_key, b"customer-key:" + customer_ref.encode())
-
-
-def seal(wrapped_key: bytes, customer_ref: str, plaintext: str | bytes) -> bytes:
-    data = plaintext.encode() if isinstance(plaintext, str) else plaintext
-    return _encrypt(customer_key(wrapped_key, customer_ref), data, customer_ref.encode())
-
-
-def unseal(wrapped_key: bytes, customer_ref: str, sealed: bytes) -> bytes:
-    return _decrypt(customer_key(wrapped_key, customer_ref), sealed, customer_ref.encode())
+def _key_label(customer_ref: str) -> bytes:
+    return b"customer-key:" + customer_ref.encode()
 
 
 class CustomerCipher:
-    """Seals many values for one customer without unwrapping its key each time (import)."""
+    """Seals and opens values under one customer's data key."""
 
-    def __init__(self, wrapped_key: bytes, customer_ref: str) -> None:
+    def __init__(self, key: bytes, customer_ref: str) -> None:
         self.aad = customer_ref.encode()
-        self.aead = AESGCM(customer_key(wrapped_key, customer_ref))
+        self.aead = AESGCM(key)
 
-    def seal(self, plaintext: str) -> bytes:
+    @classmethod
+    def from_wrapped(cls, wrapped_key: bytes, customer_ref: str) -> CustomerCipher:
+        master = AESGCM(master_key())
+        wrapped_key = bytes(wrapped_key)
+        key = master.decrypt(
+            wrapped_key[:NONCE_BYTES], wrapped_key[NONCE_BYTES:], _key_label(customer_ref)
+        )
+        return cls(key, customer_ref)
+
+    def seal(self, plaintext: str | bytes) -> bytes:
+        data = plaintext.encode() if isinstance(plaintext, str) else plaintext
         nonce = os.urandom(NONCE_BYTES)
-        return nonce + self.aead.encrypt(nonce, plaintext.encode(), self.aad)
+        return nonce + self.aead.encrypt(nonce, data, self.aad)
 
     def unseal(self, sealed: bytes) -> bytes:
         sealed = bytes(sealed)
         return self.aead.decrypt(sealed[:NONCE_BYTES], sealed[NONCE_BYTES:], self.aad)
+
+
+def new_customer_key(customer_ref: str) -> tuple[bytes, CustomerCipher]:
+    """A fresh data key: (the key wrapped for storage, a cipher that uses it)."""
+    key = AESGCM.generate_key(256)
+    nonce = os.urandom(NONCE_BYTES)
+    wrapped = nonce + AESGCM(master_key()).encrypt(nonce, key, _key_label(customer_ref))
+    return wrapped, CustomerCipher(key, customer_ref)

@@ -61,14 +61,17 @@ class Customer(Record):
 
     def save(self, *args, **kwargs) -> None:
         if not self.wrapped_key:
-            self.wrapped_key = crypto.new_wrapped_customer_key(self.ref)
+            self.wrapped_key, _ = crypto.new_customer_key(self.ref)
         super().save(*args, **kwargs)
 
+    def cipher(self) -> crypto.CustomerCipher:
+        return crypto.CustomerCipher.from_wrapped(self.wrapped_key, self.ref)
+
     def seal(self, plaintext: str | bytes) -> bytes:
-        return crypto.seal(bytes(self.wrapped_key), self.ref, plaintext)
+        return self.cipher().seal(plaintext)
 
     def unseal(self, sealed: bytes) -> bytes:
-        return crypto.unseal(bytes(self.wrapped_key), self.ref, bytes(sealed))
+        return self.cipher().unseal(sealed)
 
 
 class Agreement(Record):

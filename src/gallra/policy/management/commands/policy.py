@@ -26,15 +26,15 @@ class Command(BaseCommand):
         except PolicyError as exc:
             for problem in exc.problems:
                 self.stderr.write(str(problem))
-            raise CommandError(
-                f"{len(exc.problems)} problem(s) in {path}", returncode=2
-            ) from exc
+            raise CommandError(f"{len(exc.problems)} problem(s) in {path}", returncode=2) from exc
         if action == "check":
             self.stdout.write(
                 f"{path}: ok ({len(policy.category)} categories, {len(policy.rule)} rules)"
             )
         elif options["format"] == "json":
-            self.stdout.write(json.dumps(policy.model_dump(mode="json"), indent=2, ensure_ascii=False))
+            self.stdout.write(
+                json.dumps(policy.model_dump(mode="json"), indent=2, ensure_ascii=False)
+            )
         else:
             self._show_text(policy, path)
 

@@ -1,0 +1,14 @@
+#!/usr/bin/env bash
+# Set up gallra and run it with synthetic demo data on SQLite, under JufCorp's policy:
+# http://127.0.0.1:8000/admin/ (the admin password is printed the first time).
+# The data directory is ./gallra-data unless GALLRA_DATA says otherwise; run it again and
+# it reuses what is there. Stop the server with Ctrl-C.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+
+bash scripts/setup.sh
+# The demo always runs on the embedded SQLite database, never on a configured PostgreSQL.
+unset GALLRA_DATABASE_URL
+.venv/bin/gallra init
+.venv/bin/gallra demo
+exec .venv/bin/gallra serve --host 127.0.0.1 --port "${PORT:-8000}"

@@ -1,0 +1,68 @@
+"""`gallra serve [--host 127.0.0.1] [--port 8000] [--threads 8] [--trusted-proxy ADDR]`.
+
+Runs gallra under waitress, a production WSGI server (not Django's runserver, which is for
+development only). Static files, the admin's included, are served by WhiteNoise from the
+same process, so nothing else is needed on a small installation. Behind a TLS proxy
+(GALLRA_HTTPS=1) the proxy's X-Forwarded-Proto and X-Forwarded-For are trusted from
+--trusted-proxy only (default 127.0.0.1); see docs/production.md.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import os
+from pathlib import Path
+
+from django.conf import settings
+from django.core.management.base import BaseCommand
+from django.core.wsgi import get_wsgi_application
+
+from gallra.instance import database
+
+
+class Command(BaseCommand):
+    help = "Serve gallra over HTTP with waitress (production WSGI server)."
+
+    def add_arguments(self, parser):
+        parser.add_argument("--host", default="127.0.0.1", help="address to listen on")
+        parser.add_argument("--port", type=int, default=8000)
+        parser.add_argument("--threads", type=int, default=8, help="worker threads (default 8)")
+        parser.add_argument(
+            "--trusted-proxy",
+            metavar="ADDR",
+            help="address of the TLS proxy whose X-Forwarded-* headers to believe "
+            "(default 127.0.0.1 when GALLRA_HTTPS=1, none otherwise)",
+        )
+
+    def handle(self, *args, host, port, threads, trusted_proxy=None, **options):
+        import waitress
+
+        database.require_ready()
+        https = os.environ.get("GALLRA_HTTPS") == "1"
+        if trusted_proxy is None and https:
+            trusted_proxy = "127.0.0.1"
+        proxy = {}
+        if trusted_proxy:
+            proxy = {
+                "trusted_proxy": trusted_proxy,
+                "trusted_proxy_headers": {"x-forwarded-proto", "x-forwarded-for"},
+                "clear_untrusted_proxy_headers": True,
+            }
+        # WhiteNoise also serves collected files from STATIC_ROOT and warns when it is missing.
+        with contextlib.suppress(OSError):
+            Path(settings.STATIC_ROOT).mkdir(parents=True, exist_ok=True)
+        application = get_wsgi_application()
+        shown = f"[{host}]" if ":" in host else host
+        self.stdout.write(f"gallra: serving on http://{shown}:{port}/admin/")
+        if https:
+            self.stdout.write(f"gallra: behind a TLS proxy at {trusted_proxy} (GALLRA_HTTPS=1)")
+        self.stdout.write("gallra: stop with Ctrl-C")
+        self.stdout.flush()
+        waitress.serve(
+            application,
+            host=host,
+            port=port,
+            threads=threads,
+            ident="gallra",
+            **proxy,
+        )
