@@ -307,7 +307,7 @@ class _Importer:
             ]
         if values is None or any(v is None for rows in children.values() for _, v in rows):
             return
-        ref = values["ref"]
+        ref = values.pop("ref")
         self.pending["customer"].append(Row(ref, path, values))
         people = {v["ref"]: v for _, v in children["people"]}
         accounts = {v["ref"] for _, v in children["accounts"]}

@@ -352,6 +352,21 @@ BROKEN = {
         'de = "Speichert Ihre Wahl." }',
         "Speichert", "cookies.category[0].cookie[0].purpose", ("de", "not in `languages`"),
     ),
+    "service-cookie-text-missing-a-language": Broken(
+        'provider = "Google Ireland Ltd"',
+        'provider = "Google Ireland Ltd"\n\n[[cookies.category.service.cookie]]\n'
+        'name = "VISITOR_INFO1_LIVE"\npurpose = { en = "Remembers video settings." }\n'
+        'duration = "P6M"\nthird_party = true',
+        "Remembers video settings", "cookies.category[1].service[0].cookie[0].purpose",
+        ("lacks", "sv"),
+    ),
+    "service-cookie-bad-duration": Broken(
+        'provider = "Google Ireland Ltd"',
+        'provider = "Google Ireland Ltd"\n\n[[cookies.category.service.cookie]]\n'
+        'name = "VISITOR_INFO1_LIVE"\npurpose = "Video settings"\nduration = "half a year"',
+        "half a year", "cookies.category[1].service[0].cookie[0].duration",
+        ("'half a year'", "not an ISO 8601 duration"),
+    ),
     "manual-rule-without-assign-to": Broken(
         'assign_to = "all_staff"\n', "", 'id = "phone-contacts"', "rule[{i}]",
         ("manual", "assign_to"), header=True, array="[[rule]]", needle='"phone-contacts"',
