@@ -11,4 +11,7 @@ bash scripts/setup.sh
 unset GALLRA_DATABASE_URL
 .venv/bin/gallra init
 .venv/bin/gallra demo
+echo
+echo "Log in as admin with the password gallra init printed above (on the first run only;"
+echo "to set a new one: .venv/bin/gallra changepassword admin)."
 exec .venv/bin/gallra serve --host 127.0.0.1 --port "${PORT:-8000}"

@@ -18,8 +18,11 @@ Check = Callable[[object], object]
 
 
 def _type_name(value: object) -> str:
-    names = {str: "a string", bool: "true/false", int: "a number", Decimal: "a number",
-             float: "a number", list: "an array", dict: "an object", type(None): "null"}  # fmt: skip
+    if isinstance(value, bool):
+        return "true/false"
+    if isinstance(value, int | float | Decimal):
+        return "a number"
+    names = {str: "a string", list: "an array", dict: "an object", type(None): "null"}
     return names.get(type(value), type(value).__name__)
 
 

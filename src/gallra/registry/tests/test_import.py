@@ -1,4 +1,4 @@
-"""`gallra import`: the example round-trips; bad input is named by its JSON path and stores nothing."""
+"""`gallra import`: the example round-trips; bad input is named by its path and stores nothing."""
 
 import copy
 import io
@@ -23,9 +23,7 @@ def example() -> dict:
 def snapshot() -> dict:
     """Everything the registry holds, to prove a failed import changed nothing."""
     return {
-        model.record_type: sorted(
-            tuple(str(v) for v in row) for row in model.objects.values_list()
-        )
+        model.record_type: sorted(tuple(str(v) for v in row) for row in model.objects.values_list())
         for model in models.RECORD_MODELS
     }
 
@@ -38,7 +36,9 @@ def test_example_round_trips(db):
     for c in data["customers"]:
         customer = models.Customer.objects.get(ref=c["ref"])
         assert (customer.name, customer.kind, customer.org_number) == (
-            c["name"], c["kind"], c["org_number"]
+            c["name"],
+            c["kind"],
+            c["org_number"],
         )
         for a in c["agreements"]:
             agreement = models.Agreement.objects.get(ref=a["ref"], customer=customer)
@@ -260,7 +260,11 @@ TEXT_INPUT = {
     "not JSON at all": (b"ref;name\nC-1;Bolaget AB\n", "", "expected a JSON object"),
     "empty file": (b"", "", "the file is empty"),
     "top level is an array": (b'[{"ref": "C-1"}]', "", "expected a JSON object"),
-    "syntax error": (b'{"customers": [{"ref": "C-1",\n "name": Bolaget}]}', "customers[0]", "line 2"),
+    "syntax error": (
+        b'{"customers": [{"ref": "C-1",\n "name": Bolaget}]}',
+        "customers[0]",
+        "line 2",
+    ),
     "not UTF-8": ('{"customers": [{"ref": "C-1", "name": "Åre"}]}'.encode("latin-1"), "", "UTF-8"),
 }
 
@@ -321,7 +325,9 @@ def test_large_customer_spans_many_chunks(db):
         {"ref": f"A-{i}", "person": f"P-{i}", "username": f"u{i}", "opened": "2024-01-01"}
         for i in range(2500)
     ]
-    data = {"customers": [{"ref": "C-1", "name": "Stort AB", "people": people, "accounts": accounts}]}
+    data = {
+        "customers": [{"ref": "C-1", "name": "Stort AB", "people": people, "accounts": accounts}]
+    }
     import_document(data)
     assert models.Person.objects.filter(customer__ref="C-1").count() == 2500
     assert models.Account.objects.filter(person__customer__ref="C-1").count() == 2500
