@@ -125,34 +125,22 @@ def _broken(edit):
     return data
 
 
-def _set(path, value):
-    def edit(data):
-        target = data
-        for key in path[:-1]:
-            target = target[key]
-        target[path[-1]] = value
+def _parent(data, path):
+    for key in path[:-1]:
+        data = data[key]
+    return data
 
-    return edit
+
+def _set(path, value):
+    return lambda data: _parent(data, path).__setitem__(path[-1], value)
 
 
 def _delete(path):
-    def edit(data):
-        target = data
-        for key in path[:-1]:
-            target = target[key]
-        del target[path[-1]]
-
-    return edit
+    return lambda data: _parent(data, path).__delitem__(path[-1])
 
 
 def _append(path, item):
-    def edit(data):
-        target = data
-        for key in path:
-            target = target[key]
-        target.append(item)
-
-    return edit
+    return lambda data: _parent(data, path)[path[-1]].append(item)
 
 
 BAD_INPUT = {
