@@ -91,13 +91,11 @@ USE_I18N = True
 TIME_ZONE = "Europe/Stockholm"  # shown in Stockholm time, stored in UTC
 USE_TZ = True
 
+# WhiteNoise serves the admin's assets straight from the installed apps (finders), so there is
+# no collectstatic step and no STATIC_ROOT to keep in sync with the installed version.
 STATIC_URL = "static/"
-STATIC_ROOT = GALLRA_DATA / "static"
-STORAGES = {
-    "default": {"BACKEND": "django.core.files.storage.FileSystemStorage"},
-    "staticfiles": {"BACKEND": "whitenoise.storage.CompressedStaticFilesStorage"},
-}
-WHITENOISE_USE_FINDERS = True  # the admin's assets work without running collectstatic
+STATIC_ROOT = None
+WHITENOISE_USE_FINDERS = True
 
 SESSION_COOKIE_HTTPONLY = True
 SESSION_COOKIE_SAMESITE = "Lax"

@@ -9,11 +9,8 @@ same process, so nothing else is needed on a small installation. Behind a TLS pr
 
 from __future__ import annotations
 
-import contextlib
 import os
-from pathlib import Path
 
-from django.conf import settings
 from django.core.management.base import BaseCommand
 from django.core.wsgi import get_wsgi_application
 
@@ -48,9 +45,6 @@ class Command(BaseCommand):
                 "trusted_proxy_headers": {"x-forwarded-proto", "x-forwarded-for"},
                 "clear_untrusted_proxy_headers": True,
             }
-        # WhiteNoise also serves collected files from STATIC_ROOT and warns when it is missing.
-        with contextlib.suppress(OSError):
-            Path(settings.STATIC_ROOT).mkdir(parents=True, exist_ok=True)
         application = get_wsgi_application()
         shown = f"[{host}]" if ":" in host else host
         self.stdout.write(f"gallra: serving on http://{shown}:{port}/admin/")
