@@ -30,6 +30,8 @@ INSTALLED_APPS = [
     "django.contrib.staticfiles",
     "gallra.policy",
     "gallra.registry",
+    "gallra.evidence",
+    "gallra.retention",
     "gallra.instance",
 ]
 

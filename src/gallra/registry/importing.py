@@ -347,6 +347,7 @@ class _Importer:
                     f"{row_path}.billing_contact", f"no person {contact!r} in this customer"
                 )
             v["buyer_name"] = v["buyer_name"] or values["name"]
+            v["customer_ref"] = ref
             self._child("invoice", row_path, v, ref, billing_contact=(Person, contact))
 
     def _child(self, kind: str, path: str, values: dict, customer_ref: str, **links) -> None:

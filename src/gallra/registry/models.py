@@ -242,6 +242,8 @@ class Invoice(Record):
         related_name="invoices",
         verbose_name=_("billing contact"),
     )
+    # The customer's ref stays when the customer record is gone, for the deletion certificate.
+    customer_ref = models.CharField(_("customer reference"), max_length=100, blank=True)
     number = models.CharField(_("invoice number"), max_length=50)
     issued = models.DateField(_("issued"))
     fiscal_year_end = models.DateField(_("end of financial year"))
@@ -255,7 +257,7 @@ class Invoice(Record):
     record_type = "invoice"
     personal_fields = ("buyer_name", "buyer_address")
     plain_fields = (
-        *("id", "ref", "created_at", "updated_at", "customer", "billing_contact"),
+        *("id", "ref", "created_at", "updated_at", "customer", "customer_ref", "billing_contact"),
         *("number", "issued", "fiscal_year_end", "amount", "currency"),
     )
 
@@ -284,7 +286,7 @@ class Prospect(Record):
 class Quote(Record):
     prospect = models.ForeignKey(
         Prospect,
-        models.CASCADE,
+        models.SET_NULL,
         null=True,
         blank=True,
         related_name="quotes",
@@ -292,7 +294,7 @@ class Quote(Record):
     )
     customer = models.ForeignKey(
         Customer,
-        models.CASCADE,
+        models.SET_NULL,
         null=True,
         blank=True,
         related_name="quotes",
@@ -318,7 +320,7 @@ class Correspondence(Record):
 
     customer = models.ForeignKey(
         Customer,
-        models.CASCADE,
+        models.SET_NULL,
         null=True,
         blank=True,
         related_name="correspondence",
@@ -326,7 +328,7 @@ class Correspondence(Record):
     )
     prospect = models.ForeignKey(
         Prospect,
-        models.CASCADE,
+        models.SET_NULL,
         null=True,
         blank=True,
         related_name="correspondence",

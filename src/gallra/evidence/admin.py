@@ -1,0 +1,28 @@
+"""The evidence log in the admin: readable by staff with the view permission, writable by nobody.
+
+No one, superuser included, may add, change or delete an entry here: entries come only from
+log.append(), and an edit would break the chain anyway.
+"""
+
+from django.contrib import admin
+
+from gallra.evidence.models import Entry
+
+
+@admin.register(Entry)
+class EntryAdmin(admin.ModelAdmin):
+    list_display = ("seq", "at", "actor", "action", "rule", "record_type", "count")
+    list_filter = ("action", "rule", "record_type")
+    search_fields = ("refs", "customers")
+    ordering = ("-seq",)
+    list_per_page = 100
+    show_full_result_count = False  # counting a long log on every page view is slow
+
+    def has_add_permission(self, request):
+        return False
+
+    def has_change_permission(self, request, obj=None):
+        return False
+
+    def has_delete_permission(self, request, obj=None):
+        return False

@@ -1,0 +1,207 @@
+"""Writing to the evidence log and checking it.
+
+`append()` is the only way entries are made. Call it inside the transaction that does the
+work, so that a deletion and the entry proving it commit together or not at all. Pass refs
+(the provider's record keys) and counts only, never names, e-mail addresses or content: the
+log outlives the records it names, and must not become a copy of them.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass
+from datetime import UTC, datetime
+from typing import Any
+
+from django.db import transaction
+
+from gallra.evidence.models import GENESIS, ChainHead, Entry
+
+CHUNK = 2000
+
+
+def append(
+    action: str,
+    *,
+    actor: str,
+    at: datetime,
+    rule: str = "",
+    record_type: str = "",
+    refs: Sequence[str] = (),
+    customers: Iterable[str] = (),
+    count: int | None = None,
+    data: dict[str, Any] | None = None,
+) -> Entry:
+    """Add one entry to the end of the chain and return it.
+
+    `at` is the caller's `now` (timezone-aware). `count` defaults to the number of refs.
+    Customers are stored sorted, each once.
+    `data` holds further non-personal facts, such as {"kept_until": "2032-12-31"}: strings,
+    integers, booleans and None, in lists and dicts (no floats: they do not survive every
+    database's JSON type unchanged, and the hash must).
+    """
+    if isinstance(refs, str) or isinstance(customers, str):
+        raise TypeError("refs and customers are lists of refs, not a single string")
+    if at.tzinfo is None:
+        raise ValueError("evidence times must be timezone-aware")
+    refs = [_ref(r) for r in refs]
+    customer_refs = sorted({_ref(c) for c in customers})
+    if any("|" in c for c in customer_refs):
+        raise ValueError("a customer ref cannot contain '|'")
+    entry = Entry(
+        at=at.astimezone(UTC),
+        actor=actor,
+        action=action,
+        rule=rule,
+        record_type=record_type,
+        count=len(refs) if count is None else count,
+        refs=refs,
+        customers=f"|{'|'.join(customer_refs)}|" if customer_refs else "",
+        data=_plain(data or {}, "data"),
+    )
+    for name in ("actor", "action", "rule", "record_type"):
+        value, field = getattr(entry, name), Entry._meta.get_field(name)
+        if not isinstance(value, str) or len(value) > field.max_length:
+            raise ValueError(f"{name} must be a string of at most {field.max_length} characters")
+    if not actor or not action:
+        raise ValueError("actor and action are required")
+    if not isinstance(entry.count, int) or entry.count < 0:
+        raise ValueError("count must be a whole number, zero or more")
+
+    # savepoint=False: a failure here fails the caller's transaction too, so its work cannot
+    # commit without its entry.
+    with transaction.atomic(savepoint=False):
+        head = _locked_head()
+        entry.seq = head.seq + 1
+        entry.prev_hash = head.hash
+        entry.hash = entry.compute_hash()
+        entry.save(force_insert=True)
+        head.seq, head.hash = entry.seq, entry.hash
+        head.save(update_fields=["seq", "hash"])
+    return entry
+
+
+def _locked_head() -> ChainHead:
+    """The chain head, locked until the transaction ends; made on first use."""
+    head = ChainHead.objects.select_for_update().filter(pk=1).first()
+    if head is None:
+        # Two first appenders may race here: one inserts, the other waits for it to commit,
+        # then inserts nothing and locks the row the first one made.
+        ChainHead.objects.bulk_create([ChainHead(pk=1)], ignore_conflicts=True)
+        head = ChainHead.objects.select_for_update().get(pk=1)
+        if head.seq == 0 and Entry.objects.exists():
+            raise RuntimeError("the evidence chain head is missing: run `gallra evidence verify`")
+    return head
+
+
+def _ref(value: object) -> str:
+    if not isinstance(value, str) or not value:
+        raise TypeError(f"a ref must be a non-empty string, not {value!r}")
+    return value
+
+
+def _plain(value: Any, path: str) -> Any:
+    """A JSON value that every database returns exactly as given, so its hash stays valid."""
+    if value is None or isinstance(value, bool | int | str):
+        return value
+    if isinstance(value, list | tuple):
+        return [_plain(v, f"{path}[{i}]") for i, v in enumerate(value)]
+    if isinstance(value, dict):
+        if not all(isinstance(k, str) for k in value):
+            raise TypeError(f"{path}: keys must be strings")
+        return {k: _plain(v, f"{path}.{k}") for k, v in value.items()}
+    raise TypeError(f"{path}: {type(value).__name__} is not allowed (use a string)")
+
+
+@dataclass(frozen=True)
+class VerifyResult:
+    ok: bool
+    count: int  # entries checked
+    head: str  # the last good entry's hash (GENESIS for an empty log)
+    bad_seq: int | None = None  # the first bad entry; None when ok or the head row is missing
+    problem: str = ""
+
+    def as_dict(self) -> dict[str, Any]:
+        return {
+            "ok": self.ok,
+            "count": self.count,
+            "head": self.head,
+            "bad_seq": self.bad_seq,
+            "problem": self.problem,
+        }
+
+
+def verify() -> VerifyResult:
+    """Walk the whole chain in seq order, recompute every hash, and report the first break.
+
+    Needs no lock, so enforcement can go on meanwhile: entries appended during the walk are
+    checked too, because the chain head is read after the entries it should account for.
+    """
+    checked, last_seq, last_hash = 0, 0, GENESIS
+    entries = Entry.objects.order_by("seq")
+    while True:
+        found = False
+        for entry in entries.filter(seq__gt=last_seq).iterator(chunk_size=CHUNK):
+            found = True
+            problem = _link_problem(entry, last_seq, last_hash)
+            if problem:
+                return VerifyResult(False, checked, last_hash, last_seq + 1, problem)
+            checked, last_seq, last_hash = checked + 1, entry.seq, entry.hash
+        head = ChainHead.objects.filter(pk=1).first()
+        # A head ahead of the entries read may just be an append that committed meanwhile:
+        # read on until no new entries turn up.
+        if head is None or head.seq <= last_seq or not found:
+            break
+
+    if head is None:
+        if checked:
+            return VerifyResult(False, checked, last_hash, None, "the chain head row is missing")
+        return VerifyResult(True, 0, GENESIS)
+    if head.seq > last_seq:
+        return VerifyResult(
+            False,
+            checked,
+            last_hash,
+            last_seq + 1,
+            f"missing: the chain head records {head.seq} entries, the last stored is "
+            f"{last_seq} (removed from the end)",
+        )
+    if head.seq < last_seq:
+        return VerifyResult(
+            False,
+            checked,
+            last_hash,
+            head.seq + 1,
+            f"not recorded by the chain head, which ends at {head.seq} (added outside gallra)",
+        )
+    if head.hash != last_hash:
+        return VerifyResult(
+            False,
+            checked,
+            last_hash,
+            last_seq,
+            "its hash differs from the chain head's (the last entry was replaced)",
+        )
+    return VerifyResult(True, checked, head.hash)
+
+
+def _link_problem(entry: Entry, prev_seq: int, prev_hash: str) -> str:
+    if entry.seq != prev_seq + 1:
+        return f"missing (removed; the next stored entry is {entry.seq})"
+    follows = entry.prev_hash == prev_hash
+    intact = entry.compute_hash() == entry.hash
+    if follows and not intact:
+        return "content does not match its hash (altered)"
+    if not follows and not intact:
+        return "neither its content nor its link matches (moved, replaced or altered)"
+    if not follows:
+        return (
+            f"its prev_hash is not entry {prev_seq}'s hash "
+            f"(entry {prev_seq} was replaced, or entries were removed or reordered)"
+        )
+    return ""
+
+
+def entry_as_dict(entry: Entry) -> dict[str, Any]:
+    """An entry with everything needed to re-check its hash: its content and both hashes."""
+    return {**entry.hashed_content(), "prev_hash": entry.prev_hash, "hash": entry.hash}

@@ -1,0 +1,48 @@
+"""The state of enforcement runs: what a run decided to delete, and how far it got.
+
+A run first writes every due record into `DueRecord` in one transaction (the decision),
+then deletes them batch by batch, one transaction each: the records, their evidence entry
+and their DueRecord rows go together. Killed at any point, the next run finishes the
+unfinished one: nothing is decided twice, deleted twice or left unlogged.
+"""
+
+from __future__ import annotations
+
+from django.db import models
+from django.utils.translation import gettext_lazy as _
+
+
+class EnforcementRun(models.Model):
+    at = models.DateField(_("deletion date"))
+    started = models.DateTimeField(_("started"))
+    finished = models.DateTimeField(_("finished"), null=True, blank=True)
+    actor = models.CharField(_("run by"), max_length=100)
+    due = models.PositiveIntegerField(_("records due"), default=0)
+
+    class Meta:
+        verbose_name = _("enforcement run")
+        verbose_name_plural = _("enforcement runs")
+        ordering = ["-started"]
+
+    def __str__(self) -> str:
+        return f"{self.at} ({self.started:%Y-%m-%d %H:%M})"
+
+
+class DueRecord(models.Model):
+    """One record a run decided to delete. Refs only: never the record's personal data."""
+
+    run = models.ForeignKey(EnforcementRun, models.CASCADE, related_name="records")
+    stage = models.PositiveSmallIntegerField()  # deletion order: dependants first
+    record_type = models.CharField(max_length=30)
+    record_id = models.BigIntegerField()
+    ref = models.CharField(max_length=100)
+    rule = models.CharField(max_length=100)
+    customer_ref = models.CharField(max_length=100, blank=True)
+
+    class Meta:
+        verbose_name = _("due record")
+        verbose_name_plural = _("due records")
+        indexes = [models.Index(fields=["run", "stage", "id"])]
+
+    def __str__(self) -> str:
+        return f"{self.record_type} {self.ref} ({self.rule})"
