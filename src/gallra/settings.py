@@ -111,6 +111,14 @@ if os.environ.get("GALLRA_HTTPS") == "1":
     SESSION_COOKIE_SECURE = CSRF_COOKIE_SECURE = True
     SECURE_HSTS_SECONDS = 31536000
 
+# Mail (reminders, verification links) goes through the provider's own SMTP relay.
+EMAIL_HOST = os.environ.get("GALLRA_SMTP_HOST", "127.0.0.1")
+EMAIL_PORT = int(os.environ.get("GALLRA_SMTP_PORT", "25"))
+EMAIL_USE_TLS = os.environ.get("GALLRA_SMTP_TLS") == "1"
+EMAIL_HOST_USER = os.environ.get("GALLRA_SMTP_USER", "")
+EMAIL_HOST_PASSWORD = os.environ.get("GALLRA_SMTP_PASSWORD", "")
+DEFAULT_FROM_EMAIL = os.environ.get("GALLRA_MAIL_FROM", "gallra@localhost")
+
 LOGGING = {
     "version": 1,
     "disable_existing_loggers": False,

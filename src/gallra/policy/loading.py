@@ -208,13 +208,18 @@ def _cross_checks(policy: Policy, known_fields: Iterable[str] | None) -> Iterato
         for category_id in rule.applies_to:
             if category_id not in categories:
                 yield (*here, "applies_to"), _unknown("category", category_id)
+        if rule.action == "manual" and rule.trigger != "agreement_ended":
+            yield (
+                (*here, "trigger"),
+                'a manual rule starts when a relationship ends: "agreement_ended"',
+            )
         if rule.action == "manual" and not rule.assign_to:
             yield here, 'a manual rule needs `assign_to` (a role, or "all_staff")'
         if rule.assign_to and rule.assign_to not in roles | {ALL_STAFF}:
             yield (*here, "assign_to"), _unknown("role", rule.assign_to)
         if rule.overrides_erasure and not rule.legal_source:
             yield here, "a rule that overrides erasure needs its `legal_source`"
-        yield from _texts(policy, here, description=rule.description)
+        yield from _texts(policy, here, description=rule.description, task=rule.task)
 
     allowed = set(policy.residency.allowed_countries)
     places = [(("organisation", "country"), policy.organisation.country)]

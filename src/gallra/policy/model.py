@@ -100,6 +100,7 @@ class Rule(Strict):
     legal_source: str = ""
     overrides_erasure: bool = False
     description: Text | None = None
+    task: Text | None = None  # what a manual rule asks each person to do
 
 
 class Residency(Strict):

@@ -12,6 +12,7 @@ from __future__ import annotations
 
 from typing import ClassVar
 
+from django.conf import settings
 from django.db import models
 from django.utils.translation import gettext_lazy as _
 
@@ -46,10 +47,14 @@ class Customer(Record):
     # This customer's own data key, wrapped by the master key (envelope encryption). Its
     # documents and credentials are sealed under it; destroying it makes every copy unreadable.
     wrapped_key = models.BinaryField(editable=False)
+    # The provider's staff who work with this customer: they get its manual tasks (P16).
+    staff = models.ManyToManyField(
+        settings.AUTH_USER_MODEL, blank=True, related_name="customers", verbose_name=_("staff")
+    )
 
     record_type = "customer"
     personal_fields = ("name", "org_number")
-    plain_fields = ("id", "ref", "created_at", "updated_at", "kind", "wrapped_key")
+    plain_fields = ("id", "ref", "created_at", "updated_at", "kind", "wrapped_key", "staff")
 
     class Meta:
         verbose_name = _("customer")

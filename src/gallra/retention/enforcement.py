@@ -28,6 +28,7 @@ from gallra.registry.models import Hold
 from gallra.retention.kinds import KINDS, SET_NULL
 from gallra.retention.models import DueRecord, EnforcementRun
 from gallra.retention.planner import Planner
+from gallra.retention.tasks import create_tasks
 
 BATCH = 5000
 
@@ -81,6 +82,7 @@ def enforce(
         return [summary]
 
     summaries = []
+    create_tasks(policy, at, now())
     for run in EnforcementRun.objects.filter(finished__isnull=True).order_by("pk"):
         summaries.append(_finish(run, actor, batch, progress, now, resumed=True))
     with transaction.atomic():

@@ -8,6 +8,7 @@ unfinished one: nothing is decided twice, deleted twice or left unlogged.
 
 from __future__ import annotations
 
+from django.conf import settings
 from django.db import models
 from django.utils.translation import gettext_lazy as _
 
@@ -46,3 +47,32 @@ class DueRecord(models.Model):
 
     def __str__(self) -> str:
         return f"{self.record_type} {self.ref} ({self.rule})"
+
+
+class ManualTask(models.Model):
+    """Deletion that only a person can do, such as phone contacts on a staff phone (P16)."""
+
+    rule = models.CharField(_("rule"), max_length=100)
+    customer_ref = models.CharField(_("customer reference"), max_length=100)
+    assignee = models.ForeignKey(
+        settings.AUTH_USER_MODEL, models.PROTECT, related_name="manual_tasks",
+        verbose_name=_("assigned to"),
+    )  # fmt: skip
+    what = models.CharField(_("task"), max_length=300)
+    created = models.DateTimeField(_("created"))
+    due = models.DateField(_("due"))
+    done_at = models.DateTimeField(_("done"), null=True, blank=True)
+    reminded = models.DateField(_("last reminder"), null=True, blank=True)
+
+    class Meta:
+        verbose_name = _("manual task")
+        verbose_name_plural = _("manual tasks")
+        ordering = ["done_at", "due"]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["rule", "customer_ref", "assignee"], name="one_task_per_person"
+            )
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.what} ({self.customer_ref})"

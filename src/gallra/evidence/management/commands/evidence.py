@@ -1,4 +1,4 @@
-"""`gallra evidence verify [--format json]` and `gallra evidence export [--from] [--to] ...`."""
+"""`gallra evidence verify`, `gallra evidence export [--from] [--to]`, `... certificate REF`."""
 
 import csv
 import json
@@ -30,10 +30,16 @@ class Command(BaseCommand):
         export.add_argument("--to", dest="end", metavar="DATE", help="last day, inclusive")
         export.add_argument("--format", choices=["csv", "json"], default="json")
         export.add_argument("--out", metavar="FILE", help="default: standard output")
+        cert = sub.add_parser("certificate", help="A deletion certificate for one customer.")
+        cert.add_argument("customer_ref")
+        cert.add_argument("--lang", choices=["sv", "en"], default="sv")
+        cert.add_argument("--format", choices=["text", "json"], default="text")
 
     def handle(self, *args, action, **options):
         if action == "verify":
             self._verify(options["format"])
+        elif action == "certificate":
+            self._certificate(options)
         else:
             self._export(options)
 
@@ -46,6 +52,23 @@ class Command(BaseCommand):
         if not result.ok:
             where = f"entry {result.bad_seq}" if result.bad_seq else "evidence"
             raise CommandError(f"{where}: {result.problem}", returncode=1)
+
+    def _certificate(self, options):
+        from gallra.policy.loading import PolicyError, current_policy
+        from gallra.retention.certificate import certificate, render
+
+        try:
+            policy = current_policy()
+        except PolicyError as exc:
+            raise CommandError(f"the policy is not valid:\n{exc}", returncode=2) from exc
+        cert = certificate(policy, options["customer_ref"], timezone.localdate())
+        if not cert.customer_exists and not cert.deleted and not cert.kept:
+            raise CommandError(f"no customer {options['customer_ref']!r} in gallra or its evidence",
+                               returncode=2)  # fmt: skip
+        if options["format"] == "json":
+            self.stdout.write(json.dumps(cert.as_dict(), indent=2, ensure_ascii=False))
+        else:
+            self.stdout.write(render(cert, policy, options["lang"]))
 
     def _export(self, options):
         start, end = _day(options["start"], "--from"), _day(options["end"], "--to")

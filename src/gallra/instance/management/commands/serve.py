@@ -4,7 +4,8 @@ Runs gallra under waitress, a production WSGI server (not Django's runserver, wh
 development only). Static files, the admin's included, are served by WhiteNoise from the
 same process, so nothing else is needed on a small installation. Behind a TLS proxy
 (GALLRA_HTTPS=1) the proxy's X-Forwarded-Proto and X-Forwarded-For are trusted from
---trusted-proxy only (default 127.0.0.1); see docs/production.md.
+--trusted-proxy only (default 127.0.0.1); see docs/production.md. It also runs `enforce`
+and the task reminders once a day (GALLRA_ENFORCE_TIME, see retention/schedule.py).
 """
 
 from __future__ import annotations
@@ -46,6 +47,10 @@ class Command(BaseCommand):
                 "clear_untrusted_proxy_headers": True,
             }
         application = get_wsgi_application()
+        from gallra.retention.schedule import daily_time, start_daily_thread
+
+        if start_daily_thread():
+            self.stdout.write(f"gallra: enforcing the policy daily after {daily_time():%H:%M}")
         shown = f"[{host}]" if ":" in host else host
         self.stdout.write(f"gallra: serving on http://{shown}:{port}/admin/")
         if https:

@@ -1,0 +1,54 @@
+from django.contrib import admin, messages
+from django.utils import timezone
+from django.utils.translation import gettext_lazy as _
+
+from gallra.retention.models import EnforcementRun, ManualTask
+from gallra.retention.tasks import acknowledge
+
+
+@admin.register(ManualTask)
+class ManualTaskAdmin(admin.ModelAdmin):
+    list_display = ["what", "customer_ref", "assignee", "due", "done_at"]
+    list_filter = [("done_at", admin.EmptyFieldListFilter), "rule", "assignee"]
+    search_fields = ["customer_ref"]
+    date_hierarchy = "due"
+    actions = ["mark_done"]
+    readonly_fields = ["rule", "customer_ref", "assignee", "what", "created", "due", "done_at",
+                       "reminded"]  # fmt: skip
+
+    def has_add_permission(self, request):
+        return False
+
+    def has_delete_permission(self, request, obj=None):
+        return False
+
+    @admin.action(description=_("Mark my selected tasks as done"))
+    def mark_done(self, request, queryset):
+        done = 0
+        for task in queryset.filter(done_at__isnull=True):
+            if task.assignee_id == request.user.pk:
+                acknowledge(task, request.user, timezone.now())
+                done += 1
+        skipped = queryset.count() - done
+        self.message_user(request, _("Tasks marked as done: %(count)d") % {"count": done})
+        if skipped:
+            self.message_user(
+                request,
+                _("Only the person a task is assigned to can mark it as done (or it was done)."),
+                messages.WARNING,
+            )
+
+
+@admin.register(EnforcementRun)
+class EnforcementRunAdmin(admin.ModelAdmin):
+    list_display = ["at", "started", "finished", "actor", "due"]
+    readonly_fields = ["at", "started", "finished", "actor", "due"]
+
+    def has_add_permission(self, request):
+        return False
+
+    def has_change_permission(self, request, obj=None):
+        return False
+
+    def has_delete_permission(self, request, obj=None):
+        return False

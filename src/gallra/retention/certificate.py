@@ -1,0 +1,125 @@
+"""The deletion certificate a processor owes its customer (GDPR Art. 28(3)(g)).
+
+Built from the evidence log alone for what was deleted (the records themselves are gone),
+and from what still exists for what the law keeps: so it can be issued at any time, and
+again later with the same content plus what happened since.
+"""
+
+from __future__ import annotations
+
+from collections import defaultdict
+from dataclasses import dataclass, field
+from datetime import date, timedelta
+
+from django.utils import timezone
+
+from gallra.evidence.log import verify
+from gallra.evidence.models import Entry
+from gallra.policy.model import Policy
+from gallra.registry.models import Customer, Invoice
+from gallra.retention import words
+from gallra.retention.models import ManualTask
+from gallra.retention.planner import due_date, rules_by_type
+
+
+@dataclass
+class Certificate:
+    customer_ref: str
+    at: date
+    customer_exists: bool
+    deleted: list[dict] = field(default_factory=list)  # type, rule, count, on
+    kept: list[dict] = field(default_factory=list)  # invoices the law still keeps
+    tasks: list[dict] = field(default_factory=list)
+    evidence: dict = field(default_factory=dict)
+
+    def as_dict(self) -> dict:
+        return {
+            "customer": self.customer_ref,
+            "issued": self.at.isoformat(),
+            "customer_record_exists": self.customer_exists,
+            "deleted": self.deleted,
+            "kept_by_law": self.kept,
+            "manual_tasks": self.tasks,
+            "evidence": self.evidence,
+        }
+
+
+def certificate(policy: Policy, customer_ref: str, at: date) -> Certificate:
+    cert = Certificate(customer_ref, at, Customer.objects.filter(ref=customer_ref).exists())
+    counts: dict[tuple, int] = defaultdict(int)
+    seqs: list[int] = []
+    entries = Entry.objects.filter(action="delete", customers__contains=f"|{customer_ref}|")
+    for entry in entries.order_by("seq").iterator():
+        on = timezone.localdate(entry.at)
+        n = entry.data.get("per_customer", {}).get(customer_ref, 0)
+        counts[(on, entry.record_type, entry.rule)] += n
+        seqs.append(entry.seq)
+    cert.deleted = [
+        {"on": on.isoformat(), "type": record_type, "rule": rule, "count": n}
+        for (on, record_type, rule), n in sorted(counts.items())
+    ]
+    invoice_rules = rules_by_type(policy)["invoice"]
+    for invoice in Invoice.objects.filter(customer_ref=customer_ref).order_by("issued"):
+        rule = invoice_rules[0]
+        until = due_date(rule, invoice.fiscal_year_end) - timedelta(days=1)
+        cert.kept.append({"type": "invoice", "ref": invoice.ref, "number": invoice.number,
+                          "kept_until": until.isoformat(), "rule": rule.id,
+                          "source": rule.legal_source})  # fmt: skip
+    for task in ManualTask.objects.filter(customer_ref=customer_ref).select_related("assignee"):
+        cert.tasks.append({
+            "task": task.what, "assignee": task.assignee.get_username(),
+            "due": task.due.isoformat(),
+            "done": timezone.localdate(task.done_at).isoformat() if task.done_at else None,
+        })  # fmt: skip
+    chain = verify()
+    cert.evidence = {"entries": seqs, "chain_intact": chain.ok, "head": chain.head}
+    return cert
+
+
+def render(cert: Certificate, policy: Policy, lang: str) -> str:
+    org = policy.organisation.name
+    sv = lang == "sv"
+    lines = [
+        ("Raderingsintyg" if sv else "Certificate of deletion") + f" — {org}",
+        f"{'Kund' if sv else 'Customer'}: {cert.customer_ref}    "
+        f"{'Utfärdat' if sv else 'Issued'}: {cert.at}",
+        "",
+    ]
+    if cert.customer_exists:
+        lines.append(
+            "Kundposten finns ännu kvar i registret; allt är inte raderat."
+            if sv
+            else "The customer record still exists; not everything is deleted."
+        )
+    lines.append("Raderat:" if sv else "Deleted:")
+    for d in cert.deleted or []:
+        lines.append(f"  {d['on']}  {d['count']} {words.type_name(d['type'], lang)}  ({d['rule']})")
+    if not cert.deleted:
+        lines.append("  (inget ännu)" if sv else "  (nothing yet)")
+    lines.append("")
+    lines.append("Sparas enligt lag:" if sv else "Kept as the law requires:")
+    for k in cert.kept:
+        until = "till och med" if sv else "until"
+        lines.append(f"  {words.type_name('invoice', lang)} {k['number']} ({k['ref']}) "
+                     f"{until} {k['kept_until']} — {k['source']}")  # fmt: skip
+    if not cert.kept:
+        lines.append("  (inget)" if sv else "  (nothing)")
+    if cert.tasks:
+        lines.append("")
+        lines.append("Manuella uppgifter:" if sv else "Manual tasks:")
+        for t in cert.tasks:
+            state = (f"utfört {t['done']}" if sv else f"done {t['done']}") if t["done"] else (
+                f"öppen, senast {t['due']}" if sv else f"open, due {t['due']}")  # fmt: skip
+            lines.append(f"  {t['task']} — {t['assignee']}: {state}")
+    lines.append("")
+    ev = cert.evidence
+    intact = (
+        ("intakt" if sv else "intact") if ev["chain_intact"] else ("BRUTEN" if sv else "BROKEN")
+    )
+    lines.append(
+        (f"Bevis: poster {', '.join(map(str, ev['entries'])) or '–'} i bevisloggen; "
+         f"kedjan {intact}, huvud {ev['head']}.") if sv else
+        (f"Evidence: entries {', '.join(map(str, ev['entries'])) or '–'} of the evidence log; "
+         f"chain {intact}, head {ev['head']}.")
+    )  # fmt: skip
+    return "\n".join(lines)

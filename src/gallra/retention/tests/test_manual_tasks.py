@@ -1,0 +1,122 @@
+"""Manual tasks (P16): phone contacts are deleted by hand, assigned, reminded and acknowledged."""
+
+import email
+import email.policy
+import socket
+from datetime import UTC, date, datetime
+
+import pytest
+from aiosmtpd.controller import Controller
+from django.contrib.auth.models import User
+from django.urls import reverse
+
+from gallra.evidence.log import verify
+from gallra.evidence.models import Entry
+from gallra.policy.loading import current_policy
+from gallra.registry.importing import import_document
+from gallra.registry.models import Customer
+from gallra.retention.enforcement import enforce
+from gallra.retention.models import ManualTask
+from gallra.retention.tasks import create_tasks, remind
+
+NOW = datetime(2026, 3, 1, 9, 0, tzinfo=UTC)
+
+
+class Inbox:
+    """A real SMTP server on loopback that keeps what it receives."""
+
+    def __init__(self):
+        self.messages = []
+
+    async def handle_DATA(self, server, session, envelope):  # noqa: N802 (aiosmtpd's name)
+        message = email.message_from_bytes(envelope.content, policy=email.policy.default)
+        subject = " ".join(str(message["subject"]).split())
+        self.messages.append((envelope.rcpt_tos, subject, message.get_content()))
+        return "250 OK"
+
+
+@pytest.fixture
+def smtp(settings):
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        port = s.getsockname()[1]
+    inbox = Inbox()
+    controller = Controller(inbox, hostname="127.0.0.1", port=port)
+    controller.start()
+    settings.EMAIL_BACKEND = "django.core.mail.backends.smtp.EmailBackend"
+    settings.EMAIL_HOST, settings.EMAIL_PORT = "127.0.0.1", port
+    yield inbox
+    controller.stop()
+
+
+@pytest.fixture
+def registry(db):
+    import_document({"customers": [
+        {"ref": "C-ended", "name": "Slut AB",
+         "agreements": [{"ref": "AG-1", "start": "2020-01-01", "end": "2026-01-31"}]},
+        {"ref": "C-active", "name": "Pågår AB",
+         "agreements": [{"ref": "AG-2", "start": "2020-01-01", "end": None}]},
+        {"ref": "C-solo", "name": "Ensam AB",
+         "agreements": [{"ref": "AG-3", "start": "2020-01-01", "end": "2026-02-15"}]},
+    ]})  # fmt: skip
+    anna = User.objects.create_user("anna", "anna@redcloud.example", is_staff=True)
+    bo = User.objects.create_user("bo", "bo@redcloud.example", is_staff=True)
+    User.objects.create_user("gammal", "old@redcloud.example", is_staff=True, is_active=False)
+    Customer.objects.get(ref="C-ended").staff.add(anna)
+    return anna, bo
+
+
+def test_a_relationship_that_ends_gives_its_staff_a_task(registry):
+    anna, bo = registry
+    assert create_tasks(current_policy(), date(2026, 3, 1), NOW) == 3
+    tasks = {(t.customer_ref, t.assignee.username): t for t in ManualTask.objects.all()}
+    # The customer's assigned staff; a customer with none gives everyone active a task.
+    assert set(tasks) == {("C-ended", "anna"), ("C-solo", "anna"), ("C-solo", "bo")}
+    task = tasks[("C-ended", "anna")]
+    assert task.what == "Radera kundens kontakter ur din mobiltelefon."
+    assert task.due == date(2027, 1, 31)  # the policy's P1Y after the relationship ended
+    assert create_tasks(current_policy(), date(2026, 3, 2), NOW) == 0  # never twice
+    created = Entry.objects.filter(action="task_created")
+    assert sorted(e.refs[0] for e in created) == ["C-ended", "C-solo"]
+
+
+def test_enforce_creates_the_tasks_too(registry):
+    enforce(current_policy(), date(2026, 3, 1), now=lambda: NOW)
+    assert ManualTask.objects.count() == 3
+
+
+def test_reminders_go_by_mail_a_week_before_and_after_the_due_date(registry, smtp):
+    anna, _ = registry
+    create_tasks(current_policy(), date(2026, 3, 1), NOW)
+    assert remind(date(2027, 1, 23)) == 0  # more than a week before 31 Jan
+    assert remind(date(2027, 1, 24)) == 1
+    assert remind(date(2027, 1, 24)) == 0  # once a day
+    ((to, subject, body),) = smtp.messages
+    assert to == ["anna@redcloud.example"]
+    assert subject.startswith("Påminnelse: Radera kundens kontakter")
+    assert "C-ended" in body and "2027-01-31" in body
+    assert remind(date(2027, 2, 5)) == 1  # overdue: reminded again
+    assert smtp.messages[-1][1].startswith("Försenad")
+
+
+def test_acknowledging_in_the_admin_records_evidence(registry, client):
+    anna, bo = registry
+    create_tasks(current_policy(), date(2026, 3, 1), NOW)
+    anna.is_superuser = True
+    anna.set_password("ett-långt-lösenord")
+    anna.save()
+    client.force_login(anna)
+    mine = ManualTask.objects.get(customer_ref="C-ended", assignee=anna)
+    others = ManualTask.objects.get(customer_ref="C-solo", assignee=bo)
+    url = reverse("admin:retention_manualtask_changelist")
+    client.post(url, {"action": "mark_done", "_selected_action": [mine.pk, others.pk]})
+    mine.refresh_from_db()
+    others.refresh_from_db()
+    assert mine.done_at is not None
+    assert others.done_at is None  # only the assignee can say it is done
+    entry = Entry.objects.get(action="task_acknowledged")
+    assert (entry.actor, entry.refs, entry.rule) == ("staff:anna", ["C-ended"], "phone-contacts")
+    assert verify().ok
+    # A week before C-solo's due date: both its tasks remind; anna's done task does not.
+    assert remind(date(2027, 2, 10)) == 2
+    assert ManualTask.objects.get(pk=mine.pk).reminded is None
