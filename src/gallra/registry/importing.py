@@ -161,7 +161,7 @@ SPECS: dict[str, dict[str, Callable]] = {
 REQUIRED = {"ref", "name", "first_name", "last_name", "start", "person", "username", "opened",
             "kind", "created", "title", "content", "system", "secret", "number", "issued",
             "fiscal_year_end", "amount", "received", "target", "reason"}  # fmt: skip
-OPTIONAL_FOR = {("customer", "kind"), ("request", "text")}
+OPTIONAL_FOR = {("customer", "kind"), ("request", "text"), ("credential", "username")}
 CHILDREN = {
     "agreements": "agreement",
     "people": "person",

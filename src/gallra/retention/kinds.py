@@ -128,7 +128,12 @@ KINDS: dict[str, Kind] = {
             stage=1,
             customer_id="customer_id",
             customer_ref="customer__ref",
-            held_by={"credential": "ref", "account": "account__ref", "customer": "customer__ref"},
+            held_by={
+                "credential": "ref",
+                "account": "account__ref",
+                "person": "account__person__ref",
+                "customer": "customer__ref",
+            },
             triggers={
                 "agreement_ended": _relationship("customer_id"),
                 "account_closed": _column("account_closed", "account__closed"),
@@ -261,17 +266,26 @@ SET_NULL: dict[str, list[tuple[type[Record], str]]] = {
 }
 
 
-def active_hold(kind: Kind, at: date) -> Q:
-    """A hold covers the record on `at`: its own, or one on what owns it."""
-    q = Q()
+def covering_holds(kind: Kind, at: date) -> dict[str, models.QuerySet]:
+    """The holds active on `at` that cover a record of `kind` (OuterRef: the record).
+
+    Its own, those on what owns it, and, for what a customer owns, those on any of the
+    customer's agreements: agreements go with their customer, so holding one holds it.
+    """
+    active = Hold.objects.filter(Q(until__isnull=True) | Q(until__gte=at))
+    out = {}
     for record_type, path in kind.held_by.items():
-        holds = Hold.objects.filter(target_type=record_type, target_ref=OuterRef(path)).filter(
-            Q(until__isnull=True) | Q(until__gte=at)
-        )
+        out[record_type] = active.filter(target_type=record_type, target_ref=OuterRef(path))
+        if record_type == "customer":
+            agreements = Agreement.objects.filter(customer__ref=OuterRef(OuterRef(path)))
+            out["agreement_of_customer"] = active.filter(
+                target_type="agreement", target_ref__in=agreements.values("ref")
+            )
+    return out
+
+
+def active_hold(kind: Kind, at: date) -> Q:
+    q = Q()
+    for holds in covering_holds(kind, at).values():
         q |= Q(Exists(holds))
-    if kind.model is Customer:
-        # Agreements go with their customer, so a hold on one keeps the customer.
-        agreements = Agreement.objects.filter(customer_id=OuterRef(OuterRef("pk"))).values("ref")
-        holds = Hold.objects.filter(target_type="agreement", target_ref__in=agreements)
-        q |= Q(Exists(holds.filter(Q(until__isnull=True) | Q(until__gte=at))))
     return q

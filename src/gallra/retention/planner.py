@@ -20,7 +20,7 @@ from django.utils import timezone
 
 from gallra.policy.model import Policy, Rule
 from gallra.registry.models import Hold
-from gallra.retention.kinds import KINDS, Kind, active_hold
+from gallra.retention.kinds import KINDS, Kind, active_hold, covering_holds
 from gallra.retention.models import DueRecord, EnforcementRun
 
 CHUNK = 2000
@@ -188,13 +188,8 @@ def _explain_rows(planner: Planner, kind: Kind, run: EnforcementRun, ref: str | 
     annotations = {}
     for trigger in {r.trigger for r in planner.rules[kind.record_type]}:
         annotations.update(kind.triggers[trigger].annotations())
-    for record_type, path in kind.held_by.items():
-        annotations[f"hold_{record_type}"] = (
-            Hold.objects.filter(target_type=record_type, target_ref=OuterRef(path))
-            .filter(Q(until__isnull=True) | Q(until__gte=planner.at))
-            .order_by("until")
-            .values("ref")[:1]
-        )
+    for name, holds in covering_holds(kind, planner.at).items():
+        annotations[f"hold_{name}"] = holds.order_by("until").values("ref")[:1]
     if kind.other_role is not None:
         annotations["other_role"] = Case(
             When(kind.other_role, then=Value(True)),
