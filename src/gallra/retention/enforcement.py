@@ -14,10 +14,13 @@ one starts: nothing is deleted twice and no deletion goes unlogged.
 
 from __future__ import annotations
 
+import fcntl
 from collections import Counter, defaultdict
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 from datetime import date, datetime
+from pathlib import Path
 
 from django.db import connection, transaction
 from django.utils import timezone
@@ -25,9 +28,9 @@ from django.utils import timezone
 from gallra.evidence.log import append
 from gallra.policy.model import Policy
 from gallra.registry.models import Hold
-from gallra.retention.kinds import KINDS, SET_NULL
+from gallra.retention.kinds import KINDS, SET_NULL, active_hold
 from gallra.retention.models import DueRecord, EnforcementRun
-from gallra.retention.planner import Planner
+from gallra.retention.planner import Planner, kept_dependant
 from gallra.retention.tasks import create_tasks
 
 BATCH = 5000
@@ -82,15 +85,56 @@ def enforce(
         return [summary]
 
     summaries = []
-    create_tasks(policy, at, now())
-    for run in EnforcementRun.objects.filter(finished__isnull=True).order_by("pk"):
-        summaries.append(_finish(run, actor, batch, progress, now, resumed=True))
-    with transaction.atomic():
-        run = EnforcementRun.objects.create(at=at, started=now(), actor=actor)
-        run.due = Planner(policy, at).decide(run)
-        run.save(update_fields=["due"])
-    summaries.append(_finish(run, actor, batch, progress, now, resumed=False))
+    with only_one_enforcer():
+        create_tasks(policy, at, now())
+        for run in EnforcementRun.objects.filter(finished__isnull=True).order_by("pk"):
+            summaries.append(_finish(run, actor, batch, progress, now, resumed=True))
+        with transaction.atomic():
+            run = EnforcementRun.objects.create(at=at, started=now(), actor=actor)
+            run.due = Planner(policy, at).decide(run)
+            run.save(update_fields=["due"])
+        summaries.append(_finish(run, actor, batch, progress, now, resumed=False))
     return summaries
+
+
+class EnforcementBusy(Exception):
+    """Another `enforce` is running against the same database."""
+
+
+LOCK_KEY = 0x6A11_2A  # PostgreSQL advisory lock id for enforcement ("gallra")
+
+
+@contextmanager
+def only_one_enforcer() -> Iterator[None]:
+    """Two runs at once would race for the same records: the second one refuses to start.
+
+    PostgreSQL: a session advisory lock (it holds across the run's transactions and every
+    gallra process on any machine sees it). SQLite: a lock file beside the database.
+    """
+    if connection.vendor == "postgresql":
+        with connection.cursor() as cursor:
+            cursor.execute("SELECT pg_try_advisory_lock(%s)", [LOCK_KEY])
+            if not cursor.fetchone()[0]:
+                raise EnforcementBusy("another `gallra enforce` is running on this database")
+        try:
+            yield
+        finally:
+            with connection.cursor() as cursor:
+                cursor.execute("SELECT pg_advisory_unlock(%s)", [LOCK_KEY])
+        return
+    if connection.is_in_memory_db():  # only this process can see it
+        yield
+        return
+    path = Path(str(connection.settings_dict["NAME"]) + ".enforce-lock")
+    with open(path, "w") as f:
+        try:
+            fcntl.flock(f, fcntl.LOCK_EX | fcntl.LOCK_NB)
+        except BlockingIOError:
+            raise EnforcementBusy(f"another `gallra enforce` is running ({path})") from None
+        try:
+            yield
+        finally:
+            fcntl.flock(f, fcntl.LOCK_UN)
 
 
 def _finish(run, actor, batch, progress, now, resumed: bool) -> Summary:
@@ -133,22 +177,27 @@ def _finish(run, actor, batch, progress, now, resumed: bool) -> Summary:
 def _delete_batch(run, rows, actor, now, summary: Summary) -> None:
     record_type = rows[0][2]
     kind = KINDS[record_type]
-    ids = [r[3] for r in rows]
-    refs = [r[4] for r in rows]
-    for model, column in SET_NULL.get(record_type, []):
-        _execute(f"UPDATE {_table(model)} SET {_q(column)} = NULL WHERE {_q(column)}", ids)  # noqa: S608
-    expired_holds = Hold.objects.filter(target_type=record_type, target_ref__in=refs)
-    holds_removed = expired_holds._raw_delete(expired_holds.db)
-    deleted = _execute(f"DELETE FROM {_table(kind.model)} WHERE {_q('id')}", ids)  # noqa: S608
-    if deleted != len(ids):
-        raise RuntimeError(
-            f"{record_type}: {len(ids) - deleted} due records were already gone; "
-            "something else deletes registry records (run `gallra evidence verify`)"
-        )
+    # Decided earlier, perhaps by a run that was killed: what is held now, or needed by what
+    # stays, or already gone, is not deleted (and said so in the evidence).
+    still_due = set(
+        kind.model.objects.filter(pk__in=[r[3] for r in rows])
+        .exclude(active_hold(kind, run.at) | kept_dependant(kind, run))
+        .values_list("pk", flat=True)
+    )
+    going = [r for r in rows if r[3] in still_due]
+    spared = [r for r in rows if r[3] not in still_due]
+    ids = [r[3] for r in going]
+    if ids:
+        for model, column in SET_NULL.get(record_type, []):
+            _execute(f"UPDATE {_table(model)} SET {_q(column)} = NULL WHERE {_q(column)}", ids)  # noqa: S608
+        _execute(f"DELETE FROM {_table(kind.model)} WHERE {_q('id')}", ids)  # noqa: S608
     by_rule: dict[str, list] = defaultdict(list)
-    for row in rows:
+    for row in going:
         by_rule[row[5]].append(row)
     for rule, group in by_rule.items():
+        refs = [r[4] for r in group]
+        # Only expired holds can name a record that is going; they go with it.
+        holds = Hold.objects.filter(target_type=record_type, target_ref__in=refs, until__lt=run.at)
         per_customer = Counter(r[6] for r in group if r[6])
         append(
             "delete",
@@ -156,16 +205,21 @@ def _delete_batch(run, rows, actor, now, summary: Summary) -> None:
             at=now(),
             rule=rule,
             record_type=record_type,
-            refs=[r[4] for r in group],
+            refs=refs,
             customers=per_customer,
             data={
                 "run": run.pk,
                 "deletion_date": run.at.isoformat(),
                 "per_customer": dict(per_customer),
-                "holds_removed": holds_removed,
+                "holds_removed": holds._raw_delete(holds.db),
             },  # fmt: skip
         )
         summary.deleted[(rule, record_type)] += len(group)
+    if spared:
+        append("delete_skipped", actor=actor, at=now(), record_type=record_type,
+               refs=[r[4] for r in spared], customers={r[6] for r in spared if r[6]},
+               data={"run": run.pk, "deletion_date": run.at.isoformat(),
+                     "why": "held, needed or gone since the run decided"})  # fmt: skip
     DueRecord.objects.filter(pk__in=[r[0] for r in rows])._raw_delete(DueRecord.objects.db)
 
 

@@ -43,7 +43,10 @@ class DueRecord(models.Model):
     class Meta:
         verbose_name = _("due record")
         verbose_name_plural = _("due records")
-        indexes = [models.Index(fields=["run", "stage", "id"])]
+        indexes = [
+            models.Index(fields=["run", "stage", "id"]),  # the deletion order
+            models.Index(fields=["run", "record_type", "record_id"]),  # "is this row going?"
+        ]
 
     def __str__(self) -> str:
         return f"{self.record_type} {self.ref} ({self.rule})"

@@ -66,6 +66,18 @@ def rules_by_type(policy: Policy) -> dict[str, list[Rule]]:
     return out
 
 
+def kept_dependant(kind: Kind, run: EnforcementRun) -> Q:
+    """Some row that needs this one stays (it would go with it otherwise)."""
+    q = Q(pk__in=[])
+    for model, fk in kind.dependants:
+        going = DueRecord.objects.filter(run=run, record_type=model.record_type)
+        staying = model.objects.filter(**{fk: OuterRef("pk")}).exclude(
+            pk__in=going.values("record_id")
+        )
+        q |= Q(Exists(staying))
+    return q
+
+
 class Planner:
     def __init__(self, policy: Policy, at: date) -> None:
         self.policy = policy
@@ -88,18 +100,7 @@ class Planner:
         q = Q()
         for rule in rules:
             q |= self._rule_q(kind, rule)
-        return q & ~self.kept_dependant(kind, run)
-
-    def kept_dependant(self, kind: Kind, run: EnforcementRun) -> Q:
-        """Some row that needs this one stays (it would go with it otherwise)."""
-        q = Q(pk__in=[])
-        for model, fk in kind.dependants:
-            going = DueRecord.objects.filter(run=run, record_type=model.record_type)
-            staying = model.objects.filter(**{fk: OuterRef("pk")}).exclude(
-                pk__in=going.values("record_id")
-            )
-            q |= Q(Exists(staying))
-        return q
+        return q & ~kept_dependant(kind, run)
 
     def first_rule(self, kind: Kind) -> Case:
         whens = [
@@ -196,7 +197,7 @@ def _explain_rows(planner: Planner, kind: Kind, run: EnforcementRun, ref: str | 
             default=Value(False),
             output_field=BooleanField(),
         )
-    annotations["dependant_kept"] = planner.kept_dependant(kind, run)
+    annotations["dependant_kept"] = kept_dependant(kind, run)
     going = DueRecord.objects.filter(
         run=run, record_type=kind.record_type, record_id=OuterRef("pk")
     )

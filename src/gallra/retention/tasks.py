@@ -8,12 +8,13 @@ Acknowledging a task is recorded in the evidence log.
 
 from __future__ import annotations
 
+from collections import defaultdict
 from datetime import date, datetime, timedelta
 
 from django.contrib.auth import get_user_model
 from django.core.mail import send_mail
 from django.db import transaction
-from django.db.models import Max
+from django.db.models import Exists, Max, OuterRef
 
 from gallra.evidence.log import append
 from gallra.policy.model import Policy, Rule
@@ -23,33 +24,61 @@ from gallra.retention.models import ManualTask
 from gallra.retention.planner import due_date
 
 REMIND_BEFORE = timedelta(days=7)
+CHUNK = 1000
 
 
 def create_tasks(policy: Policy, at: date, now: datetime, lang: str | None = None) -> int:
-    """Tasks for every relationship that has ended by `at`; existing tasks are left alone."""
+    """Tasks for every relationship that has ended by `at` and has none yet for the rule.
+
+    Written in chunks, one transaction and one evidence entry each: a run after a year of
+    ended customers does not take a transaction per customer.
+    """
     lang = lang or policy.languages[0]
     created = 0
     for rule in (r for r in policy.rule if r.action == "manual"):
         ended = KINDS["customer"].triggers[rule.trigger].due_q(at)
-        customers = Customer.objects.filter(ended).annotate(ended_on=Max("agreements__end"))
-        for customer in customers.prefetch_related("staff").iterator(chunk_size=500):
-            due = due_date(rule, customer.ended_on)
-            with transaction.atomic():
-                made = [
-                    user.username
-                    for user in _assignees(rule, customer)
-                    if ManualTask.objects.get_or_create(
-                        rule=rule.id, customer_ref=customer.ref, assignee=user,
-                        defaults={"what": _what(policy, rule, lang), "created": now,
-                                  "due": due},
-                    )[1]
-                ]  # fmt: skip
-                if made:
-                    append("task_created", actor="enforce", at=now, rule=rule.id,
-                           record_type="customer", refs=[customer.ref], customers=[customer.ref],
-                           data={"assignees": made, "due": due.isoformat()})  # fmt: skip
-            created += len(made)
+        has_task = ManualTask.objects.filter(rule=rule.id, customer_ref=OuterRef("ref"))
+        customers = (
+            Customer.objects.filter(ended)
+            .exclude(Exists(has_task))
+            .annotate(ended_on=Max("agreements__end"))
+            .order_by("pk")
+        )
+        fallback = list(_default_assignees(rule))
+        what = _what(policy, rule, lang)
+        chunk: list[Customer] = []
+        for customer in customers.iterator(chunk_size=CHUNK):
+            chunk.append(customer)
+            if len(chunk) == CHUNK:
+                created += _create_chunk(rule, chunk, fallback, what, now)
+                chunk = []
+        if chunk:
+            created += _create_chunk(rule, chunk, fallback, what, now)
     return created
+
+
+def _create_chunk(rule: Rule, customers: list[Customer], fallback, what: str, now) -> int:
+    staff = defaultdict(list)
+    links = Customer.staff.through.objects.filter(
+        customer_id__in=[c.pk for c in customers], user__is_active=True
+    ).select_related("user")
+    for link in links:
+        staff[link.customer_id].append(link.user)
+    tasks = [
+        ManualTask(rule=rule.id, customer_ref=c.ref, assignee=user, what=what, created=now,
+                   due=due_date(rule, c.ended_on))
+        for c in customers
+        for user in staff[c.pk] or fallback
+    ]  # fmt: skip
+    if not tasks:
+        return 0
+    with transaction.atomic():
+        ManualTask.objects.bulk_create(tasks, ignore_conflicts=True)
+        append("task_created", actor="enforce", at=now, rule=rule.id, record_type="customer",
+               refs=sorted({t.customer_ref for t in tasks}),
+               customers={t.customer_ref for t in tasks}, count=len(tasks),
+               data={"assignees": sorted({t.assignee.get_username() for t in tasks})})  # fmt: skip
+    return len(tasks)
 
 
 def _what(policy: Policy, rule: Rule, lang: str) -> str:
@@ -59,10 +88,8 @@ def _what(policy: Policy, rule: Rule, lang: str) -> str:
     return f"{policy.text(category.name, lang)}: {policy.text(category.held_outside, lang)}"
 
 
-def _assignees(rule: Rule, customer: Customer):
-    staff = [u for u in customer.staff.all() if u.is_active]
-    if staff:
-        return staff
+def _default_assignees(rule: Rule):
+    """Who gets a task when the customer has no assigned staff: the rule's role, or all."""
     users = get_user_model().objects.filter(is_active=True, is_staff=True)
     if rule.assign_to != "all_staff":
         users = users.filter(groups__name=rule.assign_to)

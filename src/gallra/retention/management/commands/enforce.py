@@ -3,11 +3,11 @@
 import json
 import sys
 
-from django.core.management.base import BaseCommand
+from django.core.management.base import BaseCommand, CommandError
 
 from gallra.retention import words
 from gallra.retention.command import DateArguments
-from gallra.retention.enforcement import enforce
+from gallra.retention.enforcement import EnforcementBusy, enforce
 
 
 class Command(DateArguments, BaseCommand):
@@ -22,10 +22,13 @@ class Command(DateArguments, BaseCommand):
     def handle(self, *args, **options):
         policy, at, lang = self.resolve(options)
         show = options["format"] == "text" and sys.stderr.isatty()
-        summaries = enforce(
-            policy, at, actor=options["actor"], dry_run=options["dry_run"],
-            progress=self._progress if show else None,
-        )  # fmt: skip
+        try:
+            summaries = enforce(
+                policy, at, actor=options["actor"], dry_run=options["dry_run"],
+                progress=self._progress if show else None,
+            )  # fmt: skip
+        except EnforcementBusy as exc:
+            raise CommandError(str(exc), returncode=1) from exc
         if show:
             self.stderr.write("")
         if options["format"] == "json":
