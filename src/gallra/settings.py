@@ -32,6 +32,7 @@ INSTALLED_APPS = [
     "gallra.registry",
     "gallra.evidence",
     "gallra.retention",
+    "gallra.subjects",
     "gallra.instance",
 ]
 
@@ -117,6 +118,8 @@ EMAIL_PORT = int(os.environ.get("GALLRA_SMTP_PORT", "25"))
 EMAIL_USE_TLS = os.environ.get("GALLRA_SMTP_TLS") == "1"
 EMAIL_HOST_USER = os.environ.get("GALLRA_SMTP_USER", "")
 EMAIL_HOST_PASSWORD = os.environ.get("GALLRA_SMTP_PASSWORD", "")
+# Where gallra is reached from outside: links in mail to data subjects start with it.
+GALLRA_BASE_URL = os.environ.get("GALLRA_BASE_URL", "http://127.0.0.1:8000")
 DEFAULT_FROM_EMAIL = os.environ.get("GALLRA_MAIL_FROM", "gallra@localhost")
 
 LOGGING = {

@@ -86,6 +86,12 @@ def load_policy(path: Path | str, known_fields: Iterable[str] | None = None) -> 
     return policy
 
 
+def located(path: Path | str, found: Iterable[tuple[KeyPath, str]]) -> list[Problem]:
+    """Problems found outside loading (e.g. against a dataset's database), with their lines."""
+    lines = key_lines(Path(path).read_text(encoding="utf-8"))
+    return _unique([Problem(str(path), line_for(lines, k), key_name(k), m) for k, m in found])
+
+
 def _unique(problems: list[Problem]) -> list[Problem]:
     return sorted(dict.fromkeys(problems), key=lambda p: p.line)
 
@@ -226,6 +232,7 @@ def _cross_checks(policy: Policy, known_fields: Iterable[str] | None) -> Iterato
     places += [(("store", i, "country"), s.country) for i, s in enumerate(policy.store)]
     places += [(("backups", "countries"), c) for c in policy.backups.countries]
     places += [(("recipient", i, "country"), r.country) for i, r in enumerate(policy.recipient)]
+    places += [(("dataset", i, "country"), d.country) for i, d in enumerate(policy.dataset)]
     for where, country in places:
         if country not in allowed:
             others = ", ".join(sorted(allowed))
@@ -241,6 +248,8 @@ def _cross_checks(policy: Policy, known_fields: Iterable[str] | None) -> Iterato
 
     if policy.logins.escrow_threshold > policy.logins.escrow_shares:
         yield ("logins", "escrow_threshold"), "cannot be larger than escrow_shares"
+
+    yield from _dataset_checks(policy, categories)
 
     required = [c for c in policy.cookies.category if c.required]
     if len(required) != 1:
@@ -275,6 +284,7 @@ def _duplicate_ids(policy: Policy) -> Iterator[tuple]:
         ("store",): policy.store,
         ("recipient",): policy.recipient,
         ("cookies", "category"): policy.cookies.category,
+        ("dataset",): policy.dataset,
     }
     for prefix, items in groups.items():
         seen = Counter()
@@ -282,6 +292,104 @@ def _duplicate_ids(policy: Policy) -> Iterator[tuple]:
             seen[item.id] += 1
             if seen[item.id] == 2:
                 yield (*prefix, i, "id"), f"duplicate id {item.id!r}"
+
+
+def _dataset_checks(policy: Policy, categories: set[str]) -> Iterator[tuple]:
+    """A dataset declaration must say, for every table, whose rows are whose and what erasure
+    does, consistently: gallra runs exactly what it says against someone else's database."""
+    rules = {r.id: r for r in policy.rule}
+    for i, dataset in enumerate(policy.dataset):
+        here = ("dataset", i)
+        yield from _texts(policy, here, name=dataset.name)
+        if bool(dataset.url) == bool(dataset.url_env):
+            yield here, "give exactly one of `url` and `url_env`"
+        if dataset.url and re.match(r"^[a-z0-9+]+://[^/@]*:[^/@]*@", dataset.url):
+            yield (
+                (*here, "url"),
+                ("the url holds a password; name an environment variable in `url_env` instead"),
+            )
+        if dataset.url and not re.match(
+            r"^(postgresql|mysql|mariadb|sqlite)[a-z0-9+]*://", dataset.url
+        ):
+            yield (*here, "url"), "must be a postgresql://, mysql:// (MariaDB) or sqlite:/// url"
+        tables: dict[str, object] = {}
+        for j, table in enumerate(dataset.table):
+            at = (*here, "table", j)
+            if table.name in tables:
+                yield (*at, "name"), f"table {table.name!r} is declared twice"
+            yield from _table_checks(table, at, tables, categories, rules)
+            tables[table.name] = table
+
+
+def _table_checks(table, at, earlier: dict, categories: set[str], rules: dict) -> Iterator[tuple]:
+    from gallra.policy.model import FINDING_ATTRIBUTES
+
+    personal = set(table.columns)
+    for column, category in table.columns.items():
+        if category not in categories:
+            yield (*at, "columns"), f"column {column!r}: " + _unknown("category", category)
+    finds = [c for c, a in table.identity.items() if a in FINDING_ATTRIBUTES]
+    if not finds and table.via is None:
+        yield (
+            at,
+            (
+                "the table needs an `identity` column holding an email, username or personnummer, "
+                "or `via` to a table declared before it"
+            ),
+        )
+    for key, columns in (("identity", table.identity), ("text", table.text)):
+        for column in columns:
+            if column not in personal:
+                yield (*at, key), f"column {column!r} must also be listed in `columns`"
+    if table.via is not None:
+        parent = earlier.get(table.via.table)
+        if parent is None:
+            yield (*at, "via"), f"names table {table.via.table!r}, which is not declared before it"
+        elif (
+            parent.erase == "delete"
+            and table.erase != "delete"
+            and table.via.column not in table.set_null
+        ):
+            yield (
+                (*at, "set_null" if table.set_null else "erase"),
+                (
+                    f"erasure deletes the rows of {parent.name!r} that these rows point to: "
+                    f"delete these too, or add {table.via.column!r} to `set_null`"
+                ),
+            )
+    changeable = personal | ({table.via.column} if table.via else set())
+    for column in [*table.set, *table.set_null]:
+        if column not in changeable:
+            yield (
+                (*at, "set" if column in table.set else "set_null"),
+                (f"column {column!r} must be listed in `columns` (or be the `via` column)"),
+            )
+    if table.erase == "overwrite" and not (table.set or table.set_null):
+        yield (*at, "erase"), '"overwrite" needs `set` or `set_null`: the columns to overwrite'
+    if table.erase != "overwrite" and (table.set or table.set_null):
+        yield (*at, "erase"), '`set` and `set_null` belong to erase = "overwrite"'
+    if table.erase == "keep":
+        rule = rules.get(table.kept_by or "")
+        if table.kept_by is None or table.dated_by is None:
+            yield (
+                (*at, "erase"),
+                (
+                    '"keep" needs `kept_by` (the rule that keeps the rows by law) and `dated_by` '
+                    "(the date column the rule counts from)"
+                ),
+            )
+        elif rule is None:
+            yield (*at, "kept_by"), _unknown("rule", table.kept_by)
+        elif not rule.overrides_erasure:
+            yield (
+                (*at, "kept_by"),
+                (
+                    f"rule {rule.id!r} does not override erasure (`overrides_erasure = true` and "
+                    "its legal source): only the law keeps rows a subject asked to erase"
+                ),
+            )
+    elif table.kept_by or table.dated_by:
+        yield (*at, "kept_by" if table.kept_by else "dated_by"), 'belongs to erase = "keep"'
 
 
 def _texts(policy: Policy, where: KeyPath, **texts: Text | None) -> Iterator[tuple]:

@@ -36,9 +36,19 @@ def _ident(value: object) -> str:
     return value
 
 
+def _sql_name(value: object) -> str:
+    if not isinstance(value, str) or not re.fullmatch(r"[A-Za-z_][A-Za-z0-9_]{0,62}", value):
+        raise ValueError(
+            f"{value!r} is not a table or column name: letters, digits and '_', "
+            "starting with a letter or '_', at most 63 characters"
+        )
+    return value
+
+
 IsoDuration = Annotated[Duration, PlainValidator(_duration), PlainSerializer(str)]
 Country = Annotated[str, PlainValidator(_country)]
 Ident = Annotated[str, PlainValidator(_ident)]
+SqlName = Annotated[str, PlainValidator(_sql_name)]
 Clause = Annotated[str, Field(pattern=r"^P\d+$")]
 # Human text: one string for every language, or a table with one string per language.
 Text = str | dict[str, str]
@@ -180,6 +190,42 @@ class Cookies(Strict):
     category: list[CookieCategory] = Field(min_length=1)
 
 
+# What identifies a data subject in a connected dataset. Names are not unique, so `name`
+# never finds a subject; it tells whose a row is (for redaction) and what to rectify.
+IdentityAttribute = Literal["email", "username", "personnummer", "name"]
+FINDING_ATTRIBUTES = ("email", "username", "personnummer")
+
+
+class DatasetLink(Strict):
+    table: SqlName
+    column: SqlName
+
+
+class DatasetTable(Strict):
+    name: SqlName
+    key: SqlName = "id"
+    identity: dict[SqlName, IdentityAttribute] = {}
+    lowercase_match: bool = False
+    via: DatasetLink | None = None
+    columns: dict[SqlName, Ident] = Field(min_length=1)
+    text: list[SqlName] = []
+    since: SqlName | None = None
+    erase: Literal["delete", "overwrite", "keep"]
+    set: dict[SqlName, str] = {}
+    set_null: list[SqlName] = []
+    kept_by: Ident | None = None
+    dated_by: SqlName | None = None
+
+
+class Dataset(Strict):
+    id: Ident
+    name: Text
+    url: str = ""
+    url_env: str = ""
+    country: Country
+    table: list[DatasetTable] = Field(min_length=1)
+
+
 class Policy(Strict):
     revision: int = Field(ge=1)
     languages: list[Literal["sv", "en"]] = Field(min_length=1)
@@ -196,6 +242,7 @@ class Policy(Strict):
     commitments: Commitments = Commitments()
     recipient: list[Recipient] = []
     cookies: Cookies
+    dataset: list[Dataset] = []
 
     def category_by_id(self, category_id: str) -> Category:
         return next(c for c in self.category if c.id == category_id)

@@ -14,6 +14,7 @@ from typing import ClassVar
 
 from django.conf import settings
 from django.db import models
+from django.db.models.functions import Lower
 from django.utils.translation import gettext_lazy as _
 
 from gallra.registry import crypto
@@ -124,6 +125,8 @@ class Person(Record):
         verbose_name = _("person")
         verbose_name_plural = _("people")
         ordering = ["last_name", "first_name"]
+        # Data-subject requests find people by e-mail in any letter case.
+        indexes = [models.Index(Lower("email"), name="person_email_lower")]
 
     def __str__(self) -> str:
         return f"{self.first_name} {self.last_name} ({self.ref})"
@@ -286,6 +289,7 @@ class Prospect(Record):
         verbose_name = _("prospect")
         verbose_name_plural = _("prospects")
         ordering = ["name"]
+        indexes = [models.Index(Lower("email"), name="prospect_email_lower")]
 
 
 class Quote(Record):
@@ -353,6 +357,7 @@ class Correspondence(Record):
         verbose_name = _("correspondence")
         verbose_name_plural = _("correspondence")
         ordering = ["-received"]
+        indexes = [models.Index(Lower("sender"), name="correspondence_sender_lower")]
 
 
 class Hold(Record):

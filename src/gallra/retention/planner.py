@@ -237,8 +237,10 @@ def _explain_row(planner: Planner, kind: Kind, row: dict, holds: dict[str, Hold]
                                        "until": held.until}  # fmt: skip
         elif row.get("other_role") and "other_role" in rule.unless:
             reason, details = "other_role", {}
-        else:
+        elif row.get("dependant_kept", True):
             reason, details = "dependant", {}
+        else:  # due and nothing keeps it: the next enforcement run deletes it
+            reason, details = "overdue", {}
         candidate = (due or date.max, rule, reason, details)
         if best is None or candidate[0] < best[0]:
             best = candidate
@@ -258,6 +260,37 @@ def _waiting(rule: Rule, row: dict) -> tuple[str, dict]:
     if rule.trigger == "account_closed":
         return ("account_open", {}) if row.get("has_account", True) else ("no_account", {})
     return "no_trigger", {}
+
+
+def fates(policy: Policy, at: date, record_type: str, pks: list[int]) -> dict[int, Decision]:
+    """The Decision for a handful of records (one subject's), without a planning run.
+
+    A record that is due shows as kept with reason "overdue": the next enforcement run
+    deletes it. Dependants are not weighed here; `plan` and `enforce` do that.
+    """
+    if not pks:
+        return {}
+    planner = Planner(policy, at)
+    kind = KINDS[record_type]
+    annotations = {}
+    for trigger in {r.trigger for r in planner.rules[record_type]}:
+        annotations.update(kind.triggers[trigger].annotations())
+    for name, holds in covering_holds(kind, at).items():
+        annotations[f"hold_{name}"] = holds.order_by("until").values("ref")[:1]
+    if kind.other_role is not None:
+        annotations["other_role"] = Case(
+            When(kind.other_role, then=Value(True)), default=Value(False),
+            output_field=BooleanField(),
+        )  # fmt: skip
+    rows = list(kind.model.objects.filter(pk__in=pks).annotate(**annotations)
+                .values("pk", "ref", *annotations))  # fmt: skip
+    refs = {r for row in rows for k, r in row.items() if k.startswith("hold_") and r}
+    holds = {h.ref: h for h in Hold.objects.filter(ref__in=refs)} if refs else {}
+    out = {}
+    for row in rows:
+        row.update(going=False, dependant_kept=False)
+        out[row["pk"]] = _explain_row(planner, kind, row, holds)
+    return out
 
 
 def explain(

@@ -42,6 +42,7 @@ REASONS = {
     "no_account": ("inget konto stängt", "no account closed"),
     "other_role": ("personen är fortfarande kontaktperson eller fakturaansvarig",
                    "the person is still a contact or billing contact"),
+    "overdue": ("raderas vid nästa gallring", "deleted at the next enforcement run"),
     "dependant": ("annan data som hör hit sparas ännu",
                   "data that depends on it is still kept"),
     "follows": ("raderas tillsammans med sin {follows}", "deleted together with its {follows}"),

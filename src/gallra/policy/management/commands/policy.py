@@ -5,7 +5,7 @@ import json
 from django.core.management.base import BaseCommand, CommandError
 
 from gallra import config
-from gallra.policy.loading import PolicyError, load_policy, registry_fields
+from gallra.policy.loading import PolicyError, load_policy, located, registry_fields
 
 
 class Command(BaseCommand):
@@ -15,6 +15,11 @@ class Command(BaseCommand):
         sub = parser.add_subparsers(dest="action", required=True)
         check = sub.add_parser("check", help="Validate a policy file (exit 0 valid, 2 not).")
         check.add_argument("path", nargs="?", help="default: the policy gallra runs with")
+        check.add_argument(
+            "--offline",
+            action="store_true",
+            help="do not connect to the datasets to check their tables and columns",
+        )
         show = sub.add_parser("show", help="Print the parsed policy.")
         show.add_argument("path", nargs="?")
         show.add_argument("--format", choices=["text", "json"], default="text")
@@ -27,6 +32,8 @@ class Command(BaseCommand):
             for problem in exc.problems:
                 self.stderr.write(str(problem))
             raise CommandError(f"{len(exc.problems)} problem(s) in {path}", returncode=2) from exc
+        if action == "check" and policy.dataset and not options["offline"]:
+            self._check_datasets(path, policy)
         if action == "check":
             self.stdout.write(
                 f"{path}: ok ({len(policy.category)} categories, {len(policy.rule)} rules)"
@@ -37,6 +44,18 @@ class Command(BaseCommand):
             )
         else:
             self._show_text(policy, path)
+
+    def _check_datasets(self, path, policy):
+        from gallra.subjects.datasets import check_against_database
+
+        found = []
+        for i, dataset in enumerate(policy.dataset):
+            found += [(("dataset", i, *k), m) for k, m in check_against_database(dataset)]
+        problems = located(path, found)
+        for problem in problems:
+            self.stderr.write(str(problem))
+        if problems:
+            raise CommandError(f"{len(problems)} problem(s) in {path}", returncode=2)
 
     def _show_text(self, policy, path):
         lang = policy.languages[0]

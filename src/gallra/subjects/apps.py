@@ -1,0 +1,7 @@
+from django.apps import AppConfig
+from django.utils.translation import gettext_lazy as _
+
+
+class SubjectsConfig(AppConfig):
+    name = "gallra.subjects"
+    verbose_name = _("data-subject requests")

@@ -1,0 +1,214 @@
+"""Erasure (Art. 17) across gallra and every connected dataset, store by store.
+
+Each store is all-or-nothing (one transaction); a store that fails leaves the request open,
+naming it, and a rerun does only the stores not done yet. What the law or a hold keeps is
+listed in the answer with the reason and the date it goes. Every step is in the evidence
+log, by ref: never the subject's data.
+"""
+
+from __future__ import annotations
+
+from datetime import date, datetime
+
+from django.db import transaction
+from django.template.loader import render_to_string
+
+from gallra.evidence import log
+from gallra.evidence.models import Entry
+from gallra.policy.model import Policy
+from gallra.subjects import datasets, registry_store, words
+from gallra.subjects.cases import CaseError, close, identity_of
+from gallra.subjects.models import StoreStep, SubjectRequest
+
+
+def erase_request(
+    policy: Policy, request: SubjectRequest, *, now: datetime, at: date, actor: str
+) -> SubjectRequest:
+    if request.kind != SubjectRequest.Kind.ERASURE:
+        raise CaseError(f"{request.ref} is a {request.kind} request, not an erasure request")
+    if not request.is_verified:
+        raise CaseError(f"{request.ref}: the subject's identity is not verified")
+    identity = identity_of(request)
+    done = set(request.steps.filter(status=StoreStep.Status.DONE).values_list("store", flat=True))
+    if registry_store.STORE not in done:
+        with transaction.atomic():
+            result = registry_store.erase(
+                policy, identity, at=at, now=now, actor=actor, request_ref=request.ref
+            )
+            _step(
+                request,
+                registry_store.STORE,
+                now,
+                {
+                    "deleted": {t: len(refs) for t, refs in result.deleted.items()},
+                    "kept": [
+                        {
+                            "table": k.table,
+                            "key": k.key,
+                            "reason": k.reason,
+                            "until": k.until.isoformat() if k.until else None,
+                            "detail": k.detail,
+                        }
+                        for k in result.kept
+                    ],
+                },
+            )
+    for dataset in policy.dataset:
+        if dataset.id in done:
+            continue
+        try:
+            with datasets.engine(dataset).begin() as conn:
+                plans = datasets.erase(conn, dataset, identity)
+        except (datasets.DatasetUnavailable, datasets.sa.exc.SQLAlchemyError) as exc:
+            detail = f"{datasets.describe(dataset)}: {datasets.first_line(exc)}"
+            with transaction.atomic():
+                _step(request, dataset.id, now, {}, failed=detail)
+                log.append(
+                    "subject.erase_failed",
+                    actor=actor,
+                    at=now,
+                    refs=[request.ref],
+                    data={"request": request.ref, "store": dataset.id},
+                )
+            continue
+        rules = {r.id: r for r in policy.rule}
+        tables = {t.name: t for t in dataset.table}
+        with transaction.atomic():
+            for plan in plans:
+                for action, keys in (
+                    ("deleted", plan.deleted),
+                    ("overwritten", plan.overwritten),
+                    ("unlinked", plan.unlinked),
+                ):
+                    if keys:
+                        log.append(
+                            "subject.erase",
+                            actor=actor,
+                            at=now,
+                            record_type=plan.table,
+                            refs=[f"{dataset.id}:{plan.table}:{k}" for k in keys],
+                            data={"request": request.ref, "store": dataset.id, "action": action},
+                        )
+            _step(
+                request,
+                dataset.id,
+                now,
+                {
+                    "deleted": {p.table: len(p.deleted) for p in plans if p.deleted},
+                    "overwritten": {p.table: len(p.overwritten) for p in plans if p.overwritten},
+                    "kept": [
+                        _kept_row(rules, tables[p.table], k, counted)
+                        for p in plans
+                        for k, counted in p.kept
+                    ],
+                },
+            )
+    steps = {s.store: s for s in request.steps.all()}
+    stores = [registry_store.STORE, *(d.id for d in policy.dataset)]
+    with transaction.atomic():
+        if all(steps.get(s) and steps[s].status == StoreStep.Status.DONE for s in stores):
+            close(request, answer(request, policy), now=now, actor=actor)
+        else:
+            request.status = SubjectRequest.Status.IN_PROGRESS
+            request.note = "\n".join(s.detail for s in steps.values() if s.status == "failed")
+            request.save()
+    return request
+
+
+def _kept_row(rules, table, key, counted) -> dict:
+    from datetime import timedelta
+
+    from gallra.retention.planner import due_date
+
+    rule = rules[table.kept_by]
+    if isinstance(counted, datetime):
+        counted = counted.date()
+    until = due_date(rule, counted) - timedelta(days=1) if counted else None
+    return {
+        "table": table.name,
+        "key": str(key),
+        "reason": "law",
+        "until": until.isoformat() if until else None,
+        "detail": rule.legal_source,
+    }
+
+
+def _step(request, store: str, now: datetime, result: dict, failed: str = "") -> None:
+    StoreStep.objects.update_or_create(
+        request=request,
+        store=store,
+        defaults={
+            "status": StoreStep.Status.FAILED if failed else StoreStep.Status.DONE,
+            "detail": failed,
+            "at": now,
+            "result": result,
+        },
+    )
+
+
+def answer(request: SubjectRequest, policy: Policy) -> dict:
+    """What was erased and what is kept, per store: the answer to the subject."""
+    out = {"deleted": {}, "overwritten": {}, "kept": []}
+    for step in request.steps.order_by("id"):
+        for key in ("deleted", "overwritten"):
+            if step.result.get(key):
+                out[key][step.store] = step.result[key]
+        out["kept"] += [{**k, "store": step.store} for k in step.result.get("kept", [])]
+    return out
+
+
+def certificate_html(request: SubjectRequest, policy: Policy, lang: str) -> str:
+    """The erasure certificate for the subject: the request ref and a masked address, counts,
+    what is kept and why, and the evidence entries; no other personal data."""
+    if request.status != SubjectRequest.Status.DONE or request.kind != "erasure":
+        raise CaseError(f"{request.ref} is not a completed erasure request")
+    org = policy.organisation.brand or policy.organisation.name
+    names = {"gallra": org} | {d.id: policy.text(d.name, lang) for d in policy.dataset}
+    result = request.answer
+    erased = []
+    for key in ("deleted", "overwritten"):
+        for store, tables in result.get(key, {}).items():
+            for table, n in tables.items():
+                erased.append(
+                    {
+                        "store": names.get(store, store),
+                        "table": table,
+                        "count": n,
+                        "how": words.label("rows" if key == "deleted" else "overwritten", lang),
+                    }
+                )
+    kept = [
+        {
+            "store": names.get(k["store"], k["store"]),
+            "table": k["table"],
+            "key": k["key"],
+            "why": words.kept_words(k["reason"], k["until"], k.get("detail", ""), lang),
+        }
+        for k in result.get("kept", [])
+    ]
+    seqs = list(Entry.objects.filter(data__request=request.ref).values_list("seq", flat=True))
+    identity = identity_of(request)
+    return render_to_string(
+        "subjects/certificate.html",
+        {
+            "lang": lang,
+            "title": words.label("cert_title", lang),
+            "intro": words.label(
+                "cert_intro",
+                lang,
+                org=org,
+                ref=request.ref,
+                email=identity.masked_email(),
+                received=request.received,
+            ),
+            "completed": words.label("completed", lang),
+            "closed": request.closed_at,
+            "erased_label": words.label("cert_deleted", lang),
+            "erased": erased,
+            "kept_label": words.label("cert_kept", lang),
+            "kept": kept,
+            "evidence": words.label(
+                "cert_evidence", lang, seqs=", ".join(str(s) for s in sorted(set(seqs)))
+            ),
+        },
+    )
