@@ -87,9 +87,13 @@ country = "SE"
 [[dataset.table]]
 name = "tickets"
 identity = { requester_email = "email", requester_name = "name" }
-columns = { requester_email = "customer_contact", requester_name = "customer_contact", title = "requests" }
 since = "created"
 erase = "delete"
+
+[dataset.table.columns]
+requester_email = "customer_contact"
+requester_name = "customer_contact"
+title = "requests"
 
 [[dataset.table]]
 name = "messages"

@@ -81,7 +81,7 @@ def test_an_unreachable_dataset_is_reported_at_its_url(connected, tmp_path, monk
 
 def test_offline_check_does_not_connect(connected, monkeypatch):
     monkeypatch.setenv("GALLRA_TEST_SUPPORT_URL", connected.urls["support"].replace("3306", "3399"))
-    out, err = io.StringIO(), io.StringIO()
+    out = io.StringIO()
     call_command("policy", "check", str(connected.policy_path), "--offline", stdout=out)
     assert ": ok" in out.getvalue()
 
@@ -114,9 +114,7 @@ def test_offline_check_does_not_connect(connected, monkeypatch):
          "is not a table or column name"),
     ],
 )  # fmt: skip
-def test_an_inconsistent_declaration_is_reported_at_its_line(
-    tmp_path, old, new, needle, message
-):
+def test_an_inconsistent_declaration_is_reported_at_its_line(tmp_path, old, new, needle, message):
     assert DATASETS.count(old) == 1
     path = write(tmp_path, DATASETS.replace(old, new))
     code, err = check(path)

@@ -54,7 +54,7 @@ def anna_request(kind="access") -> SubjectRequest:
 
 
 def link_path(inbox: Inbox) -> str:
-    (to, subject, body), = inbox.messages
+    ((to, subject, body),) = inbox.messages
     assert to == [ANNA["email"]]
     url = re.search(r"https://gallra\.redcloud\.example(/subject/verify/[^/\s]+/)", body)
     return url.group(1)
