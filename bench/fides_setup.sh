@@ -5,7 +5,7 @@
 # that must not mix with the project's own venv. A fresh install takes about 2-3 minutes.
 set -euo pipefail
 VENV="${1:-${FIDES_VENV:-/work/fides-venv}}"
-VERSION="${FIDES_VERSION:-2.78.2}"  # newest release installable on Python 3.11 when measured
+VERSION="${FIDES_VERSION:-2.78.2}"  # newest release the PyPI index here offered (2026-11)
 PY="${PYTHON:-python3}"
 
 if [ -x "$VENV/bin/python" ] && "$VENV/bin/python" -c "import fides" 2>/dev/null; then

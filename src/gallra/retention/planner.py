@@ -262,6 +262,19 @@ def _waiting(rule: Rule, row: dict) -> tuple[str, dict]:
     return "no_trigger", {}
 
 
+_planners: dict[tuple[int, date], Planner] = {}
+
+
+def _planner(policy: Policy, at: date) -> Planner:
+    """A Planner per policy and day, kept: a subject's export asks several times a second."""
+    planner = _planners.get((id(policy), at))
+    if planner is None or planner.policy is not policy:
+        if len(_planners) > 16:
+            _planners.clear()
+        planner = _planners[(id(policy), at)] = Planner(policy, at)
+    return planner
+
+
 def fates(policy: Policy, at: date, record_type: str, pks: list[int]) -> dict[int, Decision]:
     """The Decision for a handful of records (one subject's), without a planning run.
 
@@ -270,7 +283,7 @@ def fates(policy: Policy, at: date, record_type: str, pks: list[int]) -> dict[in
     """
     if not pks:
         return {}
-    planner = Planner(policy, at)
+    planner = _planner(policy, at)
     kind = KINDS[record_type]
     annotations = {}
     for trigger in {r.trigger for r in planner.rules[record_type]}:

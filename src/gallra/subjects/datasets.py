@@ -69,7 +69,7 @@ def engine(dataset: Dataset) -> sa.Engine:
         args: dict[str, Any] = {}
         if url.startswith(("postgresql", "mysql")):
             args["connect_args"] = {"connect_timeout": 5}
-        _engines[key] = sa.create_engine(url, pool_pre_ping=True, **args)
+        _engines[key] = sa.create_engine(url, pool_recycle=600, **args)
     return _engines[key]
 
 
@@ -96,6 +96,85 @@ def _sql_table(table: DatasetTable) -> sa.TableClause:
     return sa.table(table.name, *(sa.column(c) for c in _columns(table)))
 
 
+# Statements are built and compiled once per declared table, kind and number of values, then
+# run on the driver's own cursor: a request pays for the round trips and little else (about a
+# third of the time SQLAlchemy's per-execution machinery would add). Values are always bound
+# parameters. The table object is kept with its SQL, so its id cannot be reused.
+_compiled: dict[tuple, tuple[DatasetTable, str, tuple[str, ...] | None]] = {}
+
+
+def _run(conn: sa.Connection, table: DatasetTable, kind: str, **params: Any) -> list[dict]:
+    """Run one statement of `kind` with `params` (lists become IN lists); rows for a SELECT.
+
+    Kinds: "find" (v_<column>=[...] for each identity column used), "via" (keys=[...]),
+    "delete", "overwrite", "unlink" (keys=[...]), "rectify" (keys=[...], columns, value).
+    """
+    if kind == "overwrite":
+        params |= {f"set_{c}": v for c, v in table.set.items()}
+    shape = tuple(
+        (name, len(v) if isinstance(v, list) else v if isinstance(v, tuple) else None)
+        for name, v in params.items()
+    )
+    cache_key = (id(table), kind, shape, conn.dialect.name)
+    cached = _compiled.get(cache_key)
+    if cached is None or cached[0] is not table:
+        statement = _build(table, kind, shape, params)
+        compiled = statement.compile(dialect=conn.dialect)
+        order = tuple(compiled.positiontup) if conn.dialect.positional else None
+        cached = _compiled[cache_key] = (table, compiled.string, order)
+    _, sql, order = cached
+    flat: dict[str, Any] = {}
+    for name, value in params.items():
+        if isinstance(value, list):
+            flat.update({f"{name}_{i}": v for i, v in enumerate(value)})
+        elif not isinstance(value, tuple):
+            flat[name] = value
+    cursor = conn.connection.dbapi_connection.cursor()
+    try:
+        cursor.execute(sql, tuple(flat[n] for n in order) if order is not None else flat)
+        if cursor.description is None:
+            return []
+        names = [d[0] for d in cursor.description]
+        return [dict(zip(names, row, strict=True)) for row in cursor.fetchall()]
+    finally:
+        cursor.close()
+
+
+def _build(table: DatasetTable, kind: str, shape: tuple, params: dict) -> sa.Executable:
+    t = _sql_table(table)
+
+    def values(name: str, n: int) -> list:
+        return [sa.bindparam(f"{name}_{i}") for i in range(n)]
+
+    sizes = dict(shape)
+    if kind == "find":
+        conditions = []
+        for name, n in shape:
+            column = t.c[name[2:]]
+            column = sa.func.lower(column) if table.lowercase_match else column
+            conditions.append(column.in_(values(name, n)))
+        return sa.select(t).where(sa.or_(*conditions))
+    if kind == "via":
+        return sa.select(t).where(t.c[table.via.column].in_(values("keys", sizes["keys"])))
+    where = t.c[table.key].in_(values("keys", sizes["keys"]))
+    if kind == "delete":
+        return sa.delete(t).where(where)
+    if kind == "overwrite":
+        new = {c: sa.null() for c in table.set_null} | {
+            c: sa.bindparam(f"set_{c}") for c in table.set
+        }
+        return sa.update(t).where(where).values(new)
+    if kind == "unlink":
+        return sa.update(t).where(where).values({table.via.column: sa.null()})
+    if kind == "rectify":
+        return (
+            sa.update(t)
+            .where(where)
+            .values(dict.fromkeys(params["columns"], sa.bindparam("value")))
+        )
+    raise ValueError(kind)
+
+
 def _chunks(values: list, size: int = CHUNK) -> Iterable[list]:
     for i in range(0, len(values), size):
         yield values[i : i + size]
@@ -110,14 +189,6 @@ class FoundTable:
 
     def keys(self, *kinds: str) -> list:
         return [k for k, w in self.whose.items() if w in kinds]
-
-
-def _column_in(t: sa.TableClause, table: DatasetTable, column: str, values: list[str]):
-    """column IN (values); with `lowercase_match`, lower(column) IN (lower-case values), which
-    needs an index on lower(column) to stay fast."""
-    if table.lowercase_match:
-        return sa.func.lower(t.c[column]).in_(sorted({v.lower() for v in values}))
-    return t.c[column].in_(values)
 
 
 def _matches(table: DatasetTable, row: dict, identity: Identity) -> bool | None:
@@ -136,29 +207,27 @@ def find(conn: sa.Connection, dataset: Dataset, identity: Identity) -> list[Foun
     """Every row of the subject's in `dataset`, table by table in declaration order."""
     found: dict[str, FoundTable] = {}
     for table in dataset.table:
-        t = _sql_table(table)
         result = FoundTable(table)
-        conditions = [
-            _column_in(t, table, column, identity.values(attribute))
-            for column, attribute in table.identity.items()
-            if attribute in FINDING_ATTRIBUTES and identity.values(attribute)
-        ]
-        if conditions:
-            for row in conn.execute(sa.select(t).where(sa.or_(*conditions))).mappings():
-                result.rows[row[table.key]] = dict(row)
+        values = {}
+        for column, attribute in table.identity.items():
+            given = identity.values(attribute) if attribute in FINDING_ATTRIBUTES else []
+            if given:
+                lower = table.lowercase_match
+                values[f"v_{column}"] = sorted({v.lower() for v in given}) if lower else given
+        if values:
+            for row in _run(conn, table, "find", **values):
+                result.rows[row[table.key]] = row
                 result.whose[row[table.key]] = OWN
         if table.via is not None:
             parent = found[table.via.table]
-            parent_keys = list(parent.rows)
-            link = t.c[table.via.column]
-            for chunk in _chunks(parent_keys):
-                for row in conn.execute(sa.select(t).where(link.in_(chunk))).mappings():
+            for chunk in _chunks(list(parent.rows)):
+                for row in _run(conn, table, "via", keys=chunk):
                     key = row[table.key]
-                    result.rows[key] = dict(row)
+                    result.rows[key] = row
                     result.parent_of[key] = row[table.via.column]
                     if key in result.whose:
                         continue
-                    mine = _matches(table, dict(row), identity)
+                    mine = _matches(table, row, identity)
                     if mine is None:  # no identity of its own: it is its parent's
                         mine_kind = parent.whose[row[table.via.column]]
                         result.whose[key] = OTHER if mine_kind == OTHER else ATTRIBUTED
@@ -206,16 +275,10 @@ def erase(conn: sa.Connection, dataset: Dataset, identity: Identity) -> list[Tab
         plans.append(out)
     for out in reversed(plans):
         table = by_name[out.table].table
-        t = _sql_table(table)
-        key = t.c[table.key]
-        for chunk in _chunks(out.deleted):
-            conn.execute(sa.delete(t).where(key.in_(chunk)))
-        values = {c: None for c in table.set_null} | dict(table.set)
-        for chunk in _chunks(out.overwritten):
-            conn.execute(sa.update(t).where(key.in_(chunk)).values(**values))
-        if out.unlinked:
-            for chunk in _chunks(out.unlinked):
-                conn.execute(sa.update(t).where(key.in_(chunk)).values({table.via.column: None}))
+        for kind, keys in (("delete", out.deleted), ("overwrite", out.overwritten),
+                           ("unlink", out.unlinked)):  # fmt: skip
+            for chunk in _chunks(keys):
+                _run(conn, table, kind, keys=chunk)
     return plans
 
 
@@ -229,11 +292,8 @@ def rectify(
         own = f.keys(OWN)
         if not columns or not own:
             continue
-        t = _sql_table(f.table)
         for chunk in _chunks(own):
-            conn.execute(
-                sa.update(t).where(t.c[f.table.key].in_(chunk)).values({c: value for c in columns})
-            )
+            _run(conn, f.table, "rectify", keys=chunk, columns=tuple(columns), value=value)
         counts[f.table.name] = len(own)
     return counts
 

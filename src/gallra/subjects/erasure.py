@@ -74,21 +74,18 @@ def erase_request(
         rules = {r.id: r for r in policy.rule}
         tables = {t.name: t for t in dataset.table}
         with transaction.atomic():
-            for plan in plans:
-                for action, keys in (
-                    ("deleted", plan.deleted),
-                    ("overwritten", plan.overwritten),
-                    ("unlinked", plan.unlinked),
-                ):
-                    if keys:
-                        log.append(
-                            "subject.erase",
-                            actor=actor,
-                            at=now,
-                            record_type=plan.table,
-                            refs=[f"{dataset.id}:{plan.table}:{k}" for k in keys],
-                            data={"request": request.ref, "store": dataset.id, "action": action},
-                        )
+            refs = [
+                f"{dataset.id}:{p.table}:{k}"
+                for p in plans
+                for k in (*p.deleted, *p.overwritten, *p.unlinked)
+            ]
+            counts = {
+                action: {p.table: len(getattr(p, action)) for p in plans if getattr(p, action)}
+                for action in ("deleted", "overwritten", "unlinked")
+            }
+            if refs:
+                data = {"request": request.ref, "store": dataset.id, **counts}
+                log.append("subject.erase", actor=actor, at=now, refs=refs, data=data)
             _step(
                 request,
                 dataset.id,
