@@ -126,3 +126,16 @@ def test_demo_needs_init(settings):
     with pytest.raises(CommandError, match="gallra init") as raised:
         call_command("demo")
     assert raised.value.returncode == 2
+
+
+@pytest.mark.django_db
+def test_the_demo_brings_subject_requests_one_of_them_overdue(capsys):
+    from gallra.subjects.models import SubjectRequest
+
+    _run_demo(capsys, None)
+    requests = list(SubjectRequest.objects.order_by("received"))
+    assert [r.kind for r in requests] == ["access", "erasure", "rectification"]
+    assert requests[0].is_overdue() and not requests[1].is_overdue()
+    assert requests[1].is_verified and not requests[0].is_verified
+    _run_demo(capsys, None)
+    assert SubjectRequest.objects.count() == 3

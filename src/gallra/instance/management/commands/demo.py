@@ -43,6 +43,7 @@ class Command(BaseCommand):
                 self.stderr.write(str(problem))
             raise CommandError("the demo data was not imported", returncode=1) from exc
         counts = {kind: dict(value) for kind, value in report.counts.items()}
+        requests = _demo_requests(today)
         if format == "json":
             self.stdout.write(json.dumps({"today": today.isoformat(), "counts": counts}))
             return
@@ -52,10 +53,43 @@ class Command(BaseCommand):
         for kind, value in counts.items():
             done = ", ".join(f"{n} {what}" for what, n in value.items())
             self.stdout.write(f"  {kind:<15} {done}")
+        if requests:
+            self.stdout.write(f"  {'subject requests':<15} {requests} added (one overdue)")
         self.stdout.write(
             f"{len(data['customers'])} demo customers; their refs start with {demo.PREFIX!r}. "
             "Running `gallra demo` again adds nothing."
         )
+
+
+def _demo_requests(today: date) -> int:
+    """Three data-subject requests from demo people, so the admin's list has something in it:
+    an access request past its deadline, a verified erasure request, a rectification."""
+    from datetime import timedelta
+
+    from gallra.registry.models import Person
+    from gallra.subjects import cases
+    from gallra.subjects.identity import Identity
+    from gallra.subjects.models import SubjectRequest
+
+    if SubjectRequest.objects.exists():
+        return 0
+    people = list(
+        Person.objects.filter(ref__startswith=demo.PREFIX).exclude(email="").order_by("ref")[:3]
+    )
+    if len(people) < 3:
+        return 0
+    now = timezone.now()
+    rename = {"change_field": "name", "change_value": "Ny Namnsson"}
+    plans = [("access", 40, {}), ("erasure", 3, {}), ("rectification", 0, rename)]
+    for person, (kind, days_ago, extra) in zip(people, plans, strict=True):
+        request = cases.open_request(
+            kind, Identity.of(person.email, f"{person.first_name} {person.last_name}"),
+            received=today - timedelta(days=days_ago), now=now, actor="demo", **extra,
+        )  # fmt: skip
+        if kind == "erasure":
+            cases.verify_by_staff(request, "demo: called back on the number on record",
+                                  "demo", now=now)  # fmt: skip
+    return len(plans)
 
 
 def _date(text: str) -> date:
