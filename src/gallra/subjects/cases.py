@@ -33,6 +33,12 @@ class LinkInvalid(CaseError):
     pass
 
 
+def note(action: str, request: SubjectRequest, *, actor: str, at: datetime, **data) -> None:
+    """An evidence entry about a request, named by its ref: never by the subject's data."""
+    log.append(action, actor=actor, at=at, refs=[request.ref],
+               data={"request": request.ref, **data})  # fmt: skip
+
+
 def identity_of(request: SubjectRequest) -> Identity:
     return Identity(request.email, request.name, request.username, request.personnummer)
 
@@ -72,12 +78,8 @@ def open_request(
             change_value=change_value,
             category=category,
         )
-        log.append(
-            "subject.request",
-            actor=actor,
-            at=now,
-            refs=[request.ref],
-            data={"request": request.ref, "type": kind, "due": request.due.isoformat()},
+        note(
+            "subject.request", request, actor=actor, at=now, type=kind, due=request.due.isoformat()
         )
     return request
 
@@ -124,12 +126,13 @@ def extend(
     request.due = months_after(request.received, 1 + months)
     with transaction.atomic():
         request.save()
-        log.append(
+        note(
             "subject.extend",
+            request,
             actor=actor,
             at=now,
-            refs=[request.ref],
-            data={"request": request.ref, "months": months, "due": request.due.isoformat()},
+            months=months,
+            due=request.due.isoformat(),
         )
 
 
@@ -184,9 +187,7 @@ def send_link(
             f"and only once.\n\n{url}\n\nIf it was not you, ignore this message.\n\n{org}\n"
         )
     send_mail(subject, body, None, [request.email])
-    log.append(
-        "subject.link_sent", actor=actor, at=now, refs=[request.ref], data={"request": request.ref}
-    )
+    note("subject.link_sent", request, actor=actor, at=now)
     return link
 
 
@@ -229,13 +230,7 @@ def _verified(request: SubjectRequest, now: datetime, method: str, how: str, by:
     if request.status == SubjectRequest.Status.RECEIVED:
         request.status = SubjectRequest.Status.VERIFIED
     request.save()
-    log.append(
-        "subject.verified",
-        actor=by,
-        at=now,
-        refs=[request.ref],
-        data={"request": request.ref, "method": method},
-    )
+    note("subject.verified", request, actor=by, at=now, method=method)
 
 
 def request_for(email: str, kinds: tuple[str, ...], ref: str | None = None) -> SubjectRequest:
@@ -270,10 +265,4 @@ def close(request: SubjectRequest, answer: dict, *, now: datetime, actor: str) -
     request.closed_at = now
     request.answer = answer
     request.save()
-    log.append(
-        "subject.done",
-        actor=actor,
-        at=now,
-        refs=[request.ref],
-        data={"request": request.ref, "type": request.kind},
-    )
+    note("subject.done", request, actor=actor, at=now, type=request.kind)

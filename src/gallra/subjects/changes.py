@@ -6,11 +6,10 @@ from datetime import date, datetime
 
 from django.db import transaction
 
-from gallra.evidence import log
 from gallra.policy.model import Policy
 from gallra.registry.models import Hold
 from gallra.subjects import datasets, registry_store
-from gallra.subjects.cases import CaseError, close, identity_of
+from gallra.subjects.cases import CaseError, close, identity_of, note
 from gallra.subjects.identity import Identity
 from gallra.subjects.models import Objection, Restriction, SubjectRequest
 
@@ -51,17 +50,14 @@ def rectify(policy: Policy, request: SubjectRequest, *, now: datetime, actor: st
             failed[dataset.id] = f"{datasets.describe(dataset)}: {datasets.first_line(exc)}"
             continue
         with transaction.atomic():
-            log.append(
+            note(
                 "subject.rectify",
+                request,
                 actor=actor,
                 at=now,
-                refs=[request.ref],
-                data={
-                    "request": request.ref,
-                    "store": dataset.id,
-                    "tables": done[dataset.id],
-                    "field": field,
-                },
+                store=dataset.id,
+                tables=done[dataset.id],
+                field=field,
             )
     with transaction.atomic():
         if failed:
@@ -94,13 +90,7 @@ def restrict(request: SubjectRequest, *, now: datetime, actor: str, at: date) ->
                     )
                 )
         Hold.objects.bulk_create(holds)
-        log.append(
-            "subject.restrict",
-            actor=actor,
-            at=now,
-            refs=[request.ref],
-            data={"request": request.ref, "holds": len(holds)},
-        )
+        note("subject.restrict", request, actor=actor, at=now, holds=len(holds))
         close(request, {"restricted": True, "holds": len(holds)}, now=now, actor=actor)
     return restriction
 
@@ -113,13 +103,7 @@ def lift_restriction(email: str, *, now: datetime, actor: str) -> Restriction:
         restriction.lifted, restriction.lifted_by = now, actor
         restriction.save()
         Hold.objects.filter(ref__startswith=f"{restriction.request.ref}-").delete()
-        log.append(
-            "subject.unrestrict",
-            actor=actor,
-            at=now,
-            refs=[restriction.request.ref],
-            data={"request": restriction.request.ref},
-        )
+        note("subject.unrestrict", restriction.request, actor=actor, at=now)
     return restriction
 
 
@@ -154,17 +138,14 @@ def object_to(
             outcome=outcome,
             at=now,
         )
-        log.append(
+        note(
             "subject.objection",
+            request,
             actor=actor,
             at=now,
-            refs=[request.ref],
-            data={
-                "request": request.ref,
-                "category": category.id,
-                "outcome": outcome,
-                "erased": erased,
-            },
+            category=category.id,
+            outcome=outcome,
+            erased=erased,
         )
         close(request, {"outcome": outcome, "erased": erased}, now=now, actor=actor)
     return objection

@@ -17,7 +17,7 @@ from gallra.evidence import log
 from gallra.evidence.models import Entry
 from gallra.policy.model import Policy
 from gallra.subjects import datasets, registry_store, words
-from gallra.subjects.cases import CaseError, close, identity_of
+from gallra.subjects.cases import CaseError, close, identity_of, note
 from gallra.subjects.models import StoreStep, SubjectRequest
 
 
@@ -63,13 +63,7 @@ def erase_request(
             detail = f"{datasets.describe(dataset)}: {datasets.first_line(exc)}"
             with transaction.atomic():
                 _step(request, dataset.id, now, {}, failed=detail)
-                log.append(
-                    "subject.erase_failed",
-                    actor=actor,
-                    at=now,
-                    refs=[request.ref],
-                    data={"request": request.ref, "store": dataset.id},
-                )
+                note("subject.erase_failed", request, actor=actor, at=now, store=dataset.id)
             continue
         rules = {r.id: r for r in policy.rule}
         tables = {t.name: t for t in dataset.table}

@@ -19,11 +19,12 @@ from datetime import date, datetime, timedelta
 from django.db import transaction
 from django.template.loader import render_to_string
 
-from gallra.evidence import log
 from gallra.policy.model import FINDING_ATTRIBUTES, Dataset, Policy
 from gallra.retention import words as retention_words
 from gallra.retention.planner import due_date
 from gallra.subjects import datasets, registry_store, words
+from gallra.subjects.cases import CaseError, close, identity_of, note
+from gallra.subjects.changes import restriction_of
 from gallra.subjects.datasets import ATTRIBUTED, OTHER, OWN
 from gallra.subjects.identity import Identity
 from gallra.subjects.registry_store import Item
@@ -273,9 +274,6 @@ def export_request(
     policy: Policy, request, *, now: datetime, at: date, lang: str, actor: str
 ) -> bytes:
     """The ZIP that answers a verified access or portability request, which it closes."""
-    from gallra.subjects.cases import CaseError, close, identity_of
-    from gallra.subjects.changes import restriction_of
-
     restriction = restriction_of(request.email)
     if restriction is not None and request.kind == "portability":
         raise CaseError(
@@ -291,12 +289,6 @@ def export_request(
     for item in items:
         counts[item.store] += 1
     with transaction.atomic():
-        log.append(
-            "subject.export",
-            actor=actor,
-            at=now,
-            refs=[request.ref],
-            data={"request": request.ref, "type": request.kind, "items": dict(counts)},
-        )
+        note("subject.export", request, actor=actor, at=now, type=request.kind, items=dict(counts))
         close(request, {"exported_items": dict(counts)}, now=now, actor=actor)
     return data

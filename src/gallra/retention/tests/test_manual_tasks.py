@@ -1,12 +1,8 @@
 """Manual tasks (P16): phone contacts are deleted by hand, assigned, reminded and acknowledged."""
 
-import email
-import email.policy
-import socket
 from datetime import UTC, date, datetime
 
 import pytest
-from aiosmtpd.controller import Controller
 from django.contrib.auth.models import User
 from django.urls import reverse
 
@@ -20,33 +16,6 @@ from gallra.retention.models import ManualTask
 from gallra.retention.tasks import create_tasks, remind
 
 NOW = datetime(2026, 3, 1, 9, 0, tzinfo=UTC)
-
-
-class Inbox:
-    """A real SMTP server on loopback that keeps what it receives."""
-
-    def __init__(self):
-        self.messages = []
-
-    async def handle_DATA(self, server, session, envelope):  # noqa: N802 (aiosmtpd's name)
-        message = email.message_from_bytes(envelope.content, policy=email.policy.default)
-        subject = " ".join(str(message["subject"]).split())
-        self.messages.append((envelope.rcpt_tos, subject, message.get_content()))
-        return "250 OK"
-
-
-@pytest.fixture
-def smtp(settings):
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        port = s.getsockname()[1]
-    inbox = Inbox()
-    controller = Controller(inbox, hostname="127.0.0.1", port=port)
-    controller.start()
-    settings.EMAIL_BACKEND = "django.core.mail.backends.smtp.EmailBackend"
-    settings.EMAIL_HOST, settings.EMAIL_PORT = "127.0.0.1", port
-    yield inbox
-    controller.stop()
 
 
 @pytest.fixture

@@ -3,14 +3,10 @@
 
 from __future__ import annotations
 
-import email
-import email.policy
 import re
-import socket
 from datetime import date, timedelta
 
 import pytest
-from aiosmtpd.controller import Controller
 from django.core.management import call_command
 from django.core.management.base import CommandError
 from django.utils import timezone
@@ -23,29 +19,9 @@ from gallra.subjects.models import SubjectRequest
 from gallra.subjects.tests.conftest import ANNA, NOW
 
 
-class Inbox:
-    def __init__(self):
-        self.messages = []
-
-    async def handle_DATA(self, server, session, envelope):  # noqa: N802 (aiosmtpd's name)
-        message = email.message_from_bytes(envelope.content, policy=email.policy.default)
-        self.messages.append((envelope.rcpt_tos, str(message["subject"]), message.get_content()))
-        return "250 OK"
-
-
-@pytest.fixture
-def smtp(settings):
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        port = s.getsockname()[1]
-    inbox = Inbox()
-    controller = Controller(inbox, hostname="127.0.0.1", port=port)
-    controller.start()
-    settings.EMAIL_BACKEND = "django.core.mail.backends.smtp.EmailBackend"
-    settings.EMAIL_HOST, settings.EMAIL_PORT = "127.0.0.1", port
+@pytest.fixture(autouse=True)
+def base_url(settings):
     settings.GALLRA_BASE_URL = "https://gallra.redcloud.example"
-    yield inbox
-    controller.stop()
 
 
 def anna_request(kind="access") -> SubjectRequest:
@@ -53,7 +29,7 @@ def anna_request(kind="access") -> SubjectRequest:
                               actor="test")  # fmt: skip
 
 
-def link_path(inbox: Inbox) -> str:
+def link_path(inbox) -> str:
     ((to, subject, body),) = inbox.messages
     assert to == [ANNA["email"]]
     url = re.search(r"https://gallra\.redcloud\.example(/subject/verify/[^/\s]+/)", body)
