@@ -33,6 +33,7 @@ INSTALLED_APPS = [
     "gallra.evidence",
     "gallra.retention",
     "gallra.subjects",
+    "gallra.notice",
     "gallra.instance",
 ]
 

@@ -9,4 +9,5 @@ urlpatterns = [
     path("", RedirectView.as_view(url="/admin/", permanent=False)),
     path("admin/", admin.site.urls),
     path("subject/", include("gallra.subjects.urls")),
+    path("privacy/", include("gallra.notice.urls")),
 ]

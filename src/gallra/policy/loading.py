@@ -22,6 +22,12 @@ from gallra.policy.locations import key_lines, line_for
 from gallra.policy.model import Policy, Text
 
 ALL_STAFF = "all_staff"
+# The EU member states and Iceland, Liechtenstein and Norway: transfers elsewhere need a
+# safeguard (GDPR chapter V).
+EEA = frozenset({
+    "AT", "BE", "BG", "CY", "CZ", "DE", "DK", "EE", "ES", "FI", "FR", "GR", "HR", "HU", "IE",
+    "IT", "LT", "LU", "LV", "MT", "NL", "PL", "PT", "RO", "SE", "SI", "SK", "IS", "LI", "NO",
+})  # fmt: skip
 
 
 @dataclass(frozen=True)
@@ -177,6 +183,24 @@ def _cross_checks(policy: Policy, known_fields: Iterable[str] | None) -> Iterato
     for i, role in enumerate(policy.role):
         yield from _texts(policy, ("role", i), name=role.name)
 
+    if not (policy.organisation.email or policy.organisation.phone):
+        yield (
+            ("organisation",),
+            (
+                "the controller needs contact details (`email` or `phone`): the notice and the "
+                "record of processing (Art. 30(1)(a)) name them"
+            ),
+        )
+    if policy.security.measures is None:
+        yield (
+            ("security",),
+            (
+                "describe the security measures in `measures` (Art. 30(1)(g)): the record of "
+                "processing and the notice show them"
+            ),
+        )
+    else:
+        yield from _texts(policy, ("security",), measures=policy.security.measures)
     if policy.organisation.accountable not in roles:
         yield ("organisation", "accountable"), _unknown("role", policy.organisation.accountable)
     for area, role in policy.responsibilities.items():
@@ -200,6 +224,14 @@ def _cross_checks(policy: Policy, known_fields: Iterable[str] | None) -> Iterato
             owner.setdefault(field, i)
         if not policy.rules_for(category.id):
             yield here, f"category {category.id!r} has no retention rule"
+        if not category.subjects:
+            yield (
+                here,
+                (
+                    "name the categories of data subjects in `subjects` (Art. 30(1)(c)), "
+                    'e.g. ["customers", "users"]'
+                ),
+            )
         yield from _texts(
             policy, here, name=category.name, purpose=category.purpose,
             held_outside=category.held_outside,
@@ -240,6 +272,14 @@ def _cross_checks(policy: Policy, known_fields: Iterable[str] | None) -> Iterato
 
     for i, recipient in enumerate(policy.recipient):
         yield from _texts(policy, ("recipient", i), purpose=recipient.purpose)
+        if recipient.country not in EEA and not recipient.safeguards:
+            yield (
+                ("recipient", i, "safeguards"),
+                (
+                    f"{recipient.country} is outside the EU/EEA: name the safeguard for the "
+                    "transfer (Art. 30(1)(e), Art. 46), e.g. standard contractual clauses"
+                ),
+            )
         for category_id in recipient.categories:
             if category_id not in categories:
                 yield ("recipient", i, "categories"), _unknown("category", category_id)

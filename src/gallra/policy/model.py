@@ -140,9 +140,13 @@ class Logins(Strict):
 class Security(Strict):
     password_min_length: int = Field(12, ge=8, le=128)
     two_factor: bool = True
+    # Art. 30(1)(g): the general description of the security measures, for the record of
+    # processing and the notice. gallra adds what it enforces itself (backups, IP sealing, ...).
+    measures: Text | None = None
 
 
 class Commitments(Strict):
+    home_directories_private: bool = True
     third_party_access: bool = False
     share_with_third_parties: bool = False
     advertising_mailings: bool = False

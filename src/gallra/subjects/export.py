@@ -19,6 +19,7 @@ from datetime import date, datetime, timedelta
 from django.db import transaction
 from django.template.loader import render_to_string
 
+from gallra.policy import words as policy_words
 from gallra.policy.model import FINDING_ATTRIBUTES, Dataset, Policy
 from gallra.retention import words as retention_words
 from gallra.retention.planner import due_date
@@ -194,7 +195,7 @@ def as_html(
             {
                 "name": policy.text(category.name, lang),
                 "purpose": policy.text(category.purpose, lang),
-                "basis": words.BASES[category.legal_basis][words.i(lang)]
+                "basis": policy_words.BASES[category.legal_basis][policy_words.i(lang)]
                 + (f" ({category.legal_source})" if category.legal_source else ""),
                 "responsible": _role(policy, category.responsible, lang),
                 "since": min(since) if since else None,
@@ -241,7 +242,7 @@ def _when_deleted(policy: Policy, category_id: str, item: Item, lang: str, at: d
     if item.fate is not None:
         return retention_words.reason(item.fate, lang)
     rules = [r for r in policy.rules_for(category_id) if r.action == "delete"]
-    return "; ".join(words.rule_words(r, lang) for r in rules)
+    return "; ".join(policy_words.rule_words(r, lang) for r in rules)
 
 
 def _law(policy: Policy, item: Item) -> str:

@@ -2,31 +2,8 @@
 
 from __future__ import annotations
 
-from gallra.policy.model import Rule
+from gallra.policy.words import i
 
-TRIGGERS = {
-    "agreement_ended": ("efter att det sista avtalet har upphört", "after the last agreement ends"),
-    "account_closed": ("efter att kontot har stängts", "after the account is closed"),
-    "created": ("efter att uppgiften registrerades", "after the data was recorded"),
-    "last_activity": ("efter den senaste aktiviteten", "after the last activity"),
-    "fiscal_year_ended": (
-        "efter utgången av det kalenderår då räkenskapsåret avslutades",
-        "after the end of the calendar year in which the financial year closed",
-    ),
-}
-UNITS = {
-    "years": ("år", "år", "year", "years"),
-    "months": ("månad", "månader", "month", "months"),
-    "days": ("dag", "dagar", "day", "days"),
-}
-BASES = {
-    "consent": ("samtycke", "consent"),
-    "contract": ("avtal", "contract"),
-    "legal_obligation": ("rättslig förpliktelse", "legal obligation"),
-    "vital_interests": ("grundläggande intressen", "vital interests"),
-    "public_task": ("allmänt intresse", "public task"),
-    "legitimate_interests": ("berättigat intresse", "legitimate interests"),
-}
 KEPT = {
     "law": (
         "sparas enligt lag ({detail}) till och med {until}",
@@ -90,28 +67,8 @@ LABELS = {
 }
 
 
-def i(lang: str) -> int:
-    return 0 if lang == "sv" else 1
-
-
 def label(key: str, lang: str, **values) -> str:
     return LABELS[key][i(lang)].format(**values)
-
-
-def duration_words(rule: Rule, lang: str) -> str:
-    d = rule.keep_for
-    parts = []
-    for unit in ("years", "months", "days"):
-        n = getattr(d, unit)
-        if n:
-            words = UNITS[unit][2 * i(lang) : 2 * i(lang) + 2]
-            parts.append(f"{n} {words[0] if n == 1 else words[1]}")
-    return " ".join(parts) or "0"
-
-
-def rule_words(rule: Rule, lang: str) -> str:
-    """ "1 år efter att det sista avtalet har upphört" """
-    return f"{duration_words(rule, lang)} {TRIGGERS[rule.trigger][i(lang)]}"
 
 
 def kept_words(reason: str, until, detail: str, lang: str) -> str:
