@@ -34,6 +34,7 @@ INSTALLED_APPS = [
     "gallra.retention",
     "gallra.subjects",
     "gallra.notice",
+    "gallra.contact",
     "gallra.instance",
 ]
 
@@ -119,6 +120,13 @@ EMAIL_PORT = int(os.environ.get("GALLRA_SMTP_PORT", "25"))
 EMAIL_USE_TLS = os.environ.get("GALLRA_SMTP_TLS") == "1"
 EMAIL_HOST_USER = os.environ.get("GALLRA_SMTP_USER", "")
 EMAIL_HOST_PASSWORD = os.environ.get("GALLRA_SMTP_PASSWORD", "")
+# The public forms: where the contact form's messages go (default: the policy's
+# organisation e-mail), how fast a person can fill in a form, and how many posts a client may
+# make in a window (count, seconds).
+GALLRA_CONTACT_TO = os.environ.get("GALLRA_CONTACT_TO", "")
+GALLRA_FORM_MIN_SECONDS = float(os.environ.get("GALLRA_FORM_MIN_SECONDS", "3"))
+GALLRA_FORM_RATE = (5, 600)
+
 # Where gallra is reached from outside: links in mail to data subjects start with it.
 GALLRA_BASE_URL = os.environ.get("GALLRA_BASE_URL", "http://127.0.0.1:8000")
 DEFAULT_FROM_EMAIL = os.environ.get("GALLRA_MAIL_FROM", "gallra@localhost")

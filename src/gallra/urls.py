@@ -10,4 +10,5 @@ urlpatterns = [
     path("admin/", admin.site.urls),
     path("subject/", include("gallra.subjects.urls")),
     path("privacy/", include("gallra.notice.urls")),
+    path("contact/", include("gallra.contact.urls")),
 ]

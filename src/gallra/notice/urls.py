@@ -1,9 +1,10 @@
 from django.urls import path
 
+from gallra.contact.views import centre
 from gallra.notice import views
 
 app_name = "notice"
 urlpatterns = [
     path("", views.notice, name="notice"),
-    path("centre/", views.notice, name="centre"),  # replaced by the privacy centre (contact app)
+    path("centre/", centre, name="centre"),
 ]

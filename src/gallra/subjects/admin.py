@@ -81,17 +81,22 @@ class SubjectRequestAdmin(admin.ModelAdmin):
             kwargs["form"] = SubjectRequestForm
         return super().get_form(request, obj, **kwargs)
 
+    EDITABLE = ("change_field", "change_value", "category", "note")
+
     def get_readonly_fields(self, request, obj=None):
         if obj is None:
             return []
-        return [f.name for f in SubjectRequest._meta.fields]
+        editable = self.EDITABLE if obj.is_open else ()
+        return [f.name for f in SubjectRequest._meta.fields if f.name not in editable]
 
     @admin.display(description=_("overdue"), boolean=True)
     def overdue(self, obj):
         return obj.is_overdue()
 
     def save_model(self, request, obj, form, change):
-        if change:
+        if change:  # only what staff complete on an open request: the field, the category
+            if obj.is_open:
+                obj.save(update_fields=[f for f in self.EDITABLE if f in form.changed_data])
             return
         data = form.cleaned_data
         try:

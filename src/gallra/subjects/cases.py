@@ -53,16 +53,16 @@ def open_request(
     change_field: str = "",
     change_value: str = "",
     category: str = "",
+    note_text: str = "",
+    complete: bool = True,
 ) -> SubjectRequest:
+    """Register a request. `complete=False` (the public privacy centre) lets a rectification
+    or objection come in without its field or category; staff add them before answering."""
     if kind not in SubjectRequest.Kind.values:
         raise CaseError(f"type {kind!r}: must be one of {', '.join(SubjectRequest.Kind.values)}")
-    if kind == "rectification" and (
-        change_field not in ("email", "name", "username") or not change_value
-    ):
-        raise CaseError("a rectification names --field (email, name or username) and --value")
-    if kind == "rectification" and change_field == "email":
-        Identity.of(change_value)  # a new e-mail must be one
-    if kind == "objection" and not category:
+    if kind == "rectification" and (complete or change_field):
+        check_change(change_field, change_value)
+    if kind == "objection" and complete and not category:
         raise CaseError("an objection names the --category it objects to")
     with transaction.atomic():
         request = SubjectRequest.objects.create(
@@ -77,11 +77,19 @@ def open_request(
             change_field=change_field,
             change_value=change_value,
             category=category,
+            note=note_text,
         )
         note(
             "subject.request", request, actor=actor, at=now, type=kind, due=request.due.isoformat()
         )
     return request
+
+
+def check_change(field: str, value: str) -> None:
+    if field not in ("email", "name", "username") or not value:
+        raise CaseError("a rectification names --field (email, name or username) and --value")
+    if field == "email":
+        Identity.of(value)  # a new e-mail must be one
 
 
 def _next_ref(received: date) -> str:

@@ -9,7 +9,7 @@ from django.db import transaction
 from gallra.policy.model import Policy
 from gallra.registry.models import Hold
 from gallra.subjects import datasets, registry_store
-from gallra.subjects.cases import CaseError, close, identity_of, note
+from gallra.subjects.cases import CaseError, check_change, close, identity_of, note
 from gallra.subjects.identity import Identity
 from gallra.subjects.models import Objection, Restriction, SubjectRequest
 
@@ -34,6 +34,7 @@ def rectify(policy: Policy, request: SubjectRequest, *, now: datetime, actor: st
             f"{request.email} is restricted (Art. 18) since {restriction.since:%Y-%m-%d}: "
             "the data is only stored, so it is not changed. Lift the restriction first."
         )
+    check_change(request.change_field, request.change_value)
     identity = identity_of(request)
     field, value = request.change_field, request.change_value
     done: dict[str, dict] = {}
@@ -113,6 +114,8 @@ def object_to(
     """Record an objection. Against legitimate interests it is upheld: the subject's data of
     that category is erased (Art. 21(1), 17(1)(c)); against other bases it does not apply."""
     category = next((c for c in policy.category if c.id == request.category), None)
+    if not request.category:
+        raise CaseError(f"{request.ref}: set the category the subject objects to first")
     if category is None:
         known = ", ".join(c.id for c in policy.category)
         raise CaseError(f"category {request.category!r} is not in the policy ({known})")

@@ -1,0 +1,107 @@
+"""The contact form (P20-P21: relayed by e-mail, stored nowhere) and the privacy centre
+(a data-subject request from the public: the case is opened and the link mailed)."""
+
+from __future__ import annotations
+
+import contextlib
+
+from django.conf import settings
+from django.core.mail import EmailMessage
+from django.http import HttpRequest, HttpResponse
+from django.shortcuts import render
+from django.utils import timezone
+from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy
+from django.views.decorators.http import require_http_methods
+
+from gallra.contact import guard
+from gallra.contact.forms import ContactForm, SubjectRequestForm
+from gallra.policy.loading import current_policy
+from gallra.subjects import cases
+from gallra.subjects.identity import BadIdentity, Identity
+
+TOO_FAST = gettext_lazy("The form was sent too quickly or is too old. Please send it again.")
+TOO_MANY = gettext_lazy("Too many posts from your connection. Try again later.")
+NOT_SET_UP = gettext_lazy("The contact form is not set up. Please call or write to us.")
+
+
+def _page(request, template: str, context: dict, status: int = 200) -> HttpResponse:
+    context |= {"token": guard.form_token(), "honeypot": guard.HONEYPOT, "org": _org_name()}
+    return render(request, template, context, status=status)
+
+
+def _org_name() -> str:
+    org = current_policy().organisation
+    return org.brand or org.name
+
+
+def _refused(request, template: str, form, status: int, message: str) -> HttpResponse:
+    return _page(request, template, {"form": form, "error": message}, status=status)
+
+
+def contact_to() -> str:
+    return settings.GALLRA_CONTACT_TO or current_policy().organisation.email
+
+
+@require_http_methods(["GET", "POST"])
+def contact(request: HttpRequest) -> HttpResponse:
+    template = "contact/contact.html"
+    if request.method == "GET":
+        return _page(request, template, {"form": ContactForm()})
+    form = ContactForm(request.POST)
+    if guard.over_limit(request, "contact"):
+        return _refused(request, template, form, 429, TOO_MANY)
+    if guard.is_bot(request):
+        return _refused(request, template, form, 400, TOO_FAST)
+    if not form.is_valid():
+        return _page(request, template, {"form": form}, status=400)
+    to = contact_to()
+    if not to:
+        return _refused(request, template, form, 503, NOT_SET_UP)
+    data = form.cleaned_data
+    mail = EmailMessage(
+        subject=_("Message from the website: %(name)s") % {"name": data["name"]},
+        body=data["message"],
+        to=[to],
+        reply_to=[data["email"]],
+    )
+    mail.send()
+    return _page(request, template, {"sent": True})
+
+
+@require_http_methods(["GET", "POST"])
+def centre(request: HttpRequest) -> HttpResponse:
+    """File a data-subject request. The answer never tells whether the address is known."""
+    template = "contact/centre.html"
+    if request.method == "GET":
+        return _page(request, template, {"form": SubjectRequestForm()})
+    form = SubjectRequestForm(request.POST)
+    if guard.over_limit(request, "centre"):
+        return _refused(request, template, form, 429, TOO_MANY)
+    if guard.is_bot(request):
+        return _refused(request, template, form, 400, TOO_FAST)
+    if not form.is_valid():
+        return _page(request, template, {"form": form}, status=400)
+    data = form.cleaned_data
+    try:
+        identity = Identity.of(data["email"], data["name"])
+    except BadIdentity:
+        form.add_error("email", _("Enter a valid e-mail address."))
+        return _page(request, template, {"form": form}, status=400)
+    now = timezone.now()
+    policy = current_policy()
+    case = cases.open_request(
+        data["kind"],
+        identity,
+        received=timezone.localdate(),
+        now=now,
+        actor="privacy-centre",
+        note_text=data["details"],
+        complete=False,
+    )
+    lang = "en" if request.LANGUAGE_CODE.startswith("en") else "sv"
+    # An unknown address gets no link: staff see the case without one, and the visitor
+    # learns nothing about whether the address is on record.
+    with contextlib.suppress(cases.SubjectUnknown):
+        cases.send_link(policy, case, now=now, actor="privacy-centre", lang=lang)
+    return _page(request, template, {"sent": True, "ref": case.ref})
