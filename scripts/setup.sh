@@ -5,9 +5,17 @@
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
-# Debian packages gallra needs on the machine. None yet besides what a Debian system with
-# Python 3.11 has; list them here when a feature needs one (they are installed only if missing).
+# `setup.sh` prepares running gallra; `setup.sh --tests` also what the test suite needs.
+for_tests=""
+if [ "${1:-}" = "--tests" ]; then for_tests=1; fi
+
+# Debian packages, installed only if missing. For the tests: chromium for the browser tests
+# of the cookie banner (driven by Playwright, no browser download), npm for axe-core.
 DEBIAN_PACKAGES=()
+if [ -n "$for_tests" ]; then
+    DEBIAN_PACKAGES+=(chromium)
+    command -v npm >/dev/null || DEBIAN_PACKAGES+=(npm)
+fi
 
 missing=()
 for package in "${DEBIAN_PACKAGES[@]}"; do
@@ -43,6 +51,15 @@ if [ ! -x .venv/bin/python ]; then
     fi
     echo "setup: creating .venv with $("$python" --version)"
     "$python" -m venv .venv
+fi
+
+# axe-core, the accessibility checker the browser tests run in the page, from the npm
+# registry (exact version: the checks must not change under us).
+AXE_VERSION=4.14.1
+if [ -n "$for_tests" ] && { [ ! -f .venv/npm/node_modules/axe-core/axe.min.js ] \
+    || ! grep -q "\"version\": \"$AXE_VERSION\"" .venv/npm/node_modules/axe-core/package.json; }; then
+    echo "setup: installing axe-core $AXE_VERSION into .venv/npm"
+    npm install --prefix .venv/npm --no-audit --no-fund --silent "axe-core@$AXE_VERSION"
 fi
 
 # Reinstall only when what decides the installation changed.

@@ -35,6 +35,7 @@ INSTALLED_APPS = [
     "gallra.subjects",
     "gallra.notice",
     "gallra.contact",
+    "gallra.consent",
     "gallra.instance",
 ]
 
@@ -126,6 +127,11 @@ EMAIL_HOST_PASSWORD = os.environ.get("GALLRA_SMTP_PASSWORD", "")
 GALLRA_CONTACT_TO = os.environ.get("GALLRA_CONTACT_TO", "")
 GALLRA_FORM_MIN_SECONDS = float(os.environ.get("GALLRA_FORM_MIN_SECONDS", "3"))
 GALLRA_FORM_RATE = (5, 600)
+
+# The websites whose cookie banner records decisions here (scheme://host[:port], comma-separated).
+GALLRA_CONSENT_ORIGINS = [
+    o.strip() for o in os.environ.get("GALLRA_CONSENT_ORIGINS", "").split(",") if o.strip()
+]
 
 # Where gallra is reached from outside: links in mail to data subjects start with it.
 GALLRA_BASE_URL = os.environ.get("GALLRA_BASE_URL", "http://127.0.0.1:8000")

@@ -11,4 +11,5 @@ urlpatterns = [
     path("subject/", include("gallra.subjects.urls")),
     path("privacy/", include("gallra.notice.urls")),
     path("contact/", include("gallra.contact.urls")),
+    path("consent/", include("gallra.consent.urls")),
 ]

@@ -1,0 +1,127 @@
+"""The decision endpoint: what it stores, what it refuses, and from where."""
+
+from __future__ import annotations
+
+import json
+import threading
+import uuid
+
+import pytest
+from django.test import Client
+
+from gallra.consent.config import banner_config
+from gallra.consent.models import ConsentDecision
+from gallra.policy.loading import current_policy
+
+pytestmark = pytest.mark.django_db(transaction=True)
+
+
+@pytest.fixture
+def shown():
+    return banner_config(current_policy(), "sv", "http://testserver")
+
+
+def decision(shown, **changes) -> dict:
+    data = {"id": str(uuid.uuid4()), "action": "custom", "revision": shown["revision"],
+            "hash": shown["hash"], "lang": "sv", "services": {"youtube": False},
+            "categories": {"statistics": True, "social_sharing": False,
+                           "third_party_functions": False}}  # fmt: skip
+    return data | changes
+
+
+def post(client, data, **headers):
+    return client.post("/consent/decisions", json.dumps(data), content_type="text/plain",
+                       **headers)  # fmt: skip
+
+
+def test_a_decision_is_stored_with_nothing_that_identifies_the_visitor(client, shown):
+    data = decision(shown)
+    response = post(client, data, HTTP_USER_AGENT="Mozilla/5.0 Test", REMOTE_ADDR="198.51.100.7")
+    assert response.status_code == 201 and response.json() == {"id": data["id"], "stored": True}
+    stored = ConsentDecision.objects.get()
+    assert (stored.consent_id, stored.action, stored.categories) == (
+        data["id"], "custom", data["categories"])  # fmt: skip
+    assert (stored.banner_revision, stored.policy_revision, stored.text_hash, stored.locale) == (
+        shown["revision"], current_policy().revision, shown["hash"], "sv")  # fmt: skip
+    row = json.dumps(list(ConsentDecision.objects.values().get().values()), default=str)
+    assert "198.51.100" not in row and "Mozilla" not in row
+
+
+def test_a_decision_is_never_changed_or_deleted(client, shown):
+    post(client, decision(shown))
+    stored = ConsentDecision.objects.get()
+    stored.action = "accept_all"
+    with pytest.raises(ValueError, match="never changed"):
+        stored.save()
+    with pytest.raises(ValueError, match="never deleted"):
+        stored.delete()
+
+
+@pytest.mark.parametrize(
+    ("changes", "message"),
+    [
+        ({"id": "123"}, "id: a random UUID"),
+        ({"action": "maybe"}, "action: one of"),
+        ({"lang": "de"}, "lang: one of"),
+        ({"hash": "0" * 64}, "the banner has changed"),
+        ({"revision": 99}, "the banner has changed"),
+        ({"categories": {"statistics": True}}, "categories: true or false for each of"),
+        ({"categories": {"statistics": "yes", "social_sharing": False,
+                         "third_party_functions": False}}, "only true or false"),
+        ({"services": {"tracker": True}}, "services: true or false for any of"),
+        ({"action": "reject_all"}, "every optional category and service must be false"),
+        ({"action": "accept_all"}, "every optional category must be true"),
+    ],
+)  # fmt: skip
+def test_a_bad_decision_is_refused_naming_the_field(client, shown, changes, message):
+    response = post(client, decision(shown, **changes))
+    assert response.status_code == 400 and message in response.json()["error"]
+    assert not ConsentDecision.objects.exists()
+
+
+def test_malformed_json_is_refused(client):
+    response = client.post("/consent/decisions", "{not json", content_type="text/plain")
+    assert response.status_code == 400 and not ConsentDecision.objects.exists()
+
+
+def test_only_the_configured_origins_may_post(client, shown, settings):
+    settings.GALLRA_CONSENT_ORIGINS = ["https://www.redcloud.example"]
+    ok = post(client, decision(shown), HTTP_ORIGIN="https://www.redcloud.example")
+    assert ok.status_code == 201
+    assert ok["Access-Control-Allow-Origin"] == "https://www.redcloud.example"
+    other = post(client, decision(shown), HTTP_ORIGIN="https://evil.example")
+    assert other.status_code == 403 and "Access-Control-Allow-Origin" not in other
+    preflight = client.options("/consent/decisions", HTTP_ORIGIN="https://www.redcloud.example")
+    assert preflight.status_code == 204 and "POST" in preflight["Access-Control-Allow-Methods"]
+    assert ConsentDecision.objects.count() == 1
+
+
+def test_the_configuration_comes_from_the_policy(client):
+    config = client.get("/consent/config?lang=en").json()
+    assert config["lang"] == "en" and config["revision"] == current_policy().cookies.revision
+    names = [c["name"] for c in config["categories"]]
+    assert names == ["Necessary", "Third-party functions", "Social sharing", "Visitor statistics"]
+    assert config["renew_days"] in range(181, 185)  # P6M
+    youtube = config["categories"][1]["services"][0]
+    assert youtube["cookies"][0] == {"name": "VISITOR_INFO1_LIVE", "duration": "6 months",
+                                     "purpose": "YouTube remembers settings for embedded video.",
+                                     "third_party": True}  # fmt: skip
+
+
+def test_concurrent_decisions_are_all_stored(shown):
+    """Many posts at once share transactions (group commit), and none is lost."""
+    results = []
+
+    def send(n):
+        client = Client()
+        for _ in range(n):
+            results.append(post(client, decision(shown)).status_code)
+
+    threads = [threading.Thread(target=send, args=(25,)) for _ in range(8)]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join()
+    assert results == [201] * 200
+    assert ConsentDecision.objects.count() == 200
+    assert ConsentDecision.objects.values("consent_id").distinct().count() == 200
