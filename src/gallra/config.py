@@ -40,7 +40,9 @@ def policy_path() -> Path:
     """The provider's policy: `GALLRA_POLICY`, else the data directory's copy, else JufCorp's."""
     if os.environ.get("GALLRA_POLICY"):
         return Path(os.environ["GALLRA_POLICY"])
-    local = data_dir() / POLICY_FILE_NAME
+    # absolute(), not resolve(): asked on every request that reads the policy, and resolving
+    # symlinks costs a system call per path component.
+    local = Path(os.environ.get("GALLRA_DATA", "gallra-data")).absolute() / POLICY_FILE_NAME
     return local if local.exists() else DEFAULT_POLICY
 
 

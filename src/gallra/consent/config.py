@@ -17,6 +17,20 @@ def _cookie(policy: Policy, cookie: Cookie, lang: str) -> dict:
             "third_party": cookie.third_party}  # fmt: skip
 
 
+_shown: dict[tuple[int, str], tuple[Policy, dict]] = {}
+
+
+def shown_config(policy: Policy, lang: str) -> dict:
+    """banner_config without the urls, kept per policy and language: the decision endpoint
+    checks every post against it."""
+    cached = _shown.get((id(policy), lang))
+    if cached is None or cached[0] is not policy:
+        if len(_shown) > 16:
+            _shown.clear()
+        cached = _shown[(id(policy), lang)] = (policy, banner_config(policy, lang, ""))
+    return cached[1]
+
+
 def banner_config(policy: Policy, lang: str, base_url: str) -> dict:
     """The banner's configuration for one language; `hash` identifies exactly what is shown."""
     lang = lang if lang in policy.languages else policy.languages[0]

@@ -115,11 +115,13 @@ T = {
                   "www.imy.se."),
     "cookies": ("Kakor (cookies)", "Cookies"),
     "cookies_intro": ("Webbplatsen sätter bara nödvändiga kakor innan du har valt. Övriga "
-                      "kategorier används bara om du säger ja, och du kan ändra dig när som "
+                      "kategorier används bara om du säger ja; att du fortsätter att använda "
+                      "webbplatsen räknas inte som ett ja. Du kan ändra dig när som "
                       "helst via länken Kakinställningar på varje sida. Vi frågar igen efter "
                       "{renew} och när kategorierna ändras.",
                       "The website sets only necessary cookies before you choose. Other "
-                      "categories are used only if you say yes, and you can change your mind "
+                      "categories are used only if you say yes; going on using the website "
+                      "is not taken as a yes. You can change your mind "
                       "at any time through the Cookie settings link on every page. We ask "
                       "again after {renew} and whenever the categories change."),
     "cookie": ("Kaka", "Cookie"), "duration": ("Livslängd", "Duration"),

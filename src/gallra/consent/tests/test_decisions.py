@@ -125,3 +125,33 @@ def test_concurrent_decisions_are_all_stored(shown):
     assert results == [201] * 200
     assert ConsentDecision.objects.count() == 200
     assert ConsentDecision.objects.values("consent_id").distinct().count() == 200
+
+
+def call_wsgi(body: bytes, **environ):
+    import io
+
+    from gallra.wsgi import application
+
+    started = {}
+    env = {"REQUEST_METHOD": "POST", "PATH_INFO": "/consent/decisions", "HTTP_HOST": "127.0.0.1",
+           "wsgi.url_scheme": "http", "wsgi.input": io.BytesIO(body),
+           "CONTENT_LENGTH": str(len(body)), "SERVER_NAME": "127.0.0.1"} | environ  # fmt: skip
+    chunks = application(env, lambda status, headers: started.update(s=status, h=dict(headers)))
+    return started["s"], started["h"], b"".join(chunks)
+
+
+def test_gallra_serve_answers_decisions_in_front_of_django_the_same_way(shown, settings):
+    settings.GALLRA_CONSENT_ORIGINS = ["https://www.redcloud.example"]
+    data = decision(shown)
+    status, headers, body = call_wsgi(json.dumps(data).encode(),
+                                      HTTP_ORIGIN="https://www.redcloud.example")  # fmt: skip
+    assert status == "201 Created" and json.loads(body)["id"] == data["id"]
+    assert headers["Access-Control-Allow-Origin"] == "https://www.redcloud.example"
+    assert ConsentDecision.objects.get().consent_id == data["id"]
+    status, _, body = call_wsgi(json.dumps(decision(shown, lang="de")).encode())
+    assert status == "400 Bad Request" and b"lang: one of" in body
+    status, _, _ = call_wsgi(b"{}", HTTP_ORIGIN="https://evil.example")
+    assert status == "403 Forbidden"
+    status, _, _ = call_wsgi(json.dumps(decision(shown)).encode(), HTTP_HOST="evil.example")
+    assert status == "400 Bad Request"
+    assert ConsentDecision.objects.count() == 1

@@ -258,7 +258,8 @@ BROKEN = {
         ("'PT168H'", "not an ISO 8601 duration"),
     ),
     "bad-cookie-duration": Broken(
-        'duration = "P6M"', 'duration = "6 months"', "6 months",
+        'cookie choice." }\nduration = "P6M"', 'cookie choice." }\nduration = "6 months"',
+        "6 months",
         "cookies.category[0].cookie[0].duration", ("not an ISO 8601 duration",),
     ),
     "applies-to-unknown-category": Broken(

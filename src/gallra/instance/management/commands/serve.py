@@ -11,9 +11,9 @@ and the task reminders once a day (GALLRA_ENFORCE_TIME, see retention/schedule.p
 from __future__ import annotations
 
 import os
+import sys
 
 from django.core.management.base import BaseCommand
-from django.core.wsgi import get_wsgi_application
 
 from gallra.instance import database
 
@@ -46,8 +46,8 @@ class Command(BaseCommand):
                 "trusted_proxy_headers": {"x-forwarded-proto", "x-forwarded-for"},
                 "clear_untrusted_proxy_headers": True,
             }
-        application = get_wsgi_application()
         from gallra.retention.schedule import daily_time, start_daily_thread
+        from gallra.wsgi import application
 
         if start_daily_thread():
             self.stdout.write(f"gallra: enforcing the policy daily after {daily_time():%H:%M}")
@@ -57,6 +57,9 @@ class Command(BaseCommand):
             self.stdout.write(f"gallra: behind a TLS proxy at {trusted_proxy} (GALLRA_HTTPS=1)")
         self.stdout.write("gallra: stop with Ctrl-C")
         self.stdout.flush()
+        # Threads that wait on the network or the disk (the consent writer's commits) get the
+        # interpreter back sooner from threads busy with Python: lower latency under load.
+        sys.setswitchinterval(0.0005)
         waitress.serve(
             application,
             host=host,
