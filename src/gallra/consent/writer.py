@@ -16,6 +16,7 @@ from django.db import connection, transaction
 from gallra.consent.models import ConsentDecision
 
 BATCH = 500
+IDLE = 2.0  # seconds without a decision before the writer closes its connection
 
 
 class Pending:
@@ -27,7 +28,7 @@ class Pending:
 
 class DecisionWriter:
     def __init__(self) -> None:
-        self.queue: queue.Queue[Pending] = queue.Queue()
+        self.queue: queue.Queue[Pending | threading.Event] = queue.Queue()
         self.lock = threading.Lock()
         self.thread: threading.Thread | None = None
 
@@ -45,14 +46,35 @@ class DecisionWriter:
         if pending.error is not None:
             raise pending.error
 
+    def release(self) -> None:
+        """Have the writer close its database connection now (e.g. before a test database
+        is dropped); it opens a new one for the next decision."""
+        if self.thread is not None and self.thread.is_alive():
+            done = threading.Event()
+            self.queue.put(done)
+            done.wait(5)
+
     def _run(self) -> None:
         while True:
-            batch = [self.queue.get()]
+            try:
+                first = self.queue.get(timeout=IDLE)
+            except queue.Empty:
+                connection.close()  # idle: give the connection back
+                first = self.queue.get()
+            if isinstance(first, threading.Event):  # release()
+                connection.close()
+                first.set()
+                continue
+            batch = [first]
             while len(batch) < BATCH:
                 try:
-                    batch.append(self.queue.get_nowait())
+                    item = self.queue.get_nowait()
                 except queue.Empty:
                     break
+                if isinstance(item, threading.Event):
+                    self.queue.put(item)  # release after this batch
+                    break
+                batch.append(item)
             try:
                 with transaction.atomic():
                     ConsentDecision.objects.bulk_create([p.decision for p in batch])

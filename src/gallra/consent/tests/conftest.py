@@ -45,3 +45,13 @@ def page(context):
     page = context.new_page()
     page.set_default_timeout(10_000)
     return page
+
+
+@pytest.fixture(autouse=True)
+def release_writer():
+    """The group-commit writer keeps its own connection; give it back after each test, so
+    that the test database can be flushed and dropped."""
+    yield
+    from gallra.consent.writer import writer
+
+    writer.release()
