@@ -18,7 +18,7 @@ from gallra.contact import guard
 from gallra.contact.forms import ContactForm, SubjectRequestForm
 from gallra.policy.loading import current_policy
 from gallra.subjects import cases
-from gallra.subjects.identity import BadIdentity, Identity
+from gallra.subjects.identity import Identity
 
 TOO_FAST = gettext_lazy("The form was sent too quickly or is too old. Please send it again.")
 TOO_MANY = gettext_lazy("Too many posts from your connection. Try again later.")
@@ -43,18 +43,27 @@ def contact_to() -> str:
     return settings.GALLRA_CONTACT_TO or current_policy().organisation.email
 
 
+def _checked(request: HttpRequest, template: str, form_class, scope: str):
+    """(form, None) for a valid post from a person, or (None, the page that refuses it).
+    A GET is answered with the empty form."""
+    if request.method == "GET":
+        return None, _page(request, template, {"form": form_class()})
+    form = form_class(request.POST)
+    if guard.over_limit(request, scope):
+        return None, _refused(request, template, form, 429, TOO_MANY)
+    if guard.is_bot(request):
+        return None, _refused(request, template, form, 400, TOO_FAST)
+    if not form.is_valid():
+        return None, _page(request, template, {"form": form}, status=400)
+    return form, None
+
+
 @require_http_methods(["GET", "POST"])
 def contact(request: HttpRequest) -> HttpResponse:
     template = "contact/contact.html"
-    if request.method == "GET":
-        return _page(request, template, {"form": ContactForm()})
-    form = ContactForm(request.POST)
-    if guard.over_limit(request, "contact"):
-        return _refused(request, template, form, 429, TOO_MANY)
-    if guard.is_bot(request):
-        return _refused(request, template, form, 400, TOO_FAST)
-    if not form.is_valid():
-        return _page(request, template, {"form": form}, status=400)
+    form, refused = _checked(request, template, ContactForm, "contact")
+    if refused:
+        return refused
     to = contact_to()
     if not to:
         return _refused(request, template, form, 503, NOT_SET_UP)
@@ -73,26 +82,15 @@ def contact(request: HttpRequest) -> HttpResponse:
 def centre(request: HttpRequest) -> HttpResponse:
     """File a data-subject request. The answer never tells whether the address is known."""
     template = "contact/centre.html"
-    if request.method == "GET":
-        return _page(request, template, {"form": SubjectRequestForm()})
-    form = SubjectRequestForm(request.POST)
-    if guard.over_limit(request, "centre"):
-        return _refused(request, template, form, 429, TOO_MANY)
-    if guard.is_bot(request):
-        return _refused(request, template, form, 400, TOO_FAST)
-    if not form.is_valid():
-        return _page(request, template, {"form": form}, status=400)
+    form, refused = _checked(request, template, SubjectRequestForm, "centre")
+    if refused:
+        return refused
     data = form.cleaned_data
-    try:
-        identity = Identity.of(data["email"], data["name"])
-    except BadIdentity:
-        form.add_error("email", _("Enter a valid e-mail address."))
-        return _page(request, template, {"form": form}, status=400)
     now = timezone.now()
     policy = current_policy()
     case = cases.open_request(
         data["kind"],
-        identity,
+        Identity.of(data["email"], data["name"]),  # the form has checked the address
         received=timezone.localdate(),
         now=now,
         actor="privacy-centre",

@@ -47,8 +47,8 @@ def rectify(policy: Policy, request: SubjectRequest, *, now: datetime, actor: st
         try:
             with datasets.engine(dataset).begin() as conn:
                 done[dataset.id] = datasets.rectify(conn, dataset, identity, field, value)
-        except (datasets.DatasetUnavailable, datasets.sa.exc.SQLAlchemyError) as exc:
-            failed[dataset.id] = f"{datasets.describe(dataset)}: {datasets.first_line(exc)}"
+        except datasets.ERRORS as exc:
+            failed[dataset.id] = datasets.failure(dataset, exc)
             continue
         with transaction.atomic():
             note(

@@ -25,7 +25,8 @@ from typing import Any
 
 import sqlalchemy as sa
 
-from gallra.policy.model import FINDING_ATTRIBUTES, Dataset, DatasetTable
+from gallra.policy.model import FINDING_ATTRIBUTES, Dataset, DatasetTable, Rule
+from gallra.retention.planner import due_date
 from gallra.subjects.identity import Identity
 
 CHUNK = 500  # values per IN (...) list
@@ -36,6 +37,11 @@ _engines: dict[tuple[str, str], sa.Engine] = {}
 
 class DatasetUnavailable(Exception):
     """A dataset that cannot be reached or used; the message names it."""
+
+
+# What a dataset that is down, misconfigured or refusing raises: callers keep the request
+# open and name the dataset (`failure`), they never crash.
+ERRORS = (DatasetUnavailable, sa.exc.SQLAlchemyError)
 
 
 def _driver_url(url: str) -> str:
@@ -315,9 +321,9 @@ def check_against_database(dataset: Dataset) -> list[tuple[tuple, str]]:
     try:
         inspector = sa.inspect(engine(dataset))
         existing = set(inspector.get_table_names())
-    except (DatasetUnavailable, sa.exc.SQLAlchemyError) as exc:
+    except ERRORS as exc:
         key = "url_env" if dataset.url_env else "url"
-        return [((key,), f"cannot reach {describe(dataset)}: {first_line(exc)}")]
+        return [((key,), f"cannot reach {failure(dataset, exc)}")]
     problems = []
     for j, table in enumerate(dataset.table):
         if table.name not in existing:
@@ -348,6 +354,20 @@ def _key_of(table: DatasetTable, column: str) -> str:
     if column in table.columns:
         return "columns"
     return "since" if column == table.since else "dated_by"
+
+
+def failure(dataset: Dataset, exc: BaseException) -> str:
+    """ "dataset 'support' (MariaDB/MySQL 127.0.0.1:3399/support): (2003, "Can't connect ...")" """
+    return f"{describe(dataset)}: {first_line(exc)}"
+
+
+def kept_until(rule: Rule, counted: dt.date | dt.datetime | None) -> dt.date | None:
+    """The last day a row kept by `rule` stays, counted from its `dated_by` value."""
+    if counted is None:
+        return None
+    if isinstance(counted, dt.datetime):
+        counted = counted.date()
+    return due_date(rule, counted) - dt.timedelta(days=1)
 
 
 def first_line(exc: BaseException) -> str:

@@ -59,10 +59,9 @@ def erase_request(
         try:
             with datasets.engine(dataset).begin() as conn:
                 plans = datasets.erase(conn, dataset, identity)
-        except (datasets.DatasetUnavailable, datasets.sa.exc.SQLAlchemyError) as exc:
-            detail = f"{datasets.describe(dataset)}: {datasets.first_line(exc)}"
+        except datasets.ERRORS as exc:
             with transaction.atomic():
-                _step(request, dataset.id, now, {}, failed=detail)
+                _step(request, dataset.id, now, {}, failed=datasets.failure(dataset, exc))
                 note("subject.erase_failed", request, actor=actor, at=now, store=dataset.id)
             continue
         rules = {r.id: r for r in policy.rule}
@@ -107,14 +106,8 @@ def erase_request(
 
 
 def _kept_row(rules, table, key, counted) -> dict:
-    from datetime import timedelta
-
-    from gallra.retention.planner import due_date
-
     rule = rules[table.kept_by]
-    if isinstance(counted, datetime):
-        counted = counted.date()
-    until = due_date(rule, counted) - timedelta(days=1) if counted else None
+    until = datasets.kept_until(rule, counted)
     return {
         "table": table.name,
         "key": str(key),

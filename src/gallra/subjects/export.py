@@ -14,7 +14,7 @@ import json
 import re
 import zipfile
 from collections import defaultdict
-from datetime import date, datetime, timedelta
+from datetime import date, datetime
 
 from django.db import transaction
 from django.template.loader import render_to_string
@@ -22,7 +22,6 @@ from django.template.loader import render_to_string
 from gallra.policy import words as policy_words
 from gallra.policy.model import FINDING_ATTRIBUTES, Dataset, Policy
 from gallra.retention import words as retention_words
-from gallra.retention.planner import due_date
 from gallra.subjects import datasets, registry_store, words
 from gallra.subjects.cases import CaseError, close, identity_of, note
 from gallra.subjects.changes import restriction_of
@@ -47,10 +46,8 @@ def gather(policy: Policy, identity: Identity, at: date) -> list[Item]:
         try:
             with datasets.engine(dataset).connect() as conn:
                 found_in.append((dataset, datasets.find(conn, dataset, identity)))
-        except (datasets.DatasetUnavailable, datasets.sa.exc.SQLAlchemyError) as exc:
-            raise ExportIncomplete(
-                f"{datasets.describe(dataset)} cannot be read: {datasets.first_line(exc)}"
-            ) from exc
+        except datasets.ERRORS as exc:
+            raise ExportIncomplete(f"cannot read {datasets.failure(dataset, exc)}") from exc
     # Other people met in any dataset are blanked out of the subject's text in every one.
     others: tuple[set[str], set[str]] = (set(), set())
     for _, found in found_in:
@@ -96,10 +93,8 @@ def dataset_items(
                 redacted,
                 whose,
             )
-            if table.erase == "keep" and whose in (OWN, ATTRIBUTED) and row.get(table.dated_by):
-                counted = row[table.dated_by]
-                counted = counted.date() if isinstance(counted, datetime) else counted
-                item.kept_until = due_date(rules[table.kept_by], counted) - timedelta(days=1)
+            if table.erase == "keep" and whose in (OWN, ATTRIBUTED):
+                item.kept_until = datasets.kept_until(rules[table.kept_by], row.get(table.dated_by))
             out.append(item)
     return out
 

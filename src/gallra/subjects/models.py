@@ -18,8 +18,6 @@ from django.utils.translation import gettext_lazy as _
 
 from gallra.policy.durations import Duration
 
-ONE_MONTH = Duration(months=1, text="P1M")
-
 
 def months_after(start: date, months: int) -> date:
     return Duration(months=months, text=f"P{months}M").after(start)
@@ -90,7 +88,7 @@ class SubjectRequest(models.Model):
         return self.is_open and self.due < (today or timezone.localdate())
 
     def first_due(self) -> date:
-        return ONE_MONTH.after(self.received)
+        return months_after(self.received, 1)
 
 
 class VerificationLink(models.Model):
