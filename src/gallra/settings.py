@@ -36,6 +36,7 @@ INSTALLED_APPS = [
     "gallra.notice",
     "gallra.contact",
     "gallra.consent",
+    "gallra.logins",
     "gallra.instance",
 ]
 

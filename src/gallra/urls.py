@@ -12,4 +12,5 @@ urlpatterns = [
     path("privacy/", include("gallra.notice.urls")),
     path("contact/", include("gallra.contact.urls")),
     path("consent/", include("gallra.consent.urls")),
+    path("logins/", include("gallra.logins.urls")),
 ]

@@ -288,6 +288,15 @@ def _cross_checks(policy: Policy, known_fields: Iterable[str] | None) -> Iterato
 
     if policy.logins.escrow_threshold > policy.logins.escrow_shares:
         yield ("logins", "escrow_threshold"), "cannot be larger than escrow_shares"
+    if policy.logins.category not in categories:
+        yield ("logins", "category"), _unknown("category", policy.logins.category)
+    else:
+        login_rules = policy.rules_for(policy.logins.category)
+        if len(login_rules) > 1 or any(r.trigger != "created" for r in login_rules):
+            yield (
+                ("logins", "category"),
+                'login events need exactly one rule, with trigger = "created"',
+            )
 
     yield from _dataset_checks(policy, categories)
 

@@ -129,12 +129,24 @@ class Backups(Strict):
     countries: list[Country] = Field(min_length=1)
 
 
+class LoginAlerts(Strict):
+    """When the anonymised login events raise an alert (defaults like fail2ban's)."""
+
+    failures: int = Field(5, ge=1)  # from one network within the window
+    window_minutes: int = Field(10, ge=1, le=1440)
+    accounts: int = Field(10, ge=2)  # distinct accounts failing within the window
+    success_after_failures: int = Field(5, ge=1)  # failures on an account, then a success
+    new_country: bool = True  # a success from a country the account never used
+
+
 class Logins(Strict):
+    category: Ident = "login_events"  # the category login events are (its rule: retention)
     ipv4_prefix: int = Field(24, ge=8, le=32)
     ipv6_prefix: int = Field(48, ge=16, le=128)
     sealed_ip_key_lifetime: IsoDuration
-    escrow_shares: int = Field(3, ge=1, le=10)
-    escrow_threshold: int = Field(2, ge=1, le=10)
+    escrow_shares: int = Field(3, ge=2, le=10)
+    escrow_threshold: int = Field(2, ge=2, le=10)
+    alerts: LoginAlerts = LoginAlerts()
 
 
 class Security(Strict):
@@ -253,6 +265,10 @@ class Policy(Strict):
 
     def rules_for(self, category_id: str) -> list[Rule]:
         return [r for r in self.rule if category_id in r.applies_to]
+
+    def login_rule(self) -> Rule:
+        """The retention rule of login events (the checks make sure there is one)."""
+        return self.rules_for(self.logins.category)[0]
 
     def text(self, value: Text | None, language: str) -> str:
         """A human text in `language`, falling back to the policy's first language."""

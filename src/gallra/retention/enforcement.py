@@ -26,6 +26,8 @@ from django.db import connection, transaction
 from django.utils import timezone
 
 from gallra.evidence.log import append
+from gallra.logins.retention import forget_accounts
+from gallra.logins.retention import purge as purge_logins
 from gallra.policy.model import Policy
 from gallra.registry.models import Hold
 from gallra.retention.kinds import KINDS, SET_NULL, active_hold
@@ -44,6 +46,7 @@ class Summary:
     deleted: Counter = field(default_factory=Counter)  # (rule, record_type) -> count
     resumed: bool = False
     dry_run: bool = False
+    logins: dict = field(default_factory=dict)  # what the login rule did (logins.retention)
 
     def as_dict(self) -> dict:
         return {
@@ -53,6 +56,7 @@ class Summary:
             "deleted": sum(self.deleted.values()),
             "resumed": self.resumed,
             "dry_run": self.dry_run,
+            "logins": self.logins,
             "by_rule": [
                 {"rule": rule, "type": record_type, "count": n}
                 for (rule, record_type), n in sorted(self.deleted.items())
@@ -82,6 +86,7 @@ def enforce(
                 summary.deleted[(rule, record_type)] += 1
             summary.due = sum(summary.deleted.values())
             transaction.set_rollback(True)
+        summary.logins = purge_logins(policy, at, now(), actor, dry_run=True)
         return [summary]
 
     summaries = []
@@ -94,6 +99,7 @@ def enforce(
             run.due = Planner(policy, at).decide(run)
             run.save(update_fields=["due"])
         summaries.append(_finish(run, actor, batch, progress, now, resumed=False))
+        summaries[-1].logins = purge_logins(policy, at, now(), actor)
     return summaries
 
 
@@ -188,9 +194,13 @@ def _delete_batch(run, rows, actor, now, summary: Summary) -> None:
     spared = [r for r in rows if r[3] not in still_due]
     ids = [r[3] for r in going]
     if ids:
+        if record_type == "account":  # their login events keep the name only as a pseudonym
+            names = list(kind.model.objects.filter(pk__in=ids).values_list("username", flat=True))
         for model, column in SET_NULL.get(record_type, []):
             _execute(f"UPDATE {_table(model)} SET {_q(column)} = NULL WHERE {_q(column)}", ids)  # noqa: S608
         _execute(f"DELETE FROM {_table(kind.model)} WHERE {_q('id')}", ids)  # noqa: S608
+        if record_type == "account":
+            forget_accounts(names)
     by_rule: dict[str, list] = defaultdict(list)
     for row in going:
         by_rule[row[5]].append(row)

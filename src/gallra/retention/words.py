@@ -130,4 +130,13 @@ def enforce_summary(s, lang: str) -> str:
     lines = [head]
     for (rule, record_type), n in sorted(s.deleted.items()):
         lines.append(f"  {rule}: {n} {type_name(record_type, lang)}")
+    if s.logins.get("deleted"):
+        n = s.logins["deleted"]
+        lines.append(f"  {s.logins['rule']}: {n} " + ("inloggningar" if lang == "sv" else "logins"))
+    for month in s.logins.get("keys_destroyed", []):
+        lines.append(
+            f"  Nycklarna för inloggningar {month} förstörda: IP-adresserna kan aldrig visas."
+            if lang == "sv"
+            else f"  Keys of the logins of {month} destroyed: their addresses can never be shown."
+        )
     return "\n".join(lines)

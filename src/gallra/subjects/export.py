@@ -56,7 +56,30 @@ def gather(policy: Policy, identity: Identity, at: date) -> list[Item]:
         others[1].update(ids)
     for dataset, found in found_in:
         items += dataset_items(policy, dataset, found, identity, others)
-    return items
+    return items + login_items(policy, items)
+
+
+def login_items(policy: Policy, items: list[Item]) -> list[Item]:
+    """The subject's accounts' login events, as staff see them (never the sealed address)."""
+    from gallra.logins.models import LoginEvent
+
+    usernames = {i.values["username"] for i in items if i.table == "account"} - {"", None}
+    if not usernames:
+        return []
+    category = policy.logins.category
+    shown = ("at", "outcome", "service", "host", "account", "network", "country")
+    events = LoginEvent.objects.filter(account__in=usernames).order_by("at", "id")
+    return [
+        registry_store.Item(
+            "gallra",
+            "login_event",
+            str(row["id"]),
+            {k: row[k].isoformat() if k == "at" else row[k] for k in shown},
+            {"at": category, "network": category, "country": category},
+            row["at"].date(),
+        )  # fmt: skip
+        for row in events.values("id", *shown).iterator()
+    ]
 
 
 def dataset_items(

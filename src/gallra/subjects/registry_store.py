@@ -16,6 +16,7 @@ from typing import Any
 from django.db.models.functions import Lower
 
 from gallra.evidence import log
+from gallra.logins.retention import forget_accounts
 from gallra.policy.model import Policy
 from gallra.registry.models import (
     Account,
@@ -228,6 +229,8 @@ def erase(
         if going:
             model = KINDS[record_type].model
             model.objects.filter(pk__in=[r.pk for r in going]).delete()
+            if record_type == "account":  # login events keep the name only as a pseudonym
+                forget_accounts([r.username for r in going])
             refs = [r.ref for r in going]
             result.deleted[record_type] = refs
             log.append(

@@ -199,7 +199,7 @@ BROKEN = {
         ("TOML syntax error",),
     ),
     "toml-unquoted-duration": Broken(
-        'keep_for = "P6M"', "keep_for = P6M", "keep_for = P6M", None, ("TOML syntax error",),
+        'keep_for = "P12M"', "keep_for = P12M", "keep_for = P12M", None, ("TOML syntax error",),
     ),
     "toml-key-defined-twice": Broken(
         'brand = "Red Cloud IT"', 'brand = "Red Cloud IT"\nbrand = "Red"', 'brand = "Red"', None,
@@ -337,6 +337,20 @@ BROKEN = {
     "escrow-threshold-above-shares": Broken(
         "escrow_threshold = 2", "escrow_threshold = 4", "escrow_threshold",
         "logins.escrow_threshold", ("larger than escrow_shares",),
+    ),
+    "escrow-threshold-of-one": Broken(
+        "escrow_threshold = 2", "escrow_threshold = 1", "escrow_threshold",
+        "logins.escrow_threshold", ("greater than or equal to 2",),
+    ),
+    "login-events-category-unknown": Broken(
+        "[logins]                              # P6, P7",
+        '[logins]                              # P6, P7\ncategory = "logins"',
+        'category = "logins"', "logins.category", ("'logins'", "does not define"),
+    ),
+    "login-rule-with-another-trigger": Broken(
+        'applies_to = ["login_events"]\ntrigger = "created"',
+        'applies_to = ["login_events"]\ntrigger = "last_activity"',
+        "[logins]", "logins.category", ('exactly one rule, with trigger = "created"',),
     ),
     "text-missing-a-language": Broken(
         'name = { sv = "Sociala medier", en = "Social sharing" }',

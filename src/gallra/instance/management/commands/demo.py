@@ -44,6 +44,7 @@ class Command(BaseCommand):
             raise CommandError("the demo data was not imported", returncode=1) from exc
         counts = {kind: dict(value) for kind, value in report.counts.items()}
         requests = _demo_requests(today)
+        logins = _demo_logins(today)
         if format == "json":
             self.stdout.write(json.dumps({"today": today.isoformat(), "counts": counts}))
             return
@@ -55,6 +56,12 @@ class Command(BaseCommand):
             self.stdout.write(f"  {kind:<15} {done}")
         if requests:
             self.stdout.write(f"  {'subject requests':<15} {requests} added (one overdue)")
+        if logins:
+            self.stdout.write(
+                f"  {'login events':<15} {logins} from last night's demo auth.log; the escrow "
+                f"key shares are in {_shares_file()} (a demo: in production each share goes "
+                "to a different person)"
+            )
         self.stdout.write(
             f"{len(data['customers'])} demo customers; their refs start with {demo.PREFIX!r}. "
             "Running `gallra demo` again adds nothing."
@@ -97,3 +104,66 @@ def _date(text: str) -> date:
         return date.fromisoformat(text)
     except ValueError as exc:
         raise argparse.ArgumentTypeError(f"not a date (YYYY-MM-DD): {text}") from exc
+
+
+def _shares_file():
+    from django.conf import settings
+
+    return settings.GALLRA_DATA / "demo-escrow-shares.txt"
+
+
+def _demo_log():
+    from django.conf import settings
+
+    return settings.GALLRA_DATA / "demo-auth.log"
+
+
+def _demo_logins(today: date) -> int:
+    """Last night's sshd log of a demo server: users logging in from Sweden, an attack from
+    one network, and a login from abroad, so that login monitoring has events and alerts."""
+    from datetime import UTC, datetime, timedelta
+
+    from gallra.logins.detection import detect
+    from gallra.logins.ingest import ingest_files
+    from gallra.logins.models import Escrow, LoginEvent
+    from gallra.policy.loading import current_policy
+    from gallra.registry.models import Account
+
+    if LoginEvent.objects.exists():
+        return 0
+    policy = current_policy()
+    if Escrow.current() is None:
+        shares = Escrow.make(policy.logins.escrow_shares, policy.logins.escrow_threshold,
+                             timezone.now())  # fmt: skip
+        path = _shares_file()
+        path.touch(mode=0o600)
+        path.write_text("\n".join(shares) + "\n")
+    users = list(
+        Account.objects.filter(ref__startswith=demo.PREFIX, closed__isnull=True)
+        .order_by("ref")
+        .values_list("username", flat=True)[:4]
+    )
+    if len(users) < 2:
+        return 0
+    night = datetime.combine(today - timedelta(days=1), datetime.min.time()) + timedelta(hours=22)
+    lines = []
+
+    def add(minutes: float, message: str) -> None:
+        at = night + timedelta(minutes=minutes)
+        lines.append(f"{at:%b %d %Y %H:%M:%S} web1 sshd[{4000 + len(lines)}]: {message}")
+
+    for i, user in enumerate(users):  # ordinary logins from Swedish networks
+        add(i * 7, f"Accepted publickey for {user} from 81.234.{20 + i}.{40 + i} port 5022 ssh2")
+    for i in range(12):  # a brute-force run from one network
+        name = ["root", "admin", "oracle", "ubuntu"][i % 4]
+        add(60 + i * 0.5, f"Failed password for invalid user {name} from 203.0.113.{50 + i % 3} "
+                          f"port {40000 + i} ssh2")  # fmt: skip
+    add(120, f"Failed password for {users[0]} from 198.51.100.7 port 41000 ssh2")
+    add(121, f"Accepted password for {users[0]} from 8.8.8.8 port 41001 ssh2")  # abroad
+    path = _demo_log()
+    path.write_text("\n".join(lines) + "\n")
+    now = datetime.combine(today, datetime.min.time(), UTC) + timedelta(hours=6)
+    report = ingest_files([path], policy, now=now)
+    if report.first_at is not None:
+        detect(policy, report.first_at, report.last_at)
+    return report.events

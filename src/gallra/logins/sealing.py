@@ -1,0 +1,194 @@
+"""What an address and a user name become before anything is stored.
+
+* The address is truncated to its network (IPv4 /24, IPv6 /48 by default; the policy's
+  `[logins]` prefixes), looked up for its country in iptocc's offline registry data, and
+  sealed whole with AES-256-GCM under this process's sealing key for the event's month.
+* A user name that is no registry account becomes an HMAC-SHA256 pseudonym under the
+  month's pseudonym key: an unkeyed hash of a name could be reversed by trying names.
+"""
+
+from __future__ import annotations
+
+import hmac
+import os
+import re
+import socket
+from datetime import UTC, date, datetime, timedelta
+
+from cryptography.hazmat.primitives.ciphers.aead import AESGCM
+from django.db import IntegrityError, transaction
+from iptocc import country_code
+
+from gallra.logins import escrow as escrow_keys
+from gallra.logins.models import DestroyedMonth, Escrow, MonthKey, SealingKey
+from gallra.registry.crypto import NONCE_BYTES, master_key
+
+_EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
+_HOSTNAME = re.compile(r"[A-Za-z0-9](?:[A-Za-z0-9.-]{0,251}[A-Za-z0-9])?")
+
+
+class NoEscrow(Exception):
+    """Nothing can be sealed before the escrow key exists."""
+
+
+class BadAddress(ValueError):
+    """Not an IP address (nor, from PAM's rhost, a host name)."""
+
+
+def month_of(at: datetime) -> date:
+    return date(at.year, at.month, 1)  # `at` in UTC
+
+
+def sealing_label(month: date) -> bytes:
+    return f"login-sealing-key:{month:%Y-%m}".encode()
+
+
+def _month_label(month: date) -> bytes:
+    return f"login-pseudonym-key:{month:%Y-%m}".encode()
+
+
+class Network:
+    """Truncates addresses to the policy's prefixes, with a cache: attackers repeat."""
+
+    def __init__(self, ipv4_prefix: int = 24, ipv6_prefix: int = 48) -> None:
+        self.v4_mask = (0xFFFFFFFF << (32 - ipv4_prefix)) & 0xFFFFFFFF
+        self.v6_mask = ((1 << 128) - 1) ^ ((1 << (128 - ipv6_prefix)) - 1)
+        self.v4_prefix, self.v6_prefix = ipv4_prefix, ipv6_prefix
+        self._cache: dict[str, tuple[str, str, bytes]] = {}
+
+    def of(self, address: str, hostname_ok: bool = False) -> tuple[str, str, bytes]:
+        """(network, country, the address in canonical text as bytes) or BadAddress."""
+        found = self._cache.get(address)
+        if found is None:
+            found = self._of(address, hostname_ok)
+            if len(self._cache) > 200_000:
+                self._cache.clear()
+            self._cache[address] = found
+        return found
+
+    def _of(self, address: str, hostname_ok: bool) -> tuple[str, str, bytes]:
+        text = address.split("%", 1)[0]  # an IPv6 zone index says nothing about the sender
+        try:
+            packed = socket.inet_pton(socket.AF_INET, text)
+        except OSError:
+            try:
+                packed = socket.inet_pton(socket.AF_INET6, text)
+            except OSError:
+                if hostname_ok and _HOSTNAME.fullmatch(address) and not address[-1].isdigit():
+                    return "", "", address.lower().encode()
+                raise BadAddress(address) from None
+            if packed[:12] == b"\0" * 10 + b"\xff\xff":  # ::ffff:203.0.113.5 is IPv4
+                packed = packed[12:]
+        if len(packed) == 4:
+            number = int.from_bytes(packed, "big") & self.v4_mask
+            net = f"{socket.inet_ntop(socket.AF_INET, number.to_bytes(4, 'big'))}/{self.v4_prefix}"
+            canonical = socket.inet_ntop(socket.AF_INET, packed)
+        else:
+            number = int.from_bytes(packed, "big") & self.v6_mask
+            net = (
+                f"{socket.inet_ntop(socket.AF_INET6, number.to_bytes(16, 'big'))}/{self.v6_prefix}"
+            )
+            canonical = socket.inet_ntop(socket.AF_INET6, packed)
+        return net, country_code(canonical) or "", canonical.encode()
+
+
+class Sealer:
+    """Seals addresses and keys user names for the months it meets, one key each.
+
+    A sealing key exists in the clear only inside this object; what is stored is the key
+    wrapped to the escrow public key. A month whose keys were destroyed takes nothing new:
+    its events would be anonymous already, and are refused as out of the reveal period.
+    """
+
+    def __init__(self, now: datetime) -> None:
+        self.now = now
+        self.escrow = Escrow.current()
+        if self.escrow is None:
+            raise NoEscrow(
+                "there is no escrow key yet: run `gallra logins escrow init` first (it prints "
+                "the key shares for the people who will keep them)"
+            )
+        self._sealing: dict[date, tuple[int, AESGCM, bytes]] = {}
+        self._pseudonym: dict[date, bytes] = {}
+        self._names: dict[tuple[date, str], str] = {}
+        self._counter = 0
+        self._prefix = os.urandom(4)
+        self.destroyed = set(DestroyedMonth.objects.values_list("month", flat=True))
+
+    def seal(self, month: date, address: bytes, aad: bytes) -> tuple[bytes, int]:
+        """(nonce + ciphertext, sealing key id).
+
+        Call outside the transaction that stores the event: a new key is committed at once,
+        so that no event can outlive a rolled-back key (a key without events is harmless).
+        """
+        found = self._sealing.get(month)
+        if found is None:
+            found = self._sealing[month] = self._new_sealing_key(month)
+        key_id, aead, _ = found
+        # A fresh random key per process and month: a counter nonce never repeats under it.
+        self._counter += 1
+        nonce = self._prefix + self._counter.to_bytes(8, "big")
+        return nonce + aead.encrypt(nonce, address, aad), key_id
+
+    def _new_sealing_key(self, month: date) -> tuple[int, AESGCM, bytes]:
+        data_key = AESGCM.generate_key(256)
+        ephemeral, wrapped = escrow_keys.wrap(
+            data_key, bytes(self.escrow.public_key), sealing_label(month)
+        )
+        row = SealingKey.objects.create(
+            month=month, escrow=self.escrow, ephemeral_public=ephemeral, wrapped=wrapped,
+            created=self.now,
+        )  # fmt: skip
+        return row.pk, AESGCM(data_key), data_key
+
+    def pseudonym(self, month: date, username: str) -> str:
+        found = self._names.get((month, username))
+        if found is None:  # attackers try the same names again and again
+            key = self._pseudonym.get(month)
+            if key is None:
+                key = self._pseudonym[month] = month_key(month, create=True)
+            name = username.encode("utf-8", "surrogateescape")
+            found = hmac.digest(key, name, "sha256")[:16].hex()
+            if len(self._names) > 100_000:
+                self._names.clear()
+            self._names[(month, username)] = found
+        return found
+
+
+def month_key(month: date, create: bool = False) -> bytes | None:
+    """The month's pseudonym key, made on first use; None once destroyed (or not made)."""
+    aead = AESGCM(master_key())
+    row = MonthKey.objects.filter(month=month).first()
+    if row is None and create:
+        key = os.urandom(32)
+        nonce = os.urandom(NONCE_BYTES)
+        wrapped = nonce + aead.encrypt(nonce, key, _month_label(month))
+        try:
+            with transaction.atomic():
+                MonthKey.objects.create(month=month, wrapped=wrapped)
+            return key
+        except IntegrityError:  # another process made it first
+            row = MonthKey.objects.get(month=month)
+    if row is None:
+        return None
+    wrapped = bytes(row.wrapped)
+    return aead.decrypt(wrapped[:NONCE_BYTES], wrapped[NONCE_BYTES:], _month_label(month))
+
+
+def pseudonym_for(month: date, username: str, create: bool = False) -> str | None:
+    """What `username` became in `month`; None when the month has no key (or it was destroyed).
+
+    `create` makes the month's key if it has none and was never destroyed.
+    """
+    if create and DestroyedMonth.objects.filter(month=month).exists():
+        create = False
+    key = month_key(month, create=create)
+    if key is None:
+        return None
+    return hmac.digest(key, username.encode("utf-8", "surrogateescape"), "sha256")[:16].hex()
+
+
+def aad_for(at: datetime, network: str) -> bytes:
+    """What a sealed address is bound to: its event's time (in microseconds) and network."""
+    micros = (at - _EPOCH) // timedelta(microseconds=1)
+    return f"{micros}|{network}".encode()
