@@ -26,6 +26,7 @@ from django.core.mail import send_mail
 from django.db import connection, transaction
 from django.utils import timezone, translation
 from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy
 
 from gallra.logins.models import (
     AFTER_FAILURES,
@@ -42,35 +43,48 @@ from gallra.policy.model import Policy
 CHUNK = 20_000
 
 
+# What each alert says, and the names of the values it is given (written out once, at save).
+DETAILS = {
+    BRUTE_FORCE: (gettext_lazy("%(n)d failures within %(m)d minutes"), ("n", "m")),
+    STUFFING: (gettext_lazy("%(n)d accounts failed within %(m)d minutes"), ("n", "m")),
+    AFTER_FAILURES: (gettext_lazy("success from %(net)s after %(n)d failures"), ("net", "n")),
+    NEW_COUNTRY: (gettext_lazy("first login from %(c)s; before only from %(known)s"),
+                  ("c", "known")),
+}  # fmt: skip
+
+
 class Episodes:
     """Alerts being built: new ones, and existing ones that triggers extend."""
 
     def __init__(self, window: timedelta, since: datetime) -> None:
         self.window = window
+        self.values: dict[int, tuple] = {}  # the latest values of each changed alert
         self.open: dict[tuple[str, str], LoginAlert] = {}
         for alert in LoginAlert.objects.filter(last_at__gte=since - window).order_by("last_at"):
             self.open[(alert.kind, alert.key)] = alert
         self.changed: dict[int, LoginAlert] = {}
 
-    def trigger(self, kind: str, key: str, at: datetime, events: int, detail: str) -> None:
+    def trigger(self, kind: str, key: str, at: datetime, events: int, *values) -> None:
+        """An event crossed a threshold; `values` fill in the alert's detail (DETAILS)."""
         alert = self.open.get((kind, key))
         if alert is not None and alert.first_at <= at <= alert.last_at:
             return  # seen by an earlier run
         if alert is not None and at - alert.last_at <= self.window:
             alert.last_at = at
             alert.events += 1
-            alert.detail = detail
         else:
-            alert = LoginAlert(kind=kind, key=key, first_at=at, last_at=at, events=events,
-                               detail=detail)  # fmt: skip
+            alert = LoginAlert(kind=kind, key=key, first_at=at, last_at=at, events=events)
             self.open[(kind, key)] = alert
         self.changed[id(alert)] = alert
+        self.values[id(alert)] = values
 
     def save(self) -> list[LoginAlert]:
         """Store what changed; returns the alerts that are new."""
         new = []
         with transaction.atomic():
-            for alert in self.changed.values():
+            for ident, alert in self.changed.items():
+                template, names = DETAILS[alert.kind]
+                alert.detail = str(template) % dict(zip(names, self.values[ident], strict=True))
                 if alert.pk is None:
                     new.append(alert)
                 alert.save()
@@ -96,10 +110,7 @@ def _detect(policy: Policy, since: datetime, until: datetime) -> list[LoginAlert
     failing_count: Counter = Counter()
     countries = _countries_before(since) if rules.new_country else {}
 
-    too_many = _("%(n)d failures within %(m)d minutes")
-    many_accounts = _("%(n)d accounts failed within %(m)d minutes")
-    after_failures = _("success from %(net)s after %(n)d failures")
-    new_country = _("first login from %(c)s; before only from %(known)s")
+    minutes = rules.window_minutes
     for at, outcome, account, pseudonym, network, country in _events(since - window, until):
         counting = at >= since  # the window before `since` only gives context
         identity = account or (pseudonym and "~" + pseudonym)
@@ -107,8 +118,7 @@ def _detect(policy: Policy, since: datetime, until: datetime) -> list[LoginAlert
             if network:
                 seen = _slide(by_network[network], at, window)
                 if counting and len(seen) >= rules.failures:
-                    detail = too_many % {"n": len(seen), "m": rules.window_minutes}
-                    episodes.trigger(BRUTE_FORCE, network, at, len(seen), detail)
+                    episodes.trigger(BRUTE_FORCE, network, at, len(seen), len(seen), minutes)
             if identity:
                 _slide(by_account[identity], at, window)
                 failing.append((at, identity))
@@ -119,21 +129,21 @@ def _detect(policy: Policy, since: datetime, until: datetime) -> list[LoginAlert
                     if not failing_count[old]:
                         del failing_count[old]
                 if counting and len(failing_count) >= rules.accounts:
-                    detail = many_accounts % {"n": len(failing_count), "m": rules.window_minutes}
-                    episodes.trigger(STUFFING, "", at, len(failing_count), detail)
+                    n = len(failing_count)
+                    episodes.trigger(STUFFING, "", at, n, n, minutes)
         elif outcome == SUCCESS and counting:
             if identity and identity in by_account:
                 before = _slide(by_account[identity], at, window, add=False)
                 if len(before) >= rules.success_after_failures:
-                    detail = after_failures % {"net": network or "?", "n": len(before)}
-                    episodes.trigger(AFTER_FAILURES, _shown(account, pseudonym), at, len(before),
-                                     detail)  # fmt: skip
+                    n = len(before)
+                    episodes.trigger(AFTER_FAILURES, _shown(account, pseudonym), at, n,
+                                     network or "?", n)  # fmt: skip
                     before.clear()
             if rules.new_country and account and country:
                 known = countries.setdefault(account, set())
                 if known and country not in known:
-                    detail = new_country % {"c": country, "known": ", ".join(sorted(known))}
-                    episodes.trigger(NEW_COUNTRY, f"{account} {country}", at, 1, detail)
+                    episodes.trigger(NEW_COUNTRY, f"{account} {country}", at, 1, country,
+                                     ", ".join(sorted(known)))  # fmt: skip
                 known.add(country)
     return episodes.save()
 
