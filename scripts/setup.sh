@@ -14,6 +14,10 @@ if [ "${1:-}" = "--tests" ]; then for_tests=1; fi
 DEBIAN_PACKAGES=()
 if [ -n "$for_tests" ]; then
     DEBIAN_PACKAGES+=(chromium)
+    # restic for the backup tests (a real repository); pg_dump and pg_restore for the
+    # PostgreSQL restore drill.
+    DEBIAN_PACKAGES+=(restic)
+    command -v pg_dump >/dev/null || DEBIAN_PACKAGES+=(postgresql-client)
     command -v npm >/dev/null || DEBIAN_PACKAGES+=(npm)
 fi
 

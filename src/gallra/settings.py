@@ -37,6 +37,7 @@ INSTALLED_APPS = [
     "gallra.contact",
     "gallra.consent",
     "gallra.logins",
+    "gallra.backups",
     "gallra.instance",
 ]
 
@@ -126,6 +127,9 @@ EMAIL_HOST_PASSWORD = os.environ.get("GALLRA_SMTP_PASSWORD", "")
 # organisation e-mail), how fast a person can fill in a form, and how many posts a client may
 # make in a window (count, seconds).
 GALLRA_CONTACT_TO = os.environ.get("GALLRA_CONTACT_TO", "")
+# The restic repository for backups, and the file holding its password (docs/backups.md).
+GALLRA_BACKUP_REPOSITORY = os.environ.get("GALLRA_BACKUP_REPOSITORY", "")
+GALLRA_BACKUP_PASSWORD_FILE = os.environ.get("GALLRA_BACKUP_PASSWORD_FILE", "")
 GALLRA_FORM_MIN_SECONDS = float(os.environ.get("GALLRA_FORM_MIN_SECONDS", "3"))
 GALLRA_FORM_RATE = (5, 600)
 

@@ -286,6 +286,9 @@ def _cross_checks(policy: Policy, known_fields: Iterable[str] | None) -> Iterato
         if policy.commitments.share_with_third_parties is False:
             yield ("recipient", i), _NO_SHARING
 
+    for i, folder in enumerate(policy.backups.directories):
+        if not folder.startswith("/"):
+            yield ("backups", "directories", i), f"{folder!r} is not an absolute path"
     if policy.logins.escrow_threshold > policy.logins.escrow_shares:
         yield ("logins", "escrow_threshold"), "cannot be larger than escrow_shares"
     if policy.logins.category not in categories:

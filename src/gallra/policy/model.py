@@ -127,6 +127,7 @@ class Backups(Strict):
     window: IsoDuration
     encrypted: bool = True
     countries: list[Country] = Field(min_length=1)
+    directories: list[str] = []  # absolute paths backed up with the database, e.g. /home
 
 
 class LoginAlerts(Strict):

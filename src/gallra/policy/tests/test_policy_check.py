@@ -338,6 +338,12 @@ BROKEN = {
         "escrow_threshold = 2", "escrow_threshold = 4", "escrow_threshold",
         "logins.escrow_threshold", ("larger than escrow_shares",),
     ),
+    "backup-directory-not-absolute": Broken(
+        'encrypted = true\ncountries = ["SE"]',
+        'encrypted = true\ncountries = ["SE"]\ndirectories = ["home/kunder"]',
+        'directories = ["home/kunder"]', "backups.directories[0]",
+        ("'home/kunder'", "not an absolute path"),
+    ),
     "escrow-threshold-of-one": Broken(
         "escrow_threshold = 2", "escrow_threshold = 1", "escrow_threshold",
         "logins.escrow_threshold", ("greater than or equal to 2",),

@@ -1,0 +1,143 @@
+"""A consistent copy of gallra's database for the backup, never a copy of a live file.
+
+SQLite: the online backup API (a consistent snapshot while gallra runs). PostgreSQL:
+`pg_dump --format=custom`. What the copy holds is summed up (rows per table and a checksum of
+the rows) so that a restore drill can show it got back exactly that.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import os
+import secrets
+import sqlite3
+import subprocess
+from pathlib import Path
+
+from django.db import connection, transaction
+
+from gallra.backups.restic import BackupError
+
+SQLITE_NAME = "gallra.sqlite3"
+PG_NAME = "gallra.pgdump"
+COUNTS_NAME = "rows.json"
+
+
+def dump_database(folder: Path) -> Path:
+    """Write the database copy into `folder` (made private to gallra); returns its path."""
+    folder.mkdir(mode=0o700, parents=True, exist_ok=True)
+    if connection.vendor == "sqlite":
+        target = folder / SQLITE_NAME
+        target.unlink(missing_ok=True)
+        connection.ensure_connection()
+        with sqlite3.connect(target) as copy:
+            connection.connection.backup(copy)
+        copy.close()
+        return target
+    return _pg_dump(folder / PG_NAME)
+
+
+def _pg_command(program: str, *args: str) -> tuple[list[str], dict]:
+    settings = connection.settings_dict
+    env = dict(os.environ)
+    if settings["PASSWORD"]:
+        env["PGPASSWORD"] = settings["PASSWORD"]
+    where = [f"--host={settings['HOST'] or 'localhost'}", f"--port={settings['PORT'] or 5432}",
+             f"--username={settings['USER']}"]  # fmt: skip
+    return [program, *where, *args], env
+
+
+def _run(program: str, *args: str) -> None:
+    command, env = _pg_command(program, *args)
+    try:
+        done = subprocess.run(command, env=env, capture_output=True, text=True, check=False)  # noqa: S603
+    except FileNotFoundError:
+        raise BackupError(f"{program} is not installed (Debian: postgresql-client)") from None
+    if done.returncode != 0:
+        raise BackupError(f"{program} failed: {done.stderr.strip().splitlines()[-1]}")
+
+
+def _pg_dump(target: Path) -> Path:
+    """pg_dump of the exact snapshot in which the rows were counted (its summary)."""
+    with transaction.atomic(), connection.cursor() as cursor:
+        cursor.execute("SET TRANSACTION ISOLATION LEVEL REPEATABLE READ, READ ONLY")
+        cursor.execute("SELECT pg_export_snapshot()")
+        snapshot = cursor.fetchone()[0]
+        counts = _pg_counts(cursor)
+        _run("pg_dump", "--format=custom", "--no-owner", f"--snapshot={snapshot}",
+             f"--file={target}", connection.settings_dict["NAME"])  # fmt: skip
+    (target.parent / COUNTS_NAME).write_text(json.dumps(counts))
+    return target
+
+
+def _pg_counts(cursor) -> dict[str, int]:
+    cursor.execute("SELECT tablename FROM pg_tables WHERE schemaname = 'public' ORDER BY tablename")
+    counts = {}
+    for (name,) in cursor.fetchall():
+        cursor.execute(f'SELECT count(*) FROM "{name}"')  # noqa: S608 (names from the catalogue)
+        counts[name] = cursor.fetchone()[0]
+    return counts
+
+
+def restored_pg_counts(path: Path) -> dict[str, int]:
+    """Restore a pg_dump archive into a scratch database, count its rows, drop it again."""
+    scratch = f"gallra_restore_drill_{secrets.token_hex(4)}"
+    with connection.cursor() as cursor:
+        cursor.execute(f'CREATE DATABASE "{scratch}"')
+    try:
+        _run("pg_restore", "--no-owner", f"--dbname={scratch}", str(path))
+        command, env = _pg_command("psql", "--no-psqlrc", "--tuples-only", "--no-align",
+                                   f"--dbname={scratch}", "--command", COUNT_SQL)  # fmt: skip
+        done = subprocess.run(command, env=env, capture_output=True, text=True, check=False)  # noqa: S603
+        if done.returncode != 0:
+            raise BackupError(f"counting the restored rows failed: {done.stderr.strip()}")
+        return json.loads(done.stdout.strip() or "{}")
+    finally:
+        with connection.cursor() as cursor:
+            cursor.execute(f'DROP DATABASE IF EXISTS "{scratch}"')
+
+
+# Rows per table of the scratch database, as one JSON object (query_to_xml counts each table).
+COUNT_SQL = (
+    "SELECT coalesce(json_object_agg(tablename, (xpath('/row/c/text()', query_to_xml("
+    "format('SELECT count(*) AS c FROM public.%I', tablename), false, true, '')))[1]::text::int"
+    "), '{}') FROM pg_tables WHERE schemaname = 'public'"
+)
+
+
+def summary_of_sqlite(path: Path) -> dict:
+    """{"tables": {name: rows}, "checksum": hex} of an SQLite database file."""
+    digest = hashlib.sha256()
+    tables = {}
+    with sqlite3.connect(f"file:{path}?mode=ro", uri=True) as db:
+        names = [r[0] for r in db.execute(
+            "SELECT name FROM sqlite_master WHERE type = 'table' AND name NOT LIKE 'sqlite_%' "
+            "ORDER BY name")]  # fmt: skip
+        for name in names:
+            count = 0
+            for row in db.execute(f'SELECT * FROM "{name}" ORDER BY rowid'):  # noqa: S608
+                digest.update(repr(row).encode())
+                count += 1
+            tables[name] = count
+    return {"tables": tables, "checksum": digest.hexdigest()}
+
+
+def summary_of_file(path: Path) -> dict:
+    """A dump that is not SQLite (pg_dump's archive): its size and checksum."""
+    digest = hashlib.sha256()
+    with open(path, "rb") as f:
+        while chunk := f.read(1 << 20):
+            digest.update(chunk)
+    return {"tables": {}, "checksum": digest.hexdigest(), "bytes": path.stat().st_size}
+
+
+def summary(path: Path) -> dict:
+    """What a database copy holds: rows per table and a checksum."""
+    if path.name == SQLITE_NAME:
+        return summary_of_sqlite(path)
+    found = summary_of_file(path)
+    counts = path.parent / COUNTS_NAME
+    if counts.exists():  # counted in the dump's own snapshot, at backup
+        found["tables"] = json.loads(counts.read_text())
+    return found
