@@ -42,15 +42,20 @@ def _env() -> dict[str, str]:
     }
 
 
+def require_restic() -> str:
+    """restic's path, or BackupError before anything else is done."""
+    program = shutil.which("restic")
+    if program is None:
+        raise BackupError("restic is not installed (Debian: apt-get install restic)")
+    return program
+
+
 def restic(*args: str, json_output: bool = False, check: bool = True, binary: bool = False) -> Any:
     """Run `restic ARGS`; its JSON output parsed when asked. BackupError when it fails.
 
     stdout is text unless `binary` (`restic cat blob` gives bytes); stderr is always text.
     """
-    program = shutil.which("restic")
-    if program is None:
-        raise BackupError("restic is not installed (Debian: apt-get install restic)")
-    command = [program, *args] + (["--json"] if json_output else [])
+    command = [require_restic(), *args] + (["--json"] if json_output else [])
     done = subprocess.run(command, env=_env(), capture_output=True, check=False)  # noqa: S603
     done.stderr = done.stderr.decode("utf-8", "replace")
     if not binary:

@@ -13,21 +13,26 @@ table and a checksum, recorded at backup). Both leave an evidence entry.
 
 from __future__ import annotations
 
+import logging
 import shutil
 import tempfile
 from datetime import UTC, datetime
 from pathlib import Path
 
 from django.conf import settings
-from django.utils import timezone
+from django.core.mail import send_mail
+from django.utils import timezone, translation
+from django.utils.translation import gettext as _
 
 from gallra.backups import dump
 from gallra.backups.models import BackupRun
-from gallra.backups.restic import BackupError, restic
+from gallra.backups.restic import BackupError, require_restic, restic
 from gallra.evidence.log import append
+from gallra.instance.staff import addresses_for
 from gallra.policy.model import Policy
 
 TAG = "gallra"
+log = logging.getLogger(__name__)
 
 
 def _parse_time(text: str) -> datetime:
@@ -60,6 +65,7 @@ def run_backup(policy: Policy, now: datetime | None = None, at: datetime | None 
     record = BackupRun.objects.create(kind=BackupRun.Kind.BACKUP, started=now)
     staging = Path(tempfile.mkdtemp(prefix="gallra-backup-", dir=settings.GALLRA_DATA))
     try:
+        require_restic()  # before a plain copy of the database is made for nothing
         copy = dump.dump_database(staging / "database")
         record.summary = dump.summary(copy)
         paths = [str(staging / "database"), *policy.backups.directories]
@@ -87,6 +93,7 @@ def run_backup(policy: Policy, now: datetime | None = None, at: datetime | None 
               "checksum": record.summary.get("checksum", ""), "problem": record.problem},
     )  # fmt: skip
     if not record.ok:
+        alert(policy, record)
         raise BackupError(record.problem)
     return record
 
@@ -137,6 +144,7 @@ def verify(policy: Policy, now: datetime | None = None, actor: str = "backup") -
         data={"snapshot": record.snapshot, "problems": problems},
     )  # fmt: skip
     if problems:
+        alert(policy, record)
         raise BackupError("; ".join(problems))
     return record
 
@@ -161,3 +169,27 @@ def _drill(snapshot: str, scratch: Path, record: BackupRun) -> list[str]:
     if restored["checksum"] != taken.summary.get("checksum"):
         return [f"the restored database differs from the one backed up in {snapshot[:8]}"]
     return []
+
+
+def alert(policy: Policy, record: BackupRun) -> bool:
+    """Tell the people responsible for backups that a run failed, and why."""
+    to = addresses_for(policy, "backups")
+    if not to:
+        return False
+    with translation.override(policy.languages[0]):
+        what = (
+            _("Backup failed")
+            if record.kind == BackupRun.Kind.BACKUP
+            else _("Backup verification failed")
+        )
+        when = f"{timezone.localtime(record.started):%Y-%m-%d %H:%M}"
+        body = "\n".join([
+            _("%(what)s at %(when)s:") % {"what": what, "when": when}, "", record.problem, "",
+            _("The earlier snapshots are as they were. See docs/backups.md."),
+        ])  # fmt: skip
+    try:
+        send_mail(f"gallra: {what}", body, None, to)
+    except OSError:
+        log.exception("gallra: the backup alert could not be mailed")
+        return False
+    return True

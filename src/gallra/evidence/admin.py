@@ -7,22 +7,14 @@ log.append(), and an edit would break the chain anyway.
 from django.contrib import admin
 
 from gallra.evidence.models import Entry
+from gallra.instance.admin import ReadOnlyAdmin
 
 
 @admin.register(Entry)
-class EntryAdmin(admin.ModelAdmin):
+class EntryAdmin(ReadOnlyAdmin):
     list_display = ("seq", "at", "actor", "action", "rule", "record_type", "count")
     list_filter = ("action", "rule", "record_type")
     search_fields = ("refs", "customers")
     ordering = ("-seq",)
     list_per_page = 100
     show_full_result_count = False  # counting a long log on every page view is slow
-
-    def has_add_permission(self, request):
-        return False
-
-    def has_change_permission(self, request, obj=None):
-        return False
-
-    def has_delete_permission(self, request, obj=None):
-        return False

@@ -4,22 +4,12 @@ from django.contrib import admin, messages
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
+from gallra.instance.admin import ReadOnlyAdmin
 from gallra.logins.models import DestroyedMonth, Escrow, IngestToken, LoginAlert, LoginEvent
 
 
-class ReadOnly(admin.ModelAdmin):
-    def has_add_permission(self, request):
-        return False
-
-    def has_change_permission(self, request, obj=None):
-        return False
-
-    def has_delete_permission(self, request, obj=None):
-        return False
-
-
 @admin.register(LoginAlert)
-class LoginAlertAdmin(ReadOnly):
+class LoginAlertAdmin(ReadOnlyAdmin):
     list_display = ("first_at", "last_at", "kind", "key", "events", "detail", "notified",
                     "acknowledged")  # fmt: skip
     list_filter = ("kind", ("acknowledged", admin.EmptyFieldListFilter))
@@ -38,7 +28,7 @@ class LoginAlertAdmin(ReadOnly):
 
 
 @admin.register(LoginEvent)
-class LoginEventAdmin(ReadOnly):
+class LoginEventAdmin(ReadOnlyAdmin):
     list_display = ("at", "outcome", "method", "service", "host", "account", "network", "country")
     list_filter = ("outcome", "service", "method", "country")
     search_fields = ("account", "network")
@@ -49,17 +39,17 @@ class LoginEventAdmin(ReadOnly):
 
 
 @admin.register(DestroyedMonth)
-class DestroyedMonthAdmin(ReadOnly):
+class DestroyedMonthAdmin(ReadOnlyAdmin):
     list_display = ("month", "destroyed", "sealing_keys")
 
 
 @admin.register(Escrow)
-class EscrowAdmin(ReadOnly):
+class EscrowAdmin(ReadOnlyAdmin):
     list_display = ("set_id", "threshold", "shares", "created", "retired")
     fields = list_display
 
 
 @admin.register(IngestToken)
-class IngestTokenAdmin(ReadOnly):
+class IngestTokenAdmin(ReadOnlyAdmin):
     list_display = ("name", "created", "revoked")
     fields = list_display

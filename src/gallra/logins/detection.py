@@ -21,13 +21,13 @@ from collections.abc import Iterator
 from datetime import UTC, datetime, timedelta
 
 from django.conf import settings
-from django.contrib.auth import get_user_model
 from django.core.mail import send_mail
 from django.db import connection, transaction
 from django.utils import timezone, translation
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 
+from gallra.instance.staff import addresses_for
 from gallra.logins.models import (
     AFTER_FAILURES,
     BRUTE_FORCE,
@@ -213,9 +213,7 @@ def notify(policy: Policy, now: datetime | None = None) -> int:
     pending = list(LoginAlert.objects.filter(notified__isnull=True).order_by("first_at"))
     if not pending:
         return 0
-    role = policy.responsibilities.get("logins", policy.organisation.accountable)
-    users = get_user_model().objects.filter(is_active=True, groups__name=role).exclude(email="")
-    to = sorted({u.email for u in users})
+    to = addresses_for(policy, "logins")
     if not to:
         return 0
     lang = policy.languages[0]

@@ -1,4 +1,5 @@
-"""The daily run inside `gallra serve`: enforce, then task reminders, once a day.
+"""The daily run inside `gallra serve`: enforce, task reminders, and the backup with its
+restore drill (when GALLRA_BACKUP_REPOSITORY is set), once a day.
 
 A small installation has no cron to configure: `serve` checks every few minutes whether
 today's run is done, and does it after the configured time (GALLRA_ENFORCE_TIME, default
@@ -11,11 +12,15 @@ from __future__ import annotations
 import logging
 import os
 import threading
-from datetime import time
+from datetime import time, timedelta
 
+from django.conf import settings
 from django.db import close_old_connections
 from django.utils import timezone
 
+from gallra.backups.models import BackupRun
+from gallra.backups.restic import BackupError
+from gallra.backups.runs import run_backup, verify
 from gallra.policy.loading import current_policy
 from gallra.retention.enforcement import enforce
 from gallra.retention.models import EnforcementRun
@@ -37,11 +42,30 @@ def run_if_due() -> bool:
     if start is None or now.time() < start:
         return False
     today = now.date()
-    if EnforcementRun.objects.filter(at=today, finished__isnull=False).exists():
+    ran = False
+    if not EnforcementRun.objects.filter(at=today, finished__isnull=False).exists():
+        enforce(current_policy(), today, actor="serve")
+        remind(today)
+        ran = True
+    if backup_due(now):
+        try:
+            run_backup(current_policy(), actor="serve")
+            verify(current_policy(), actor="serve")
+        except BackupError as exc:  # recorded, alerted; tried again in an hour
+            log.warning("gallra: backup: %s", exc)
+        ran = True
+    return ran
+
+
+def backup_due(now) -> bool:
+    """A backup repository is configured, today has no good backup, and none failed lately."""
+    if not settings.GALLRA_BACKUP_REPOSITORY:
         return False
-    enforce(current_policy(), today, actor="serve")
-    remind(today)
-    return True
+    midnight = now.replace(hour=0, minute=0, second=0, microsecond=0)
+    runs = BackupRun.objects.filter(kind=BackupRun.Kind.BACKUP, started__gte=midnight)
+    if runs.filter(ok=True).exists():
+        return False
+    return not runs.filter(started__gte=now - timedelta(hours=1)).exists()
 
 
 def start_daily_thread() -> threading.Thread | None:
