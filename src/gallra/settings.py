@@ -38,6 +38,7 @@ INSTALLED_APPS = [
     "gallra.consent",
     "gallra.logins",
     "gallra.backups",
+    "gallra.residency",
     "gallra.instance",
 ]
 

@@ -22,6 +22,7 @@ from gallra.backups.models import BackupRun
 from gallra.backups.restic import BackupError
 from gallra.backups.runs import run_backup, verify
 from gallra.policy.loading import current_policy
+from gallra.residency.places import check_and_record
 from gallra.retention.enforcement import enforce
 from gallra.retention.models import EnforcementRun
 from gallra.retention.tasks import remind
@@ -46,6 +47,7 @@ def run_if_due() -> bool:
     if not EnforcementRun.objects.filter(at=today, finished__isnull=False).exists():
         enforce(current_policy(), today, actor="serve")
         remind(today)
+        check_and_record(current_policy(), actor="serve")  # P12: where the data is
         ran = True
     if backup_due(now):
         try:
