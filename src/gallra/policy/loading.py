@@ -472,6 +472,16 @@ def current_policy() -> Policy:
     return _cached(str(path), stat.st_mtime_ns, stat.st_size)
 
 
+def policy_for_command() -> Policy:
+    """current_policy() for a command: an invalid policy stops it with exit status 2."""
+    from django.core.management.base import CommandError
+
+    try:
+        return current_policy()
+    except PolicyError as exc:
+        raise CommandError(f"the policy is not valid:\n{exc}", returncode=2) from exc
+
+
 @functools.lru_cache(maxsize=4)
 def _cached(path: str, mtime_ns: int, size: int) -> Policy:
     return load_policy(path, registry_fields())

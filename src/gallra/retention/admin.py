@@ -2,6 +2,7 @@ from django.contrib import admin, messages
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
+from gallra.instance.admin import ReadOnlyAdmin
 from gallra.retention.models import EnforcementRun, ManualTask
 from gallra.retention.tasks import acknowledge
 
@@ -40,15 +41,6 @@ class ManualTaskAdmin(admin.ModelAdmin):
 
 
 @admin.register(EnforcementRun)
-class EnforcementRunAdmin(admin.ModelAdmin):
+class EnforcementRunAdmin(ReadOnlyAdmin):
     list_display = ["at", "started", "finished", "actor", "due"]
     readonly_fields = ["at", "started", "finished", "actor", "due"]
-
-    def has_add_permission(self, request):
-        return False
-
-    def has_change_permission(self, request, obj=None):
-        return False
-
-    def has_delete_permission(self, request, obj=None):
-        return False

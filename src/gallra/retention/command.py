@@ -7,7 +7,7 @@ from datetime import date
 from django.core.management.base import CommandError
 from django.utils import timezone
 
-from gallra.policy.loading import PolicyError, current_policy
+from gallra.policy.loading import policy_for_command
 from gallra.policy.model import Policy
 
 
@@ -26,8 +26,5 @@ class DateArguments:
         except ValueError:
             message = f"--at {options['at']!r}: not a date (YYYY-MM-DD)"
             raise CommandError(message, returncode=2) from None
-        try:
-            policy = current_policy()
-        except PolicyError as exc:
-            raise CommandError(f"the policy is not valid:\n{exc}", returncode=2) from exc
+        policy = policy_for_command()
         return policy, at, options.get("lang") or "sv"

@@ -12,7 +12,7 @@ from django.utils import timezone
 
 from gallra.backups.restic import BackupError, restic
 from gallra.backups.runs import cutoff, run_backup, snapshots, verify
-from gallra.policy.loading import PolicyError, current_policy
+from gallra.policy.loading import policy_for_command
 
 
 def _time(text: str) -> datetime:
@@ -38,10 +38,7 @@ class Command(BaseCommand):
         sub.add_parser("snapshots", help="list the snapshots and their age")
 
     def handle(self, *args, **options):
-        try:
-            policy = current_policy()
-        except PolicyError as exc:
-            raise CommandError(f"the policy is not valid:\n{exc}", returncode=2) from exc
+        policy = policy_for_command()
         action = options["action"]
         try:
             if action == "init":

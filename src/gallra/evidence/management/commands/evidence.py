@@ -54,13 +54,10 @@ class Command(BaseCommand):
             raise CommandError(f"{where}: {result.problem}", returncode=1)
 
     def _certificate(self, options):
-        from gallra.policy.loading import PolicyError, current_policy
+        from gallra.policy.loading import policy_for_command
         from gallra.retention.certificate import certificate, render
 
-        try:
-            policy = current_policy()
-        except PolicyError as exc:
-            raise CommandError(f"the policy is not valid:\n{exc}", returncode=2) from exc
+        policy = policy_for_command()
         cert = certificate(policy, options["customer_ref"], timezone.localdate())
         if not cert.customer_exists and not cert.deleted and not cert.kept:
             raise CommandError(f"no customer {options['customer_ref']!r} in gallra or its evidence",

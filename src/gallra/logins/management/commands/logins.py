@@ -20,7 +20,7 @@ from gallra.logins.ingest import Report, follow, ingest_files
 from gallra.logins.models import Escrow
 from gallra.logins.reveal import Request, RevealRefused, reveal
 from gallra.logins.sealing import NoEscrow
-from gallra.policy.loading import PolicyError, current_policy
+from gallra.policy.loading import policy_for_command
 
 
 def _when(text: str) -> datetime:
@@ -73,10 +73,7 @@ class Command(BaseCommand):
         p.add_argument("name", nargs="?")
 
     def handle(self, *args, **options):
-        try:
-            policy = current_policy()
-        except PolicyError as exc:
-            raise CommandError(f"the policy is not valid:\n{exc}", returncode=2) from exc
+        policy = policy_for_command()
         getattr(self, "_" + options["action"])(policy, options)
 
     def _zone(self, options):

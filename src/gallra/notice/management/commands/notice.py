@@ -2,10 +2,10 @@
 
 from pathlib import Path
 
-from django.core.management.base import BaseCommand, CommandError
+from django.core.management.base import BaseCommand
 
 from gallra.notice.content import render
-from gallra.policy.loading import PolicyError, current_policy
+from gallra.policy.loading import policy_for_command
 
 
 class Command(BaseCommand):
@@ -16,10 +16,7 @@ class Command(BaseCommand):
         parser.add_argument("--out", help="the file to write (default: standard output)")
 
     def handle(self, *args, lang, out=None, **options):
-        try:
-            policy = current_policy()
-        except PolicyError as exc:
-            raise CommandError(f"the policy is not valid:\n{exc}", returncode=2) from exc
+        policy = policy_for_command()
         html = render(policy, lang)
         if out:
             Path(out).write_text(html, encoding="utf-8")

@@ -3,10 +3,10 @@ processing activities (GDPR Art. 30), generated from the policy file."""
 
 from pathlib import Path
 
-from django.core.management.base import BaseCommand, CommandError
+from django.core.management.base import BaseCommand
 
 from gallra.notice import ropa
-from gallra.policy.loading import PolicyError, current_policy
+from gallra.policy.loading import policy_for_command
 
 
 class Command(BaseCommand):
@@ -20,10 +20,7 @@ class Command(BaseCommand):
         p.add_argument("--out", help="the file to write (default: standard output)")
 
     def handle(self, *args, report, format, lang, out=None, **options):
-        try:
-            policy = current_policy()
-        except PolicyError as exc:
-            raise CommandError(f"the policy is not valid:\n{exc}", returncode=2) from exc
+        policy = policy_for_command()
         text = ropa.render(policy, format, lang)
         if out:
             Path(out).write_text(text, encoding="utf-8")

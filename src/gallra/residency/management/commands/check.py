@@ -7,7 +7,7 @@ It runs Django's system checks first (`--deploy` and the other options work as b
 from django.core.management.base import CommandError
 from django.core.management.commands.check import Command as SystemCheck
 
-from gallra.policy.loading import PolicyError, current_policy
+from gallra.policy.loading import policy_for_command
 from gallra.residency.places import check_and_record
 
 
@@ -19,10 +19,7 @@ class Command(SystemCheck):
 
     def handle(self, *args, **options):
         super().handle(*args, **options)
-        try:
-            policy = current_policy()
-        except PolicyError as exc:
-            raise CommandError(f"the policy is not valid:\n{exc}", returncode=2) from exc
+        policy = policy_for_command()
         found = check_and_record(policy, actor="check")
         for place in found:
             where = place.country or "?"

@@ -10,7 +10,7 @@ from pathlib import Path
 from django.core.management.base import BaseCommand, CommandError
 from django.utils import timezone
 
-from gallra.policy.loading import PolicyError, current_policy
+from gallra.policy.loading import policy_for_command
 from gallra.subjects import cases, changes, erasure, export
 from gallra.subjects.identity import BadIdentity, Identity
 from gallra.subjects.models import SubjectRequest
@@ -76,10 +76,7 @@ class Command(BaseCommand):
         p.add_argument("email")
 
     def handle(self, *args, action, **options):
-        try:
-            policy = current_policy()
-        except PolicyError as exc:
-            raise CommandError(f"the policy is not valid:\n{exc}", returncode=2) from exc
+        policy = policy_for_command()
         now, at = timezone.now(), timezone.localdate()
         actor = f"cli:{getpass.getuser()}"
         try:
