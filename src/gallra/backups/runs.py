@@ -32,6 +32,7 @@ from gallra.instance.staff import addresses_for
 from gallra.policy.model import Policy
 
 TAG = "gallra"
+STAGING, SCRATCH = "gallra-backup-", "gallra-restore-"  # folders under the data directory
 log = logging.getLogger(__name__)
 
 
@@ -62,8 +63,9 @@ def run_backup(policy: Policy, now: datetime | None = None, at: datetime | None 
                actor: str = "backup") -> BackupRun:  # fmt: skip
     """Back up now (or, for tests, with the snapshot time `at`), then apply the window."""
     now = now or timezone.now()
+    remove_leftovers()
     record = BackupRun.objects.create(kind=BackupRun.Kind.BACKUP, started=now)
-    staging = Path(tempfile.mkdtemp(prefix="gallra-backup-", dir=settings.GALLRA_DATA))
+    staging = Path(tempfile.mkdtemp(prefix=STAGING, dir=settings.GALLRA_DATA))
     try:
         require_restic()  # before a plain copy of the database is made for nothing
         copy = dump.dump_database(staging / "database")
@@ -98,6 +100,14 @@ def run_backup(policy: Policy, now: datetime | None = None, at: datetime | None 
     return record
 
 
+def remove_leftovers() -> list[Path]:
+    """Plain database copies left by a run that was killed: they must not stay on disk."""
+    found = [p for prefix in (STAGING, SCRATCH) for p in settings.GALLRA_DATA.glob(prefix + "*")]
+    for path in found:
+        shutil.rmtree(path, ignore_errors=True)
+    return found
+
+
 def apply_window(policy: Policy, now: datetime, found: list[dict] | None = None) -> list[str]:
     """Forget every snapshot older than the window from now, by id, and prune to nothing."""
     limit = cutoff(policy, now)
@@ -113,7 +123,8 @@ def verify(policy: Policy, now: datetime | None = None, actor: str = "backup") -
     now = now or timezone.now()
     record = BackupRun.objects.create(kind=BackupRun.Kind.VERIFY, started=now)
     problems = []
-    scratch = Path(tempfile.mkdtemp(prefix="gallra-restore-", dir=settings.GALLRA_DATA))
+    remove_leftovers()
+    scratch = Path(tempfile.mkdtemp(prefix=SCRATCH, dir=settings.GALLRA_DATA))
     try:
         found = snapshots()
         limit = cutoff(policy, now)

@@ -1,0 +1,87 @@
+"""A backup that cannot reach its repository, or is killed halfway, leaves the earlier
+snapshots as they were, says why, and leaves no plain database copy behind."""
+
+import os
+import signal
+import subprocess
+import sys
+import time
+from datetime import UTC, datetime
+
+import pytest
+
+from gallra.backups.restic import BackupError, restic
+from gallra.backups.runs import run_backup, snapshots, verify
+from gallra.config import DEFAULT_POLICY
+from gallra.policy.loading import current_policy
+
+NOW = datetime(2026, 11, 25, 3, 0, tzinfo=UTC)
+pytestmark = pytest.mark.django_db(transaction=True)  # the online backup needs no open transaction
+
+
+def test_a_repository_that_is_not_there_fails_clearly(repository, policy, settings, tmp_path):
+    run_backup(policy, now=NOW, at=NOW)
+    settings.GALLRA_BACKUP_REPOSITORY = str(tmp_path / "unmounted-disk" / "repository")
+    with pytest.raises(BackupError, match="no restic repository at .*unmounted-disk"):
+        run_backup(policy, now=NOW)
+    settings.GALLRA_BACKUP_REPOSITORY = str(repository)
+    assert len(snapshots()) == 1
+
+
+def test_a_backup_killed_halfway_leaves_the_earlier_snapshot_and_the_next_run_works(
+    repository, settings, tmp_path
+):
+    """The commands as a provider runs them, on a file database; the run is killed with
+    SIGKILL (gallra and restic together) while restic is writing."""
+    data = tmp_path / "instance"
+    big = tmp_path / "big"
+    big.mkdir()
+    (big / "disk.img").write_bytes(os.urandom(16 << 20))
+    policy_file = tmp_path / "policy.toml"
+    declared = f'\ncountries = ["SE"]\ndirectories = ["{big}"]\n'  # in [backups]
+    policy_file.write_text(DEFAULT_POLICY.read_text().replace('\ncountries = ["SE"]\n', declared))
+    env = {**os.environ, "GALLRA_DATA": str(data), "GALLRA_POLICY": str(policy_file),
+           "GALLRA_BACKUP_REPOSITORY": settings.GALLRA_BACKUP_REPOSITORY,
+           "GALLRA_BACKUP_PASSWORD_FILE": settings.GALLRA_BACKUP_PASSWORD_FILE}  # fmt: skip
+    env.pop("GALLRA_DATABASE_URL", None)
+    gallra = [sys.executable, "-m", "gallra"]
+
+    def run(*args):
+        return subprocess.run(gallra + list(args), env=env, capture_output=True, text=True,  # noqa: S603
+                              check=False)  # fmt: skip
+
+    assert run("init").returncode == 0
+    first = run("backup", "run")
+    assert first.returncode == 0, first.stderr
+    [before] = snapshots()
+
+    with open(big / "more.img", "wb") as f:  # seconds of work: restic is busy when killed
+        for _ in range(64):
+            f.write(os.urandom(4 << 20))
+    killed = subprocess.Popen(gallra + ["backup", "run"], env=env, start_new_session=True,  # noqa: S603
+                              stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)  # fmt: skip
+    deadline = time.monotonic() + 60
+    while time.monotonic() < deadline and not _restic_running(killed.pid):
+        time.sleep(0.05)
+    time.sleep(0.3)
+    os.killpg(killed.pid, signal.SIGKILL)
+    killed.wait()
+    assert list(data.glob("gallra-backup-*"))  # the plain copy of the database was left ...
+
+    assert [s["id"] for s in snapshots()] == [before["id"]]  # the earlier snapshot is intact
+    assert restic("check", check=False).returncode == 0
+    again = run("backup", "run")
+    assert again.returncode == 0, again.stderr  # restic's lock of the dead run is stale
+    assert not list(data.glob("gallra-backup-*"))  # ... and the next run removed it
+    assert len(snapshots()) == 2
+
+
+def _restic_running(parent: int) -> bool:
+    found = subprocess.run(["pgrep", "-s", str(os.getpgid(parent)), "restic"],  # noqa: S603,S607
+                           capture_output=True, check=False)  # fmt: skip
+    return found.returncode == 0
+
+
+def test_verify_of_an_empty_repository_says_so(repository, policy):
+    with pytest.raises(BackupError, match="there is no snapshot to restore"):
+        verify(current_policy(), now=NOW)
