@@ -31,9 +31,11 @@ def dump_database(folder: Path) -> Path:
         target = folder / SQLITE_NAME
         target.unlink(missing_ok=True)
         connection.ensure_connection()
-        with sqlite3.connect(target) as copy:
+        copy = sqlite3.connect(target)
+        try:
             connection.connection.backup(copy)
-        copy.close()
+        finally:
+            copy.close()
         return target
     return _pg_dump(folder / PG_NAME)
 

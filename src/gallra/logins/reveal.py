@@ -24,6 +24,7 @@ from django.utils import timezone
 from gallra.evidence.log import append
 from gallra.logins import escrow
 from gallra.logins.models import DestroyedMonth, Escrow, LoginEvent, SealingKey
+from gallra.logins.partitions import next_month
 from gallra.logins.sealing import aad_for, month_of, pseudonym_for, sealing_label
 
 
@@ -49,7 +50,6 @@ class Request:
 class Revealed:
     rows: list[dict] = field(default_factory=list)
     closed: Counter = field(default_factory=Counter)  # month -> events whose key is gone
-    matched: int = 0
     report_csv: Path | None = None
     report_text: Path | None = None
 
@@ -124,7 +124,6 @@ def reveal(ask: Request, shares: list[str], out: Path, now: datetime | None = No
             "account": event.account or ask.account or (event.pseudonym and "(not an account)"),
             "ip": text, "network": event.network, "country": event.country,
         })  # fmt: skip
-    result.matched = len(result.rows) + sum(result.closed.values())
     if not result.rows:
         why = _nothing_why(result, start, end)
         with transaction.atomic():
@@ -176,7 +175,7 @@ def _months(start: datetime, end: datetime) -> list[date]:
     month, last, out = month_of(start.astimezone(UTC)), month_of(end.astimezone(UTC)), []
     while month <= last:
         out.append(month)
-        month = date(month.year + month.month // 12, month.month % 12 + 1, 1)
+        month = next_month(month)
     return out
 
 

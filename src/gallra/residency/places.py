@@ -38,14 +38,10 @@ class Place:
         return not self.problem
 
 
-def _here() -> tuple[str, str]:
-    return os.environ.get("GALLRA_SERVER_COUNTRY", ""), "GALLRA_SERVER_COUNTRY"
-
-
 def _declared(name: str, prefix: str, local: bool) -> Place:
     if local:
-        country, by = _here()
-        return Place(f"{name} (on this server)", country, by)
+        server = os.environ.get("GALLRA_SERVER_COUNTRY", "")
+        return Place(f"{name} (on this server)", server, "GALLRA_SERVER_COUNTRY")
     return Place(name, os.environ.get(f"{prefix}_COUNTRY", ""), f"{prefix}_COUNTRY",
                  os.environ.get(f"{prefix}_OPERATOR", ""))  # fmt: skip
 

@@ -50,9 +50,10 @@ def run_if_due() -> bool:
         check_and_record(current_policy(), actor="serve")  # P12: where the data is
         ran = True
     if backup_due(now):
+        policy = current_policy()
         try:
-            run_backup(current_policy(), actor="serve")
-            verify(current_policy(), actor="serve")
+            run_backup(policy, actor="serve")
+            verify(policy, actor="serve")
         except BackupError as exc:  # recorded, alerted; tried again in an hour
             log.warning("gallra: backup: %s", exc)
         ran = True
