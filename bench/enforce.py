@@ -79,7 +79,8 @@ AT = date(2025, 6, 1)
 PER_CUSTOMER = 13  # customer, agreement, 3 people, 3 accounts, 2 requests, 2 invoices, 1 message
 GONE_RECORDS = 10  # due with each gone customer: itself, agreement, people, accounts, requests
 COLUMNS = {
-    "registry_customer": "id ref created_at updated_at kind name org_number wrapped_key",
+    "registry_customer": "id ref created_at updated_at kind name org_number",
+    "registry_customerkey": "id customer_ref master wrapped created",
     "registry_agreement": "id ref created_at updated_at start end customer_id",
     "registry_person": "id ref created_at updated_at first_name last_name email postal_address "
     "mobile is_user is_contact is_billing_contact customer_id",
@@ -138,6 +139,7 @@ class Layout:
         c = self.customers
         return {
             "registry_customer": c,
+            "registry_customerkey": c,
             "registry_agreement": c,
             "registry_person": 3 * c,
             "registry_account": 3 * c,
@@ -151,6 +153,7 @@ class Layout:
         g = self.gone
         due = {
             "registry_customer": g,
+            "registry_customerkey": g,
             "registry_agreement": g,
             "registry_person": 3 * g,
             "registry_account": 3 * g,
@@ -188,7 +191,10 @@ def rows(layout: Layout, table: str, v: Values) -> Iterator[tuple]:
     c = layout.customers
     if table == "registry_customer":
         for i in range(c):
-            yield (i + 1, f"C-{i}", s, s, "company", f"Kund {i} AB", "", WRAPPED_KEY)
+            yield (i + 1, f"C-{i}", s, s, "company", f"Kund {i} AB", "")
+    elif table == "registry_customerkey":
+        for i in range(c):
+            yield (i + 1, f"C-{i}", "bench", WRAPPED_KEY, s)
     elif table == "registry_agreement":
         for i in range(c):
             end = v.ended if layout.is_gone(i) else None

@@ -68,7 +68,6 @@ TABLES = (
     "registry_customerrequest",
 )
 STAMP = "2025-01-01 12:00:00"  # created_at / updated_at of the baseline's rows
-WRAPPED_KEY = bytes(range(60))  # stands in for a wrapped customer key (12 + 32 + 16 bytes)
 
 # -- synthetic data ------------------------------------------------------------------------
 
@@ -307,7 +306,7 @@ def load_rows(path: Path) -> tuple[dict[str, list[tuple]], float]:
     for c in data["customers"]:
         cid = next_id("registry_customer")
         rows["registry_customer"].append(
-            (cid, c["ref"], STAMP, STAMP, c["kind"], c["name"], c["org_number"], WRAPPED_KEY)
+            (cid, c["ref"], STAMP, STAMP, c["kind"], c["name"], c["org_number"])
         )
         for a in c["agreements"]:
             end = a["end"] and d(a["end"])
@@ -366,7 +365,7 @@ def load_rows(path: Path) -> tuple[dict[str, list[tuple]], float]:
 
 
 COLUMNS = {
-    "registry_customer": "id ref created_at updated_at kind name org_number wrapped_key",
+    "registry_customer": "id ref created_at updated_at kind name org_number",
     "registry_agreement": "id ref created_at updated_at start end customer_id",
     "registry_person": "id ref created_at updated_at first_name last_name email postal_address "
     "mobile is_user is_contact is_billing_contact customer_id",

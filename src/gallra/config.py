@@ -82,6 +82,8 @@ class Keys:
     django_secret_key: str
     master_key: bytes
     pseudonym_key: bytes
+    # Master keys replaced by `gallra keys rotate`: they still open keys not yet rewrapped.
+    retired_master_keys: tuple[bytes, ...] = ()
 
 
 def _decode_key(name: str, value: str) -> bytes:
@@ -126,8 +128,47 @@ def load_keys(path: Path) -> Keys | None:
     values = {name: os.environ.get(env) or stored.get(name) for name, env in KEY_NAMES.items()}
     if not all(values.values()):
         return None
+    retired = stored.get("retired_master_keys", [])
+    if not isinstance(retired, list):
+        raise ConfigError(f"{path}: retired_master_keys must be a list of base64 keys")
     return Keys(
         django_secret_key=values["django_secret_key"],
         master_key=_decode_key("master_key", values["master_key"]),
         pseudonym_key=_decode_key("pseudonym_key", values["pseudonym_key"]),
+        retired_master_keys=tuple(_decode_key("retired_master_keys", k) for k in retired),
     )
+
+
+def rotate_master_key(path: Path) -> None:
+    """Give the key file a new master key; the old one is kept as retired until dropped.
+
+    Written to a temporary file and renamed, so a crash leaves the old file or the new one.
+    """
+    stored = json.loads(path.read_text())
+    stored["retired_master_keys"] = [
+        stored["master_key"],
+        *[k for k in stored.get("retired_master_keys", []) if k != stored["master_key"]],
+    ]
+    stored["master_key"] = base64.b64encode(secrets.token_bytes(32)).decode()
+    _replace(path, stored)
+
+
+def drop_retired_master_keys(path: Path, keep: set[bytes]) -> int:
+    """Remove retired master keys not in `keep` (still wrapping a key); returns how many."""
+    stored = json.loads(path.read_text())
+    retired = stored.get("retired_master_keys", [])
+    kept = [k for k in retired if base64.b64decode(k) in keep]
+    stored["retired_master_keys"] = kept
+    _replace(path, stored)
+    return len(retired) - len(kept)
+
+
+def _replace(path: Path, content: dict) -> None:
+    temporary = path.with_name(path.name + ".new")
+    fd = os.open(temporary, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
+    with os.fdopen(fd, "w") as f:
+        json.dump(content, f, indent=2)
+        f.write("\n")
+        f.flush()
+        os.fsync(f.fileno())
+    os.replace(temporary, path)

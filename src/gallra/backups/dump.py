@@ -1,7 +1,8 @@
 """A consistent copy of gallra's database for the backup, never a copy of a live file.
 
 SQLite: the online backup API (a consistent snapshot while gallra runs). PostgreSQL:
-`pg_dump --format=custom`. What the copy holds is summed up (rows per table and a checksum of
+`pg_dump --format=custom`. Both leave out the rows of the customers' data keys, which have
+their own short-lived backup (keys.py). What the copy holds is summed up (rows per table and a checksum of
 the rows) so that a restore drill can show it got back exactly that.
 """
 
@@ -22,6 +23,8 @@ from gallra.backups.restic import BackupError
 SQLITE_NAME = "gallra.sqlite3"
 PG_NAME = "gallra.pgdump"
 COUNTS_NAME = "rows.json"
+# The customers' data keys have their own short-lived backup (keys.py): crypto-shredding.
+LEFT_OUT = "registry_customerkey"
 
 
 def dump_database(folder: Path) -> Path:
@@ -34,6 +37,10 @@ def dump_database(folder: Path) -> Path:
         copy = sqlite3.connect(target)
         try:
             connection.connection.backup(copy)
+            copy.execute("PRAGMA secure_delete = ON")
+            copy.execute(f'DELETE FROM "{LEFT_OUT}"')  # noqa: S608
+            copy.commit()
+            copy.execute("VACUUM")
         finally:
             copy.close()
         return target
@@ -68,7 +75,8 @@ def _pg_dump(target: Path) -> Path:
         snapshot = cursor.fetchone()[0]
         counts = _pg_counts(cursor)
         _run("pg_dump", "--format=custom", "--no-owner", f"--snapshot={snapshot}",
-             f"--file={target}", connection.settings_dict["NAME"])  # fmt: skip
+             f"--exclude-table-data={LEFT_OUT}", f"--file={target}",
+             connection.settings_dict["NAME"])  # fmt: skip
     (target.parent / COUNTS_NAME).write_text(json.dumps(counts))
     return target
 
@@ -78,7 +86,7 @@ def _pg_counts(cursor) -> dict[str, int]:
     counts = {}
     for (name,) in cursor.fetchall():
         cursor.execute(f'SELECT count(*) FROM "{name}"')  # noqa: S608 (names from the catalogue)
-        counts[name] = cursor.fetchone()[0]
+        counts[name] = 0 if name == LEFT_OUT else cursor.fetchone()[0]
     return counts
 
 

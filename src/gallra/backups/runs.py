@@ -24,7 +24,7 @@ from django.core.mail import send_mail
 from django.utils import timezone, translation
 from django.utils.translation import gettext as _
 
-from gallra.backups import dump
+from gallra.backups import dump, keys
 from gallra.backups.models import BackupRun
 from gallra.backups.restic import BackupError, require_restic, restic
 from gallra.evidence.log import append
@@ -36,7 +36,7 @@ STAGING, SCRATCH = "gallra-backup-", "gallra-restore-"  # folders under the data
 log = logging.getLogger(__name__)
 
 
-def _parse_time(text: str) -> datetime:
+def parse_time(text: str) -> datetime:
     # restic writes nanoseconds and its own zone: 2026-11-25T16:40:00.123456789+01:00
     head, _, rest = text.partition(".")
     zone = rest.lstrip("0123456789") if rest else ""
@@ -49,7 +49,7 @@ def snapshots() -> list[dict]:
     """gallra's snapshots, oldest first, each with `time` as a UTC datetime."""
     found = restic("snapshots", "--tag", TAG, json_output=True) or []
     for snap in found:
-        snap["at"] = _parse_time(snap["time"])
+        snap["at"] = parse_time(snap["time"])
     return sorted(found, key=lambda s: s["at"])
 
 
@@ -80,7 +80,8 @@ def run_backup(policy: Policy, now: datetime | None = None, at: datetime | None 
         record.snapshot = next(
             (x["id"] for x in found if short and x["id"].startswith(short)), short
         )
-        record.forgotten = apply_window(policy, now, found)
+        newest_keys = keys.backup_keys(now, at)
+        record.forgotten = apply_window(policy, now, found, newest_keys)
         record.ok = True
     except BackupError as exc:
         record.problem = str(exc)
@@ -108,14 +109,24 @@ def remove_leftovers() -> list[Path]:
     return found
 
 
-def apply_window(policy: Policy, now: datetime, found: list[dict] | None = None) -> list[str]:
-    """Forget every snapshot older than the window from now, by id, and prune to nothing."""
+def apply_window(
+    policy: Policy, now: datetime, found: list[dict] | None = None, newest_keys: str = ""
+) -> list[str]:
+    """Forget every snapshot older than the window from now, by id, and prune to nothing.
+
+    Keys snapshots also go when they are older than the last destroyed key (keys.py).
+    """
     limit = cutoff(policy, now)
     expired = [s["id"] for s in (snapshots() if found is None else found) if s["at"] < limit]
-    if expired:
-        restic("forget", *expired)
-        restic("prune", "--max-unused", "0")
+    expired_keys = keys.expired(keys.snapshots(), limit, newest_keys or "-")
+    forget(expired + expired_keys)
     return expired
+
+
+def forget(ids: list[str]) -> None:
+    """Forget these snapshots and prune with --max-unused 0: their data leaves the files."""
+    if ids:
+        restic("forget", "--prune", "--max-unused", "0", *ids)
 
 
 def verify(policy: Policy, now: datetime | None = None, actor: str = "backup") -> BackupRun:

@@ -111,7 +111,6 @@ class CustomerAdmin(admin.ModelAdmin):
         return (
             super()
             .get_queryset(request)
-            .defer("wrapped_key")
             .annotate(
                 agreement_count=Count("agreements"),
                 open_agreements=Count(

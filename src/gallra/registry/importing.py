@@ -30,6 +30,7 @@ from gallra.registry.models import (
     BY_RECORD_TYPE,
     Account,
     Customer,
+    CustomerKey,
     CustomerRequest,
     Hold,
     Person,
@@ -231,7 +232,6 @@ class _Importer:
         self.writer = _Writer(self.stamp)
         self.pending: dict[str, list[Row]] = defaultdict(list)
         self.ciphers: dict[str, crypto.CustomerCipher] = {}
-        self.wrapped_keys: dict[str, bytes] = {}
         self.unresolved: list[tuple[type[Record], Row, str, type[Record], str]] = []
         self.holds: list[Row] = []
 
@@ -391,7 +391,6 @@ class _Importer:
             if rows:
                 self._write(BY_RECORD_TYPE[kind], rows)
         self.ciphers.clear()
-        self.wrapped_keys.clear()
 
     def _write(self, model: type[Record], rows: list[Row]) -> None:
         for start in range(0, len(rows), CHUNK):
@@ -435,18 +434,13 @@ class _Importer:
     def _update(self, model: type[Record], rows: list[Row], pks: dict[str, int]) -> None:
         """Rows that existed before this import: update what changed, remember the rest."""
         names = list(rows[0].values)
-        extra = ["wrapped_key"] if model is Customer else []
         stored = {
             pk: rest
-            for pk, *rest in model.objects.filter(pk__in=pks.values()).values_list(
-                "pk", *names, *extra
-            )
+            for pk, *rest in model.objects.filter(pk__in=pks.values()).values_list("pk", *names)
         }
         unchanged, counts = [], self.report.counts[model.record_type]
         for row in rows:
-            old = dict(zip(names + extra, stored[pks[row.ref]], strict=True))
-            if model is Customer:
-                self.wrapped_keys[row.ref] = bytes(old["wrapped_key"])
+            old = dict(zip(names, stored[pks[row.ref]], strict=True))
             changed = {
                 name: value
                 for name, value in row.values.items()
@@ -468,16 +462,16 @@ class _Importer:
         return old == new
 
     def _customer_keys(self, new: list[Row]) -> None:
+        keys = []
         for row in new:
-            row.values["wrapped_key"], self.ciphers[row.ref] = crypto.new_customer_key(row.ref)
+            key, self.ciphers[row.ref] = crypto.new_customer_key(row.ref)
+            keys.append(key)
+        CustomerKey.objects.bulk_create(keys)
 
     def _cipher(self, row: Row) -> crypto.CustomerCipher:
         ref = row.customer_ref or row.ref
         if ref not in self.ciphers:
-            wrapped = self.wrapped_keys.get(ref)
-            if wrapped is None:
-                wrapped = Customer.objects.values_list("wrapped_key", flat=True).get(ref=ref)
-            self.ciphers[ref] = crypto.CustomerCipher.from_wrapped(wrapped, ref)
+            self.ciphers[ref] = crypto.cipher_for(ref)
         return self.ciphers[ref]
 
     def _resolve_links(self, owner: type[Record], rows: list[Row]) -> None:

@@ -13,7 +13,10 @@ from __future__ import annotations
 from typing import ClassVar
 
 from django.conf import settings
-from django.db import models
+from django.db import models, transaction
+from django.db.models.signals import pre_delete
+from django.dispatch import receiver
+from django.utils import timezone
 from django.db.models.functions import Lower
 from django.utils.translation import gettext_lazy as _
 
@@ -45,9 +48,6 @@ class Customer(Record):
     name = models.CharField(_("name"), max_length=200)
     # A company's organisation number, or a private person's personnummer.
     org_number = models.CharField(_("organisation number"), max_length=20, blank=True)
-    # This customer's own data key, wrapped by the master key (envelope encryption). Its
-    # documents and credentials are sealed under it; destroying it makes every copy unreadable.
-    wrapped_key = models.BinaryField(editable=False)
     # The provider's staff who work with this customer: they get its manual tasks (P16).
     staff = models.ManyToManyField(
         settings.AUTH_USER_MODEL, blank=True, related_name="customers", verbose_name=_("staff")
@@ -55,7 +55,7 @@ class Customer(Record):
 
     record_type = "customer"
     personal_fields = ("name", "org_number")
-    plain_fields = ("id", "ref", "created_at", "updated_at", "kind", "wrapped_key", "staff")
+    plain_fields = ("id", "ref", "created_at", "updated_at", "kind", "staff")
 
     class Meta:
         verbose_name = _("customer")
@@ -66,18 +66,41 @@ class Customer(Record):
         return f"{self.name} ({self.ref})"
 
     def save(self, *args, **kwargs) -> None:
-        if not self.wrapped_key:
-            self.wrapped_key, _ = crypto.new_customer_key(self.ref)
-        super().save(*args, **kwargs)
+        # Its documents and credentials are sealed under its own data key (crypto.py).
+        adding = self._state.adding
+        with transaction.atomic():
+            super().save(*args, **kwargs)
+            if adding and not CustomerKey.objects.filter(customer_ref=self.ref).exists():
+                crypto.new_customer_key(self.ref)[0].save()
 
     def cipher(self) -> crypto.CustomerCipher:
-        return crypto.CustomerCipher.from_wrapped(self.wrapped_key, self.ref)
+        return crypto.cipher_for(self.ref)
 
     def seal(self, plaintext: str | bytes) -> bytes:
         return self.cipher().seal(plaintext)
 
     def unseal(self, sealed: bytes) -> bytes:
         return self.cipher().unseal(sealed)
+
+
+class CustomerKey(models.Model):
+    """A customer's data key, wrapped by a master key (envelope encryption, crypto.py).
+
+    Kept apart from the customer so that the database backup can leave the keys out: a
+    deleted customer's key is then in no copy that outlives the short key backups.
+    """
+
+    customer_ref = models.CharField(_("customer"), max_length=100, unique=True)
+    master = models.CharField(_("master key"), max_length=16)  # crypto.master_id()
+    wrapped = models.BinaryField(_("wrapped key"))
+    created = models.DateTimeField(_("created"), auto_now_add=True)
+
+    class Meta:
+        verbose_name = _("customer key")
+        verbose_name_plural = _("customer keys")
+
+    def __str__(self) -> str:
+        return self.customer_ref
 
 
 class Agreement(Record):
@@ -408,3 +431,9 @@ BY_RECORD_TYPE: dict[str, type[Record]] = {m.record_type: m for m in RECORD_MODE
 def personal_fields() -> set[str]:
     """Every personal-data field as the policy file names it: `record_type.field`."""
     return {f"{m.record_type}.{f}" for m in RECORD_MODELS for f in m.personal_fields}
+
+
+@receiver(pre_delete, sender=Customer)
+def _shred_customer_key(sender, instance: Customer, **kwargs) -> None:
+    """A customer that goes takes its data key first (enforcement does this in bulk itself)."""
+    crypto.destroy_keys([instance.ref], now=timezone.now(), actor="registry", why="deleted")

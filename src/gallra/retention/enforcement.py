@@ -29,6 +29,7 @@ from gallra.evidence.log import append
 from gallra.logins.retention import forget_accounts
 from gallra.logins.retention import purge as purge_logins
 from gallra.policy.model import Policy
+from gallra.registry import crypto
 from gallra.registry.models import Hold
 from gallra.retention.kinds import KINDS, SET_NULL, active_hold
 from gallra.retention.models import DueRecord, EnforcementRun
@@ -193,6 +194,8 @@ def _delete_batch(run, rows, actor, now, summary: Summary) -> None:
     going = [r for r in rows if r[3] in still_due]
     spared = [r for r in rows if r[3] not in still_due]
     ids = [r[3] for r in going]
+    if ids and record_type == "customer":  # the data key first: every copy becomes unreadable
+        crypto.destroy_keys([r[4] for r in going], now=now(), actor=actor, why="retention")
     if ids:
         if record_type == "account":  # their login events keep the name only as a pseudonym
             names = list(kind.model.objects.filter(pk__in=ids).values_list("username", flat=True))

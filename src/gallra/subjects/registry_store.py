@@ -18,6 +18,7 @@ from django.db.models.functions import Lower
 from gallra.evidence import log
 from gallra.logins.retention import forget_accounts
 from gallra.policy.model import Policy
+from gallra.registry import crypto
 from gallra.registry.models import (
     Account,
     Correspondence,
@@ -228,6 +229,8 @@ def erase(
             kept_ids[record_type].add(row.pk)
         if going:
             model = KINDS[record_type].model
+            if record_type == "customer":  # the data key first: every copy becomes unreadable
+                crypto.destroy_keys([r.ref for r in going], now=now, actor=actor, why="erasure")
             model.objects.filter(pk__in=[r.pk for r in going]).delete()
             if record_type == "account":  # login events keep the name only as a pseudonym
                 forget_accounts([r.username for r in going])

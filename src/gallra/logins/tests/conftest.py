@@ -7,7 +7,6 @@ from django.utils import timezone
 
 from gallra.logins.models import Escrow
 from gallra.policy.loading import current_policy
-from gallra.registry.crypto import new_customer_key
 from gallra.registry.models import Account, Customer, Person
 
 
@@ -24,8 +23,7 @@ def policy():
 @pytest.fixture
 def accounts(db) -> list[Account]:
     """Registry accounts anna and bo (and ten more users: u01 ... u10)."""
-    wrapped, _ = new_customer_key("C-1")
-    customer = Customer.objects.create(ref="C-1", name="Kund AB", wrapped_key=wrapped)
+    customer = Customer.objects.create(ref="C-1", name="Kund AB")
     out = []
     for i, name in enumerate(["anna", "bo"] + [f"u{n:02d}" for n in range(1, 11)]):
         person = Person.objects.create(ref=f"P-{i}", customer=customer, first_name=name,
