@@ -2,8 +2,8 @@
 
 SQLite: the online backup API (a consistent snapshot while gallra runs). PostgreSQL:
 `pg_dump --format=custom`. Both leave out the rows of the customers' data keys, which have
-their own short-lived backup (keys.py). What the copy holds is summed up (rows per table and a checksum of
-the rows) so that a restore drill can show it got back exactly that.
+their own short-lived backup (keys.py). What the copy holds is summed up (rows per table
+and a checksum of the rows) so that a restore drill can show it got back exactly that.
 """
 
 from __future__ import annotations

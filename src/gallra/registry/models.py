@@ -14,10 +14,10 @@ from typing import ClassVar
 
 from django.conf import settings
 from django.db import models, transaction
+from django.db.models.functions import Lower
 from django.db.models.signals import pre_delete
 from django.dispatch import receiver
 from django.utils import timezone
-from django.db.models.functions import Lower
 from django.utils.translation import gettext_lazy as _
 
 from gallra.registry import crypto

@@ -2,6 +2,7 @@
 
 import json
 from datetime import UTC, date, datetime
+from io import StringIO
 
 import pytest
 from django.core.exceptions import ImproperlyConfigured
@@ -21,10 +22,15 @@ NOW = datetime(2027, 6, 1, 12, tzinfo=UTC)
 def customer_with_secrets(ref: str, ended: date | None = None) -> Customer:
     customer = Customer.objects.create(ref=ref, name=f"Kund {ref} AB")
     Agreement.objects.create(ref=f"AG-{ref}", customer=customer, start=date(2020, 1, 1), end=ended)
-    TechnicalDocument.objects.create(ref=f"D-{ref}", customer=customer, title="Nätverk",
-                                     created=date(2020, 2, 1), content=customer.seal("ritning"))  # fmt: skip
-    Credential.objects.create(ref=f"K-{ref}", customer=customer, system="vpn",
-                              created=date(2020, 2, 1), secret=customer.seal("lösen-42"))  # fmt: skip
+    created = date(2020, 2, 1)
+    TechnicalDocument.objects.create(
+        ref=f"D-{ref}", customer=customer, title="Nätverk", created=created,
+        content=customer.seal("ritning"),
+    )  # fmt: skip
+    Credential.objects.create(
+        ref=f"K-{ref}", customer=customer, system="vpn", created=created,
+        secret=customer.seal("lösen-42"),
+    )  # fmt: skip
     return customer
 
 
@@ -70,7 +76,7 @@ def test_master_key_rotation_while_another_process_still_runs(settings):
     old_keys = settings.GALLRA_KEYS  # what a process started before the rotation holds
     old_master = crypto.master_id(old_keys.master_key)
 
-    call_command("keys", "rotate", stdout=open("/dev/null", "w"))
+    call_command("keys", "rotate", stdout=StringIO())
 
     new_master = crypto.master_id(settings.GALLRA_KEYS.master_key)
     assert new_master != old_master
@@ -91,14 +97,14 @@ def test_master_key_rotation_while_another_process_still_runs(settings):
 
     # Back in the new process: the retired master is still needed, so it is kept ...
     settings.GALLRA_KEYS = config.load_keys(settings.GALLRA_KEY_FILE)
-    call_command("keys", "drop-retired", stdout=open("/dev/null", "w"))
+    call_command("keys", "drop-retired", stdout=StringIO())
     assert len(json.loads(settings.GALLRA_KEY_FILE.read_text())["retired_master_keys"]) == 1
     assert late.unseal(TechnicalDocument.objects.get(ref="D-C-LATE").content) == b"ritning"
     # ... until a rerun of rotate has rewrapped the straggler (no new master is made).
-    call_command("keys", "rotate", stdout=open("/dev/null", "w"))
+    call_command("keys", "rotate", stdout=StringIO())
     assert crypto.master_id(settings.GALLRA_KEYS.master_key) == new_master
     assert set(CustomerKey.objects.values_list("master", flat=True)) == {new_master}
-    call_command("keys", "drop-retired", stdout=open("/dev/null", "w"))
+    call_command("keys", "drop-retired", stdout=StringIO())
     assert json.loads(settings.GALLRA_KEY_FILE.read_text())["retired_master_keys"] == []
     assert late.unseal(TechnicalDocument.objects.get(ref="D-C-LATE").content) == b"ritning"
 
