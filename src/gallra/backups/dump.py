@@ -14,7 +14,10 @@ import os
 import secrets
 import sqlite3
 import subprocess
+from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
+from typing import Any
 
 from django.db import connection, transaction
 
@@ -90,12 +93,67 @@ def _pg_counts(cursor) -> dict[str, int]:
     return counts
 
 
+def find_copy(folder: Path) -> Path | None:
+    """The database copy inside a restored snapshot."""
+    found = [*folder.rglob(SQLITE_NAME), *folder.rglob(PG_NAME)]
+    return found[0] if found else None
+
+
+@contextmanager
+def opened_copy(path: Path) -> Iterator[Any]:
+    """A DB-API connection to a database copy: the SQLite file read-only, or a pg_dump
+    archive restored into a scratch database that is dropped afterwards."""
+    if path.name == SQLITE_NAME:
+        db = sqlite3.connect(f"file:{path}?mode=ro", uri=True)
+        try:
+            yield db
+        finally:
+            db.close()
+        return
+    import psycopg
+
+    with scratch_database() as name:
+        _run("pg_restore", "--no-owner", f"--dbname={name}", str(path))
+        settings = connection.settings_dict
+        db = psycopg.connect(host=settings["HOST"] or "localhost", port=settings["PORT"] or 5432,
+                             user=settings["USER"], password=settings["PASSWORD"] or None,
+                             dbname=name)  # fmt: skip
+        try:
+            yield db
+        finally:
+            db.close()
+
+
+@contextmanager
+def scratch_database() -> Iterator[str]:
+    name = f"gallra_restore_drill_{secrets.token_hex(4)}"
+    with connection.cursor() as cursor:
+        cursor.execute(f'CREATE DATABASE "{name}"')
+    try:
+        yield name
+    finally:
+        with connection.cursor() as cursor:
+            cursor.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+
+
+def replace_database(path: Path) -> None:
+    """Make the live database the copy's (gallra should be stopped: docs/backups.md)."""
+    if path.name == SQLITE_NAME:
+        connection.ensure_connection()
+        source = sqlite3.connect(f"file:{path}?mode=ro", uri=True)
+        try:
+            source.backup(connection.connection)
+        finally:
+            source.close()
+        return
+    connection.close()
+    _run("pg_restore", "--clean", "--if-exists", "--no-owner", "--single-transaction",
+         f"--dbname={connection.settings_dict['NAME']}", str(path))  # fmt: skip
+
+
 def restored_pg_counts(path: Path) -> dict[str, int]:
     """Restore a pg_dump archive into a scratch database, count its rows, drop it again."""
-    scratch = f"gallra_restore_drill_{secrets.token_hex(4)}"
-    with connection.cursor() as cursor:
-        cursor.execute(f'CREATE DATABASE "{scratch}"')
-    try:
+    with scratch_database() as scratch:
         _run("pg_restore", "--no-owner", f"--dbname={scratch}", str(path))
         command, env = _pg_command("psql", "--no-psqlrc", "--tuples-only", "--no-align",
                                    f"--dbname={scratch}", "--command", COUNT_SQL)  # fmt: skip
@@ -103,9 +161,6 @@ def restored_pg_counts(path: Path) -> dict[str, int]:
         if done.returncode != 0:
             raise BackupError(f"counting the restored rows failed: {done.stderr.strip()}")
         return json.loads(done.stdout.strip() or "{}")
-    finally:
-        with connection.cursor() as cursor:
-            cursor.execute(f'DROP DATABASE IF EXISTS "{scratch}"')
 
 
 # Rows per table of the scratch database, as one JSON object (query_to_xml counts each table).

@@ -174,12 +174,12 @@ def verify(policy: Policy, now: datetime | None = None, actor: str = "backup") -
 def _drill(snapshot: str, scratch: Path, record: BackupRun) -> list[str]:
     """Restore the snapshot and compare its database copy with what was dumped."""
     restic("restore", snapshot, "--target", str(scratch))
-    copies = list(scratch.rglob(dump.SQLITE_NAME)) + list(scratch.rglob(dump.PG_NAME))
-    if not copies:
+    copy = dump.find_copy(scratch)
+    if copy is None:
         return [f"snapshot {snapshot[:8]} holds no database copy"]
-    restored = dump.summary(copies[0])
-    if copies[0].name == dump.PG_NAME:  # the archive restores, and into the same rows
-        actual = dump.restored_pg_counts(copies[0])
+    restored = dump.summary(copy)
+    if copy.name == dump.PG_NAME:  # the archive restores, and into the same rows
+        actual = dump.restored_pg_counts(copy)
         if restored["tables"] and actual != restored["tables"]:
             record.summary = restored | {"restored": actual}
             return [f"the database restored from {snapshot[:8]} has other row counts than dumped"]

@@ -1,4 +1,4 @@
-"""`gallra backup init|run|verify|snapshots`: encrypted backups within the policy's window.
+"""`gallra backup init|run|verify|snapshots|restore`: encrypted backups within the window.
 
 See docs/backups.md.
 """
@@ -11,6 +11,7 @@ from django.core.management.base import BaseCommand, CommandError
 from django.utils import timezone
 
 from gallra.backups.restic import BackupError, restic
+from gallra.backups.restore import restore
 from gallra.backups.runs import cutoff, run_backup, snapshots, verify
 from gallra.policy.loading import policy_for_command
 
@@ -36,6 +37,10 @@ class Command(BaseCommand):
         p = sub.add_parser("verify", help="window, restic check and a restore drill")
         p.add_argument("--now", type=_time)
         sub.add_parser("snapshots", help="list the snapshots and their age")
+        p = sub.add_parser("restore", help="replace the database with a snapshot's, then replay "
+                           "every deletion and erasure made since")  # fmt: skip
+        p.add_argument("snapshot", help="a snapshot id (or its start), or `latest`")
+        p.add_argument("--yes", action="store_true", help="yes, replace the database")
 
     def handle(self, *args, **options):
         policy = policy_for_command()
@@ -57,6 +62,19 @@ class Command(BaseCommand):
                 rows = sum(record.summary.get("tables", {}).values())
                 self.stdout.write(
                     f"verified: snapshot {record.snapshot[:8]} restores the database ({rows} rows)"
+                )
+            elif action == "restore":
+                if not options["yes"]:
+                    raise CommandError(
+                        "this replaces the database: stop gallra, then run it again with --yes "
+                        "(docs/backups.md)",
+                        returncode=2,
+                    )
+                done = restore(options["snapshot"], now=timezone.now())
+                again = sum(done.replayed.values())
+                self.stdout.write(
+                    f"restored snapshot {done.snapshot[:8]} of {done.taken:%Y-%m-%d %H:%M} UTC; "
+                    f"{again} deletions and erasures made since were carried out again"
                 )
             else:
                 now = timezone.now()
