@@ -39,6 +39,7 @@ INSTALLED_APPS = [
     "gallra.logins",
     "gallra.backups",
     "gallra.residency",
+    "gallra.proof",
     "gallra.instance",
 ]
 

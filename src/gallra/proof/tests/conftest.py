@@ -1,0 +1,3 @@
+"""The backup tests' repository, home folder and policy, for searching the snapshots."""
+
+from gallra.backups.tests.conftest import homes, policy, repository  # noqa: F401 (fixtures)
