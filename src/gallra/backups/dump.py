@@ -32,6 +32,13 @@ LEFT_OUT = "registry_customerkey"
 
 def dump_database(folder: Path) -> Path:
     """Write the database copy into `folder` (made private to gallra); returns its path."""
+    try:
+        return _dump(folder)
+    except (OSError, sqlite3.Error, BackupError) as exc:  # such as a full disk
+        raise BackupError(f"the database could not be copied into {folder}: {exc}") from exc
+
+
+def _dump(folder: Path) -> Path:
     folder.mkdir(mode=0o700, parents=True, exist_ok=True)
     if connection.vendor == "sqlite":
         target = folder / SQLITE_NAME

@@ -2,6 +2,7 @@
 snapshots as they were, says why, and leaves no plain database copy behind."""
 
 import os
+import re
 import signal
 import subprocess
 import sys
@@ -9,14 +10,69 @@ import time
 from datetime import UTC, datetime
 
 import pytest
+from django.contrib.auth.models import Group, User
 
 from gallra.backups.restic import BackupError, restic
 from gallra.backups.runs import run_backup, snapshots, verify
 from gallra.config import DEFAULT_POLICY
 from gallra.policy.loading import current_policy
+from gallra.registry.models import Customer, TechnicalDocument
 
 NOW = datetime(2026, 11, 25, 3, 0, tzinfo=UTC)
 pytestmark = pytest.mark.django_db(transaction=True)  # the online backup needs no open transaction
+
+
+@pytest.fixture
+def small_disk(tmp_path):
+    """A 512 KiB tmpfs: too small for the database copy (the tests run as root)."""
+    mount = tmp_path / "small-disk"
+    mount.mkdir()
+    subprocess.run(["mount", "-t", "tmpfs", "-o", "size=512k", "tmpfs", str(mount)], check=True)  # noqa: S603,S607
+    yield mount
+    subprocess.run(["umount", str(mount)], check=True)  # noqa: S603,S607
+
+
+def make_fault(fault, settings, tmp_path, monkeypatch, small_disk):
+    if fault == "restic missing":
+        monkeypatch.setenv("PATH", str(tmp_path / "empty"))
+    elif fault == "repository unreachable":
+        settings.GALLRA_BACKUP_REPOSITORY = "sftp://backup@127.0.0.1:9//srv/restic"  # no server
+        monkeypatch.setenv("HOME", str(tmp_path))  # no ssh configuration of this machine's user
+    else:
+        settings.GALLRA_DATA = small_disk  # where the database copy is made
+
+
+@pytest.mark.parametrize("fault, says", [
+    ("restic missing", "restic is not installed"),
+    ("repository unreachable", "restic backup failed|no restic repository"),
+    ("disk full", "the database could not be copied into .*small-disk.*(full|No space left)"),
+])  # fmt: skip
+def test_each_fault_says_why_alerts_and_keeps_the_earlier_snapshots(
+    fault, says, repository, policy, settings, tmp_path, monkeypatch, smtp, small_disk
+):
+    technician = User.objects.create(username="tekniker", email="drift@redcloud.example")
+    technician.groups.add(Group.objects.create(name="technician"))  # responsibilities.backups
+    customer = Customer.objects.create(ref="C-1", name="Kund AB")
+    for i in range(8):  # 2 MiB of sealed documents: more than the small disk holds
+        TechnicalDocument.objects.create(
+            ref=f"D-{i}", customer=customer, title="avbild", created=NOW.date(),
+            content=os.urandom(256 << 10),
+        )  # fmt: skip
+    [before] = [run_backup(policy, now=NOW, at=NOW).snapshot]
+    repository_setting, data = settings.GALLRA_BACKUP_REPOSITORY, settings.GALLRA_DATA
+
+    make_fault(fault, settings, tmp_path, monkeypatch, small_disk)
+    with pytest.raises(BackupError, match=says):
+        run_backup(policy, now=NOW)
+
+    [(to, subject, body)] = smtp.messages
+    assert to == ["drift@redcloud.example"] and "Säkerhetskopieringen misslyckades" in subject
+    assert re.search(says, body)
+    assert not [p for p in small_disk.iterdir() if p.name.startswith("gallra-backup-")]
+    monkeypatch.undo()
+    settings.GALLRA_BACKUP_REPOSITORY, settings.GALLRA_DATA = repository_setting, data
+    assert [s["id"] for s in snapshots()] == [before]
+    assert restic("check", check=False).returncode == 0
 
 
 def test_a_repository_that_is_not_there_fails_clearly(repository, policy, settings, tmp_path):
