@@ -65,12 +65,9 @@ def content(now: datetime) -> dict:
 
 
 def snapshots() -> list[dict]:
-    from gallra.backups.runs import parse_time
+    from gallra.backups import runs
 
-    found = restic("snapshots", "--tag", TAG, json_output=True) or []
-    for snap in found:
-        snap["at"] = parse_time(snap["time"])
-    return sorted(found, key=lambda s: s["at"])
+    return runs.snapshots(TAG)
 
 
 def backup_keys(now: datetime, at: datetime | None = None) -> str:

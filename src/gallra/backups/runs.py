@@ -45,9 +45,14 @@ def parse_time(text: str) -> datetime:
     return at.astimezone(UTC)
 
 
-def snapshots() -> list[dict]:
-    """gallra's snapshots, oldest first, each with `time` as a UTC datetime."""
-    found = restic("snapshots", "--tag", TAG, json_output=True) or []
+def snapshots(tag: str = TAG, listed: list[dict] | None = None) -> list[dict]:
+    """gallra's snapshots with this tag, oldest first, each with `at` as a UTC datetime.
+
+    `listed`: every snapshot, from one `restic snapshots` already made (each call costs).
+    """
+    if listed is None:
+        listed = restic("snapshots", json_output=True) or []
+    found = [s for s in listed if tag in (s.get("tags") or [])]
     for snap in found:
         snap["at"] = parse_time(snap["time"])
     return sorted(found, key=lambda s: s["at"])
@@ -76,12 +81,15 @@ def run_backup(policy: Policy, now: datetime | None = None, at: datetime | None 
             args += ["--time", at.astimezone(UTC).strftime("%Y-%m-%d %H:%M:%S")]  # TZ=UTC
         result = restic(*args, *paths, json_output=True)
         short = (result or {}).get("snapshot_id", "")  # restic 0.14 gives the short id
-        found = snapshots()
+        newest_keys = keys.backup_keys(now, at)
+        listed = restic("snapshots", json_output=True) or []
+        found = snapshots(TAG, listed)
         record.snapshot = next(
             (x["id"] for x in found if short and x["id"].startswith(short)), short
         )
-        newest_keys = keys.backup_keys(now, at)
-        record.forgotten = apply_window(policy, now, found, newest_keys)
+        record.forgotten = apply_window(
+            policy, now, found, snapshots(keys.TAG, listed), newest_keys
+        )
         record.ok = True
     except BackupError as exc:
         record.problem = str(exc)
@@ -110,15 +118,22 @@ def remove_leftovers() -> list[Path]:
 
 
 def apply_window(
-    policy: Policy, now: datetime, found: list[dict] | None = None, newest_keys: str = ""
+    policy: Policy,
+    now: datetime,
+    found: list[dict] | None = None,
+    found_keys: list[dict] | None = None,
+    newest_keys: str = "",
 ) -> list[str]:
     """Forget every snapshot older than the window from now, by id, and prune to nothing.
 
     Keys snapshots also go when they are older than the last destroyed key (keys.py).
     """
+    if found is None or found_keys is None:
+        listed = restic("snapshots", json_output=True) or []
+        found, found_keys = snapshots(TAG, listed), snapshots(keys.TAG, listed)
     limit = cutoff(policy, now)
-    expired = [s["id"] for s in (snapshots() if found is None else found) if s["at"] < limit]
-    expired_keys = keys.expired(keys.snapshots(), limit, newest_keys or "-")
+    expired = [s["id"] for s in found if s["at"] < limit]
+    expired_keys = keys.expired(found_keys, limit, newest_keys or "-")
     forget(expired + expired_keys)
     return expired
 

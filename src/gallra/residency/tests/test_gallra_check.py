@@ -57,3 +57,22 @@ def test_a_relay_run_by_an_unlisted_company_fails(db, jufcorp, settings, monkeyp
     with pytest.raises(CommandError):
         call_command("check", stdout=out)
     assert "run by 'mailrelay-ab', which the policy does not list as a recipient" in out.getvalue()
+
+
+def test_the_admin_front_page_shows_the_last_check_red_with_what_failed(
+    admin_client, jufcorp, settings, monkeypatch
+):
+    settings.GALLRA_BACKUP_REPOSITORY = "sftp:backup@lagring.example.de:/srv/restic"
+    monkeypatch.setenv("GALLRA_BACKUP_COUNTRY", "DE")
+    with pytest.raises(CommandError):
+        call_command("check", stdout=io.StringIO())
+    html = admin_client.get("/admin/", HTTP_ACCEPT_LANGUAGE="sv").content.decode()
+    panel = html[html.index('id="gallra-status"') :]
+    assert "gallra-failed" in panel and "misslyckades" in panel
+    assert "backup repository sftp:backup@lagring.example.de:/srv/restic: outside" in panel
+
+    monkeypatch.setenv("GALLRA_BACKUP_COUNTRY", "SE")
+    call_command("check", stdout=io.StringIO())
+    html = admin_client.get("/admin/", HTTP_ACCEPT_LANGUAGE="sv").content.decode()
+    panel = html[html.index('id="gallra-status"') :]
+    assert "gallra-ok" in panel and "godkänd" in panel and "gallra-failed" not in panel
