@@ -99,7 +99,7 @@ def expired(found: list[dict], limit: datetime, newest: str) -> list[str]:
     return [s["id"] for s in found if s["at"] < limit and not s["id"].startswith(newest)]
 
 
-def after_destruction(now: datetime) -> None:
+def after_destruction(now: datetime, **signal) -> None:
     """Right after keys are destroyed: a fresh keys snapshot, every other one gone."""
     if not settings.GALLRA_BACKUP_REPOSITORY:
         return

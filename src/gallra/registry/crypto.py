@@ -26,10 +26,13 @@ from cryptography.hazmat.primitives.ciphers.aead import AESGCM
 from django.conf import settings
 from django.core.exceptions import ImproperlyConfigured
 from django.db import connection, transaction
+from django.dispatch import Signal
 
 from gallra import config
 
 NONCE_BYTES = 12
+# Sent once destroyed keys are committed (with `now`): copies of the keys must go too.
+keys_destroyed = Signal()
 
 
 class KeyDestroyed(Exception):
@@ -148,9 +151,7 @@ def _after_destruction(now: datetime) -> None:
     if connection.vendor == "postgresql" and not connection.in_atomic_block:
         with connection.cursor() as cursor:  # reclaim the dead rows that still held the keys
             cursor.execute("VACUUM registry_customerkey")
-    from gallra.backups.keys import after_destruction
-
-    after_destruction(now)
+    keys_destroyed.send(sender=CustomerCipher, now=now)  # backups: renew the keys snapshot
 
 
 def rewrap(batch: int = 500) -> int:
