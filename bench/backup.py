@@ -5,13 +5,13 @@ Run from the project root:
 
     .venv/bin/python bench/backup.py                  # about 1 GB: database + home folders
     .venv/bin/python bench/backup.py --scale 0.1      # about 100 MB, a quick try
-    .venv/bin/python bench/backup.py --repeat 3       # three runs of each measurement
+    .venv/bin/python bench/backup.py --repeat 5       # five runs of each measurement
 
 The data (synthetic, seeded; no real person in it) is kept in /tmp/gallra-bench-backup/ and
 made again only when the scale, the seed or GENERATOR below changed:
 
 * data/: a gallra instance (`gallra init`) whose SQLite database is filled with sqlite3
-  executemany, about 350 MB at --scale 1: 20,000 customers (60,000 people), 2,000 technical
+  executemany, about 320 MB at --scale 1: 20,000 customers (60,000 people), 2,000 technical
   documents (5-150 KB each, half of them Swedish-looking text, half random bytes), 300,000
   letters, 400,000 cookie-consent decisions and 200,000 login events (sealed addresses).
   The columns are read from the tables `gallra migrate` made, so a changed schema is filled
@@ -25,28 +25,34 @@ made again only when the scale, the seed or GENERATOR below changed:
 
 Every measurement is a process of its own (wall time from start to exit, interpreter and
 Django start-up included); all data is read once before any clock starts, so every process
-reads it from the page cache. Each measurement runs --repeat times, alternating which of the
-two goes first; the median is shown. restic gets the same environment from both sides
-(RESTIC_REPOSITORY, RESTIC_PASSWORD_FILE, a cache folder of its own, TZ=UTC) and the same
-options (`backup --tag gallra --host gallra --json`).
+reads it from the page cache, and `sync` runs before each (not timed), so that no process
+waits for what an earlier one wrote. Each measurement runs --repeat times (3), alternating
+which of the two goes first; the median is shown. restic gets the same environment from both
+sides (RESTIC_REPOSITORY, RESTIC_PASSWORD_FILE, a cache folder of its own, TZ=UTC) and the
+same options (`backup --tag gallra --host gallra --json`). The gallra code measured is the
+one the venv imports (the working tree); its commit is printed, with any uncommitted change
+to gallra/backups or gallra/evidence.
 
 * First backup into a new repository (`restic init`, not timed):
   - plain: `restic backup` of a copy of the database (made before, not timed, with SQLite's
     backup API, as gallra makes it) and the home folders;
-  - gallra: `gallra backup run` (the database dump, its summary: rows per table and a
-    checksum of every row, restic backup, the snapshot list, the window, the evidence entry).
+  - gallra: `gallra backup run`, all of it: the database dump, its summary (rows per table
+    and a checksum of every row), restic backup, the snapshot list, the keys snapshot
+    (`gallra-keys`, when the code has one), the window, the evidence entry.
     It runs through a small driver (SHIM below) that calls gallra's own command line
     (gallra.cli.main) after wrapping gallra's dump, summary, restic and evidence functions with
     timers, so the parts of the step are shown too. The wrappers cost microseconds.
-* Second backup into the same repository, home unchanged, the database dumped again (for the
-  plain run: copied again, not timed). What a daily backup does.
+* Second backup into the same repository (--repeat more of each), home unchanged, the
+  database dumped again (for the plain run: copied again, not timed). What a daily backup
+  does. restic's own summary shows what it read and added; the repositories' sizes after
+  the first and the later backups are printed.
 * The window step: a copy of gallra's repository with five more snapshots, taken with restic
   --time 10, 9, 8, 3 and 2 days ago, each with a day's changes (--scale x 40 MB, half text,
   half random); the three older than the policy's window (7 days) are forgotten and the data
   only they hold is pruned:
   - plain: `restic forget ID ID ID` and `restic prune --max-unused 0` (two processes);
   - gallra: its window step, `gallra.backups.runs.apply_window(policy, now)` in a process
-    (the snapshot list, forget by id, prune --max-unused 0). Each run on a fresh copy.
+    (the snapshot lists, forget by id, prune --max-unused 0). Each run on a fresh copy.
 * The restore drill, on the repository the window step left (the snapshot of the last
   second backup is the newest):
   - plain: `restic check` and `restic restore NEWEST --target DIR`;
@@ -534,6 +540,7 @@ class Done:
 
 
 def run_child(argv: list, env: dict, timeout: float = 900) -> Done:
+    os.sync()  # what earlier steps wrote is on disk before the clock starts
     start = time.perf_counter()
     done = subprocess.run([str(a) for a in argv], env=env, capture_output=True, timeout=timeout)
     seconds = time.perf_counter() - start
@@ -711,9 +718,10 @@ def backups(bench: Bench, repeat: int) -> dict:
 
     print("\nfirst backup into a new repository", flush=True)
     first = alternate(repeat, plain, gallra)
-    sizes = (du(state["plain"]), du(state["gallra"]))
+    sizes = [du(state["plain"]), du(state["gallra"])]
     print("second backup into the same repository (home unchanged, database again)", flush=True)
     second = alternate(repeat, plain_again, gallra_again)
+    sizes += [du(state["plain"]), du(state["gallra"])]
     return {
         "first": first,
         "second": second,
@@ -856,9 +864,11 @@ def median(runs: list[Measured]) -> float:
     return statistics.median(m.seconds for m in runs)
 
 
-def part_medians(runs: list[Measured]) -> dict[str, float]:
-    names = dict.fromkeys(n for m in runs for n in m.parts if n != "total")
-    return {n: statistics.median(m.parts.get(n, 0.0) for m in runs) for n in names}
+def median_parts(runs: list[Measured]) -> dict[str, float]:
+    """The parts of the median run (the lower of the middle two for an even count)."""
+    ordered = sorted(runs, key=lambda m: m.seconds)
+    middle = ordered[(len(ordered) - 1) // 2]
+    return {n: seconds for n, seconds in middle.parts.items() if n != "total"}
 
 
 PART_NAMES = {
@@ -876,22 +886,24 @@ def row(name: str, runs: list[Measured], note: str = "") -> None:
 
 
 def parts_rows(runs: list[Measured]) -> None:
-    parts = part_medians(runs)
+    parts = median_parts(runs)
     for name, seconds in parts.items():
         print(f"      {PART_NAMES.get(name, name):48} {seconds:8.2f}")
-    rest = median(runs) - sum(parts.values())
+    rest = sorted(m.seconds for m in runs)[(len(runs) - 1) // 2] - sum(parts.values())
     print(f"      {'rest (records, policy, Django)':48} {rest:8.2f}")
 
 
-def restic_note(m: Measured) -> str:
-    s = m.info.get("restic") or {}
-    if not s:
+def restic_note(runs: list[Measured]) -> str:
+    """restic's own summary: files of the last run; data added by each run."""
+    found = [m.info.get("restic") or {} for m in runs]
+    if not found[-1]:
         return ""
+    s = found[-1]
+    added = " ".join(f"{x.get('data_added', 0) / MB:,.0f}" for x in found)
     return (
         f"files new {s.get('files_new', 0):,}, changed {s.get('files_changed', 0):,}, "
         f"unmodified {s.get('files_unmodified', 0):,}; "
-        f"{s.get('total_bytes_processed', 0) / MB:,.0f} MB read, "
-        f"{s.get('data_added', 0) / MB:,.0f} MB added"
+        f"{s.get('total_bytes_processed', 0) / MB:,.0f} MB read; MB added {added}"
     )
 
 
@@ -902,7 +914,7 @@ def report(db: int, home: int, version: str, repeat: int, b: dict, w: dict, d: d
     )
     print(
         f"{repeat} runs of each, alternating which goes first; median seconds, each "
-        "process's wall time\n"
+        "process's wall time; indented: the parts of the median run\n"
     )
     head = f"  {'step':52} {'seconds':>8}   {'runs':18} notes"
     print(head)
@@ -913,8 +925,8 @@ def report(db: int, home: int, version: str, repeat: int, b: dict, w: dict, d: d
     ):
         plains, gallras = b[key]
         print(title)
-        row("restic backup (plain)", plains, restic_note(plains[-1]))
-        row("gallra backup run", gallras, restic_note(gallras[-1]))
+        row("restic backup (plain)", plains, restic_note(plains))
+        row("gallra backup run", gallras, restic_note(gallras))
         parts_rows(gallras)
         ratio = median(gallras) / median(plains)
         print(f"  {'gallra / plain':52} {ratio:7.2f}x")
@@ -923,13 +935,13 @@ def report(db: int, home: int, version: str, repeat: int, b: dict, w: dict, d: d
         f"(repository {w['before'] / MB:,.0f} -> {w['after'] / MB:,.0f} MB)"
     )
     row("restic forget + restic prune (plain)", w["plain"])
-    for name, seconds in part_medians(w["plain"]).items():
+    for name, seconds in median_parts(w["plain"]).items():
         print(f"      {name:48} {seconds:8.2f}")
     row("gallra apply_window", w["gallra"], f"{w['forgotten']} forgotten")
     parts_rows(w["gallra"])
     print("restore drill")
     row("restic check + restic restore (plain)", d["plain"])
-    for name, seconds in part_medians(d["plain"]).items():
+    for name, seconds in median_parts(d["plain"]).items():
         print(f"      {name:48} {seconds:8.2f}")
     row("restic restore --include gallra.sqlite3 (plain)", d["database_only"])
     row("gallra backup verify", d["gallra"])
@@ -948,7 +960,26 @@ def report(db: int, home: int, version: str, repeat: int, b: dict, w: dict, d: d
     )
     print(
         f"repository after the first backup: plain {b['sizes'][0] / MB:,.0f} MB, gallra "
-        f"{b['sizes'][1] / MB:,.0f} MB"
+        f"{b['sizes'][1] / MB:,.0f} MB; after {repeat} more: plain {b['sizes'][2] / MB:,.0f} MB, "
+        f"gallra {b['sizes'][3] / MB:,.0f} MB"
+    )
+
+
+def code_state() -> str:
+    """The commit measured, and whether gallra's backup code differs from it."""
+    import gallra
+
+    src = Path(gallra.__file__).resolve().parent
+    git = ["git", "-C", str(src)]
+    head = subprocess.run([*git, "log", "-1", "--format=%h %cs"], capture_output=True, text=True)
+    if head.returncode:
+        return f"{src} (not a git checkout)"
+    changed = subprocess.run(
+        [*git, "status", "--porcelain", "--", "backups", "evidence"], capture_output=True, text=True
+    ).stdout.split("\n")
+    dirty = [line[3:] for line in changed if line.strip()]
+    return f"{src}, commit {head.stdout.strip()}" + (
+        f"; changed since: {', '.join(dirty)}" if dirty else ""
     )
 
 
@@ -956,7 +987,7 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     parser.add_argument("--scale", type=float, default=1.0, help="1 = about 1 GB of data")
     parser.add_argument("--seed", type=int, default=1)
-    parser.add_argument("--repeat", type=int, default=2)
+    parser.add_argument("--repeat", type=int, default=3)
     parser.add_argument(
         "--keep",
         action="store_true",
@@ -966,6 +997,7 @@ def main() -> None:
     if not shutil.which("restic"):
         raise SystemExit("restic is not installed (Debian: apt-get install restic)")
     version = subprocess.run(["restic", "version"], capture_output=True, text=True).stdout.strip()
+    print(f"gallra: {code_state()}")
 
     bench = Bench(
         CACHE

@@ -15,9 +15,7 @@ import base64
 import json
 import logging
 import shutil
-import tempfile
 from datetime import UTC, datetime, timedelta
-from pathlib import Path
 
 from django.conf import settings
 
@@ -72,10 +70,10 @@ def snapshots() -> list[dict]:
 
 def backup_keys(now: datetime, at: datetime | None = None) -> str:
     """A new keys snapshot; returns its (short) id."""
-    folder = Path(tempfile.mkdtemp(prefix="gallra-backup-keys-", dir=settings.GALLRA_DATA))
+    folder = settings.GALLRA_DATA / "gallra-backup-keys"  # the same path every time
     try:
         path = folder / "keys"
-        path.mkdir(mode=0o700)
+        path.mkdir(mode=0o700, parents=True, exist_ok=True)
         (path / FILE).write_text(json.dumps(content(now)))
         args = ["backup", "--tag", TAG, "--host", "gallra"]
         if at is not None:
@@ -103,11 +101,12 @@ def after_destruction(now: datetime, **signal) -> None:
     """Right after keys are destroyed: a fresh keys snapshot, every other one gone."""
     if not settings.GALLRA_BACKUP_REPOSITORY:
         return
-    from gallra.backups.runs import forget
+    from gallra.backups.runs import forget, lock
 
     try:
-        newest = backup_keys(now, at=now)
-        forget([s["id"] for s in snapshots() if not s["id"].startswith(newest)])
+        with lock():
+            newest = backup_keys(now, at=now)
+            forget([s["id"] for s in snapshots() if not s["id"].startswith(newest)])
     except BackupError:  # the daily run forgets them, since they are older than the destruction
         log.exception("gallra: the keys backup could not be renewed after a key was destroyed")
 

@@ -16,6 +16,9 @@ from typing import Any
 
 from django.conf import settings
 
+# True while this process holds gallra's backup lock (runs.lock): the repository is gallra's.
+HELD = [False]
+
 
 class BackupError(Exception):
     """restic failed, or cannot run; the message says what to do."""
@@ -57,6 +60,13 @@ def restic(*args: str, json_output: bool = False, check: bool = True, binary: bo
     """
     command = [require_restic(), *args] + (["--json"] if json_output else [])
     done = subprocess.run(command, env=_env(), capture_output=True, check=False)  # noqa: S603
+    if done.returncode != 0 and b"repository is already locked" in done.stderr and HELD[0]:
+        # gallra holds its own lock (runs.lock), so no other gallra run is using the
+        # repository: the lock is a killed run's, which restic still thinks alive when the
+        # dead process has not been reaped yet. Remove it and try once more.
+        subprocess.run([command[0], "unlock", "--remove-all"], env=_env(),  # noqa: S603
+                       capture_output=True, check=False)  # fmt: skip
+        done = subprocess.run(command, env=_env(), capture_output=True, check=False)  # noqa: S603
     done.stderr = done.stderr.decode("utf-8", "replace")
     if not binary:
         done.stdout = done.stdout.decode("utf-8", "replace")

@@ -24,8 +24,8 @@ from django.core.management import call_command
 from django.db import DatabaseError, transaction
 
 from gallra.backups import dump, keys
-from gallra.backups.restic import BackupError, restic
-from gallra.backups.runs import SCRATCH, remove_leftovers, snapshots
+from gallra.backups.restic import BackupError
+from gallra.backups.runs import SCRATCH, lock, remove_leftovers, restore_database, snapshots
 from gallra.evidence.log import append
 from gallra.evidence.models import ChainHead
 from gallra.logins.models import LoginEvent, MonthKey, SealingKey
@@ -54,6 +54,11 @@ def pick(snapshot: str) -> dict:
 
 
 def restore(snapshot: str, *, now: datetime, actor: str = "backup") -> Restored:
+    with lock():
+        return _restore(snapshot, now, actor)
+
+
+def _restore(snapshot: str, now: datetime, actor: str) -> Restored:
     snap = pick(snapshot)
     result = Restored(snapshot=snap["id"], taken=snap["at"])
     live_journal, live_keys, live_head = _live(snap["at"])
@@ -75,7 +80,7 @@ def restore(snapshot: str, *, now: datetime, actor: str = "backup") -> Restored:
     remove_leftovers()
     scratch = Path(tempfile.mkdtemp(prefix=SCRATCH, dir=settings.GALLRA_DATA))
     try:
-        restic("restore", snap["id"], "--target", str(scratch))
+        restore_database(snap["id"], scratch)
         copy = dump.find_copy(scratch)
         if copy is None:
             raise BackupError(f"snapshot {snap['short_id']} holds no database copy")

@@ -13,9 +13,12 @@ table and a checksum, recorded at backup). Both leave an evidence entry.
 
 from __future__ import annotations
 
+import fcntl
 import logging
 import shutil
 import tempfile
+from collections.abc import Iterator
+from contextlib import contextmanager
 from datetime import UTC, datetime
 from pathlib import Path
 
@@ -25,6 +28,7 @@ from django.utils import timezone, translation
 from django.utils.translation import gettext as _
 
 from gallra.backups import dump, keys
+from gallra.backups import restic as restic_module
 from gallra.backups.models import BackupRun
 from gallra.backups.restic import BackupError, require_restic, restic
 from gallra.evidence.log import append
@@ -33,6 +37,10 @@ from gallra.policy.model import Policy
 
 TAG = "gallra"
 STAGING, SCRATCH = "gallra-backup-", "gallra-restore-"  # folders under the data directory
+# The same path every run, so that restic finds the last snapshot of the same paths and
+# reads only what changed in the directories (a new folder each run makes it read them all).
+STAGING_FOLDER = STAGING + "staging"
+DATABASE_FOLDER = "database"
 log = logging.getLogger(__name__)
 
 
@@ -68,14 +76,19 @@ def run_backup(policy: Policy, now: datetime | None = None, at: datetime | None 
                actor: str = "backup") -> BackupRun:  # fmt: skip
     """Back up now (or, for tests, with the snapshot time `at`), then apply the window."""
     now = now or timezone.now()
+    with lock():
+        return _run_backup(policy, now, at, actor)
+
+
+def _run_backup(policy: Policy, now: datetime, at: datetime | None, actor: str) -> BackupRun:
     remove_leftovers()
     record = BackupRun.objects.create(kind=BackupRun.Kind.BACKUP, started=now)
-    staging = Path(tempfile.mkdtemp(prefix=STAGING, dir=settings.GALLRA_DATA))
+    staging = settings.GALLRA_DATA / STAGING_FOLDER
     try:
         require_restic()  # before a plain copy of the database is made for nothing
-        copy = dump.dump_database(staging / "database")
+        copy = dump.dump_database(staging / DATABASE_FOLDER)
         record.summary = dump.summary(copy)
-        paths = [str(staging / "database"), *policy.backups.directories]
+        paths = [str(staging / DATABASE_FOLDER), *policy.backups.directories]
         args = ["backup", "--tag", TAG, "--host", "gallra"]
         if at is not None:
             args += ["--time", at.astimezone(UTC).strftime("%Y-%m-%d %H:%M:%S")]  # TZ=UTC
@@ -107,6 +120,20 @@ def run_backup(policy: Policy, now: datetime | None = None, at: datetime | None 
         alert(policy, record)
         raise BackupError(record.problem)
     return record
+
+
+@contextmanager
+def lock() -> Iterator[None]:
+    """One backup, drill, restore or keys renewal at a time (they share the staging folder)."""
+    settings.GALLRA_DATA.mkdir(parents=True, exist_ok=True)
+    with open(settings.GALLRA_DATA / "backup.lock", "w") as f:
+        fcntl.flock(f, fcntl.LOCK_EX)
+        restic_module.HELD[0] = True
+        try:
+            yield
+        finally:
+            restic_module.HELD[0] = False
+            fcntl.flock(f, fcntl.LOCK_UN)
 
 
 def remove_leftovers() -> list[Path]:
@@ -147,6 +174,11 @@ def forget(ids: list[str]) -> None:
 def verify(policy: Policy, now: datetime | None = None, actor: str = "backup") -> BackupRun:
     """The restore drill; the record says what failed. BackupError when something did."""
     now = now or timezone.now()
+    with lock():
+        return _verify(policy, now, actor)
+
+
+def _verify(policy: Policy, now: datetime, actor: str) -> BackupRun:
     record = BackupRun.objects.create(kind=BackupRun.Kind.VERIFY, started=now)
     problems = []
     remove_leftovers()
@@ -188,7 +220,7 @@ def verify(policy: Policy, now: datetime | None = None, actor: str = "backup") -
 
 def _drill(snapshot: str, scratch: Path, record: BackupRun) -> list[str]:
     """Restore the snapshot and compare its database copy with what was dumped."""
-    restic("restore", snapshot, "--target", str(scratch))
+    restore_database(snapshot, scratch)
     copy = dump.find_copy(scratch)
     if copy is None:
         return [f"snapshot {snapshot[:8]} holds no database copy"]
@@ -206,6 +238,12 @@ def _drill(snapshot: str, scratch: Path, record: BackupRun) -> list[str]:
     if restored["checksum"] != taken.summary.get("checksum"):
         return [f"the restored database differs from the one backed up in {snapshot[:8]}"]
     return []
+
+
+def restore_database(snapshot: str, scratch: Path) -> None:
+    """Restore only the snapshot's database copy, not the directories backed up with it."""
+    pattern = f"{STAGING_FOLDER}/{DATABASE_FOLDER}"
+    restic("restore", snapshot, "--target", str(scratch), "--include", pattern)
 
 
 def alert(policy: Policy, record: BackupRun) -> bool:

@@ -28,7 +28,7 @@ from django.db import connection
 
 from gallra.backups import dump
 from gallra.backups.restic import restic
-from gallra.backups.runs import SCRATCH, remove_leftovers, snapshots
+from gallra.backups.runs import SCRATCH, STAGING_FOLDER, lock, remove_leftovers, snapshots
 from gallra.policy.model import Policy
 from gallra.registry import crypto
 from gallra.registry.models import RECORD_MODELS, Customer
@@ -211,8 +211,8 @@ class Search:
         rule = "no retention rule covers files here: remove them with the account (P3)"
         hits = []
         for path in _walk(folder):
-            if path.name in (dump.SQLITE_NAME, dump.PG_NAME):
-                continue  # a database copy is searched row by row, not as bytes
+            if path.parent.parent.name == STAGING_FOLDER:
+                continue  # the database copy is searched row by row, not as bytes
             with open(path, "rb") as f:
                 text = f.read(MAX_FILE).decode("utf-8", "replace")
             for kind, pattern in self.patterns:
@@ -227,26 +227,33 @@ class Search:
 
     def snapshots(self) -> list[Hit]:
         hits = []
-        window = self.policy.backups.window
-        remove_leftovers()
-        for snap in snapshots():
-            goes = snap["at"] + (window.after(snap["at"].date()) - snap["at"].date())
-            place = f"snapshot {snap['short_id']} ({snap['at']:%Y-%m-%d})"
-            suffix = f"; the snapshot leaves the repository {goes:%Y-%m-%d} ({window} window)"
-            scratch = Path(tempfile.mkdtemp(prefix=SCRATCH, dir=settings.GALLRA_DATA))
-            try:
-                restic("restore", snap["id"], "--target", str(scratch))
-                copy = dump.find_copy(scratch)
-                if copy is not None:
-                    with dump.opened_copy(copy) as db:
-                        hits += self.database(db, place, suffix)
-                hits += [  # the rest of the snapshot: the directories, under their own paths
-                    Hit(h.place, h.where, h.kind, h.rule + suffix)
-                    for h in self.files(scratch, place, shown_as=Path("/"))
-                ]
-            finally:
-                shutil.rmtree(scratch, ignore_errors=True)
+        with lock():
+            remove_leftovers()
+            for snap in snapshots():
+                hits += self._snapshot(snap)
         return hits
+
+    def _snapshot(self, snap: dict) -> list[Hit]:
+        """The whole snapshot restored: its database copy row by row, and its files."""
+        window = self.policy.backups.window
+        goes = snap["at"] + (window.after(snap["at"].date()) - snap["at"].date())
+        place = f"snapshot {snap['short_id']} ({snap['at']:%Y-%m-%d})"
+        suffix = f"; the snapshot leaves the repository {goes:%Y-%m-%d} ({window} window)"
+        scratch = Path(tempfile.mkdtemp(prefix=SCRATCH, dir=settings.GALLRA_DATA))
+        try:
+            restic("restore", snap["id"], "--target", str(scratch))
+            hits = []
+            copy = dump.find_copy(scratch)
+            if copy is not None:
+                with dump.opened_copy(copy) as db:
+                    hits += self.database(db, place, suffix)
+            hits += [  # the rest of the snapshot: the directories, under their own paths
+                Hit(h.place, h.where, h.kind, h.rule + suffix)
+                for h in self.files(scratch, place, shown_as=Path("/"))
+            ]
+            return hits
+        finally:
+            shutil.rmtree(scratch, ignore_errors=True)
 
 
 def _table_rules(policy: Policy) -> dict[str, tuple[str, bool]]:

@@ -75,7 +75,7 @@ ONCE = (
 
 
 @pytest.mark.skipif(connection.vendor != "sqlite", reason=ONCE)
-def test_a_year_and_a_week_after_the_contract_ends_nothing_remains(fast_repository, policy, homes):
+def test_a_year_and_a_week_after_the_contract_ends_nothing_remains(repository, policy, homes):
     seed(homes)
     for n in range(20):
         day(START + timedelta(days=n), policy)
