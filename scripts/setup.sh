@@ -17,6 +17,9 @@ if [ -n "$for_tests" ]; then
     # restic for the backup tests (a real repository); pg_dump and pg_restore for the
     # PostgreSQL restore drill.
     DEBIAN_PACKAGES+=(restic)
+    # acl (getfacl/setfacl) for the home-directory tests on a real ext4 image; a real
+    # Dovecot for the IMAP mailbox tests (started privately by the tests, on loopback).
+    DEBIAN_PACKAGES+=(acl e2fsprogs dovecot-imapd)
     command -v pg_dump >/dev/null || DEBIAN_PACKAGES+=(postgresql-client)
     command -v npm >/dev/null || DEBIAN_PACKAGES+=(npm)
 fi

@@ -40,6 +40,9 @@ INSTALLED_APPS = [
     "gallra.backups",
     "gallra.residency",
     "gallra.proof",
+    "gallra.homes",
+    "gallra.mailboxes",
+    "gallra.scanner",
     "gallra.instance",
 ]
 

@@ -3,16 +3,15 @@ week pass with `enforce` and `backup run` every day, and then nothing of theirs 
 
 from datetime import UTC, date, datetime, timedelta
 from decimal import Decimal
-from io import StringIO
 
 import pytest
-from django.core.management import CommandError, call_command
 from django.db import connection
 
 from gallra.backups import keys
 from gallra.backups.runs import run_backup, snapshots
 from gallra.evidence.models import Entry
 from gallra.proof.search import Identifiers, Search
+from gallra.proof.tests.test_verify_erasure import verify_erasure
 from gallra.registry.models import (
     Account,
     Agreement,
@@ -57,15 +56,6 @@ def seed(homes) -> None:
 def day(instant: datetime, policy) -> None:
     enforce(policy, at=instant.date(), actor="enforce", now=lambda: instant)
     run_backup(policy, now=instant, at=instant)
-
-
-def verify_erasure(*args) -> tuple[int, str]:
-    out = StringIO()
-    try:
-        call_command("verify_erasure", *args, stdout=out)
-    except CommandError as exc:
-        return exc.returncode, out.getvalue()
-    return 0, out.getvalue()
 
 
 ONCE = (
