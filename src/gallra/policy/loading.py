@@ -265,6 +265,7 @@ def _cross_checks(policy: Policy, known_fields: Iterable[str] | None) -> Iterato
     places += [(("backups", "countries"), c) for c in policy.backups.countries]
     places += [(("recipient", i, "country"), r.country) for i, r in enumerate(policy.recipient)]
     places += [(("dataset", i, "country"), d.country) for i, d in enumerate(policy.dataset)]
+    places += [(("mailbox", i, "country"), m.country) for i, m in enumerate(policy.mailbox)]
     for where, country in places:
         if country not in allowed:
             others = ", ".join(sorted(allowed))
@@ -302,6 +303,7 @@ def _cross_checks(policy: Policy, known_fields: Iterable[str] | None) -> Iterato
             )
 
     yield from _dataset_checks(policy, categories)
+    yield from _mailbox_checks(policy, categories)
 
     required = [c for c in policy.cookies.category if c.required]
     if len(required) != 1:
@@ -337,6 +339,7 @@ def _duplicate_ids(policy: Policy) -> Iterator[tuple]:
         ("recipient",): policy.recipient,
         ("cookies", "category"): policy.cookies.category,
         ("dataset",): policy.dataset,
+        ("mailbox",): policy.mailbox,
     }
     for prefix, items in groups.items():
         seen = Counter()
@@ -442,6 +445,31 @@ def _table_checks(table, at, earlier: dict, categories: set[str], rules: dict) -
             )
     elif table.kept_by or table.dated_by:
         yield (*at, "kept_by" if table.kept_by else "dated_by"), 'belongs to erase = "keep"'
+
+
+def _mailbox_checks(policy: Policy, categories: set[str]) -> Iterator[tuple]:
+    """A mailbox is weeded by its category's rules: they must delete, counting per message."""
+    for i, mailbox in enumerate(policy.mailbox):
+        here = ("mailbox", i)
+        if len(set(mailbox.folders)) != len(mailbox.folders):
+            yield (*here, "folders"), "a folder is named twice"
+        if mailbox.category not in categories:
+            yield (*here, "category"), _unknown("category", mailbox.category)
+            continue
+        rules = [r for r in policy.rules_for(mailbox.category) if r.action == "delete"]
+        if not rules:
+            yield (
+                (*here, "category"),
+                f"category {mailbox.category!r} has no rule that deletes: gallra would never "
+                "delete a message",
+            )
+        for rule in rules:
+            if rule.trigger not in ("created", "last_activity"):
+                yield (
+                    (*here, "category"),
+                    f"rule {rule.id!r} counts from {rule.trigger!r}; a message counts from "
+                    '"created" (its date) or "last_activity" (the last message of its thread)',
+                )
 
 
 def _texts(policy: Policy, where: KeyPath, **texts: Text | None) -> Iterator[tuple]:

@@ -10,7 +10,7 @@ from __future__ import annotations
 import re
 from typing import Annotated, Literal
 
-from pydantic import BaseModel, ConfigDict, Field, PlainSerializer, PlainValidator
+from pydantic import BaseModel, ConfigDict, Field, PlainSerializer, PlainValidator, model_validator
 
 from gallra.policy.durations import Duration, parse_duration
 
@@ -243,6 +243,49 @@ class Dataset(Strict):
     table: list[DatasetTable] = Field(min_length=1)
 
 
+class Mailbox(Strict):
+    """One of the provider's mailboxes, weeded by the rule of the category it holds (P19, P21).
+
+    gallra reads only the headers it needs to date and link each message, and keeps none of
+    them; see docs/mailboxes.md.
+    """
+
+    id: Ident
+    kind: Literal["maildir", "imap"]
+    category: Ident  # what the messages are, e.g. "correspondence"; its rule applies
+    country: Country
+    folders: list[str] = Field(["INBOX"], min_length=1)
+    path: str = ""  # maildir: the Maildir folder
+    host: str = ""  # imap: the server, reached over TLS only
+    port: int = Field(993, ge=1, le=65535)
+    user: str = ""
+    password_file: str = ""  # a file holding the password, never the password itself
+    ca_file: str = ""  # the CA certificates (PEM) the server's must chain to; "": the system's
+
+    @model_validator(mode="after")
+    def _keys_of_its_kind(self) -> Mailbox:
+        paths = {"path": self.path, "password_file": self.password_file, "ca_file": self.ca_file}
+        for key, value in paths.items():
+            if value and not value.startswith("/"):
+                raise ValueError(f"{key}: {value!r} is not an absolute path")
+        for folder in self.folders:
+            if not folder.strip() or any(c in folder for c in '\r\n\0"\\*%'):
+                raise ValueError(f"folders: {folder!r} is not a folder name")
+        imap_keys = [k for k in ("host", "user", "password_file", "ca_file") if getattr(self, k)]
+        if self.kind == "maildir":
+            if not self.path:
+                raise ValueError('a "maildir" mailbox needs `path`: its Maildir folder')
+            if imap_keys:
+                raise ValueError(f'`{imap_keys[0]}` belongs to kind = "imap"')
+        else:
+            missing = [k for k in ("host", "user", "password_file") if not getattr(self, k)]
+            if missing:
+                raise ValueError(f'an "imap" mailbox needs `{"`, `".join(missing)}`')
+            if self.path:
+                raise ValueError('`path` belongs to kind = "maildir"')
+        return self
+
+
 class Policy(Strict):
     revision: int = Field(ge=1)
     languages: list[Literal["sv", "en"]] = Field(min_length=1)
@@ -260,6 +303,7 @@ class Policy(Strict):
     recipient: list[Recipient] = []
     cookies: Cookies
     dataset: list[Dataset] = []
+    mailbox: list[Mailbox] = []
 
     def category_by_id(self, category_id: str) -> Category:
         return next(c for c in self.category if c.id == category_id)

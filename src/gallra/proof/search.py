@@ -1,8 +1,9 @@
 """The proof that erasure happened: look everywhere a person's or customer's data could be.
 
 `gallra verify-erasure` searches gallra's database, the connected datasets, the policy's
-backed-up directories and every backup snapshot (restored into a scratch folder, its database
-copy opened read-only) for the identifiers it is given: names, e-mail addresses, phone
+mailboxes (each message read whole, nothing kept), its backed-up directories and every
+backup snapshot (restored into a scratch folder, its database copy opened read-only) for
+the identifiers it is given: names, e-mail addresses, phone
 numbers, personnummer, organisation numbers and user names, each in the forms it is commonly
 written in. Sealed documents and credentials are opened with the customer's key when it still
 exists; once it is destroyed they are ciphertext and cannot hold a hit.
@@ -29,6 +30,8 @@ from django.db import connection
 from gallra.backups import dump
 from gallra.backups.restic import restic
 from gallra.backups.runs import SCRATCH, STAGING_FOLDER, lock, remove_leftovers, snapshots
+from gallra.mailboxes.connectors import connect
+from gallra.mailboxes.messages import readable_text
 from gallra.policy.model import Policy
 from gallra.registry import crypto
 from gallra.registry.models import RECORD_MODELS, Customer
@@ -141,6 +144,7 @@ class Search:
     def everywhere(self, backups: bool = True) -> list[Hit]:
         hits = self.database()
         hits += self.datasets()
+        hits += self.mailboxes()
         for folder in self.policy.backups.directories:
             hits += self.files(Path(folder), "directory")
         if backups and settings.GALLRA_BACKUP_REPOSITORY:
@@ -203,6 +207,24 @@ class Search:
                         for kind in self.kinds(text):
                             where = f"{table.name} {table.key}={row._mapping.get(table.key)}"
                             hits.append(Hit(place, where, kind, rule, kept_by is not None))
+        return hits
+
+    # --- mailboxes --------------------------------------------------------------------------
+
+    def mailboxes(self) -> list[Hit]:
+        """Every message of the policy's mailboxes, read whole and not kept (MailboxError
+        when one cannot be read: then nothing can be proven)."""
+        hits = []
+        for mailbox in self.policy.mailbox:
+            rules = [r.id for r in self.policy.rules_for(mailbox.category) if r.action == "delete"]
+            rule = f"should have been removed by {' or '.join(rules) or 'no rule'}"
+            with connect(mailbox) as connector:
+                for folder in mailbox.folders:
+                    connector.select(folder)
+                    for uid, raw in connector.whole_messages():
+                        for kind in self.kinds(readable_text(raw)[1]):
+                            where = f"{folder} message {uid}"
+                            hits.append(Hit(f"mailbox {mailbox.id}", where, kind, rule))
         return hits
 
     # --- files ------------------------------------------------------------------------------

@@ -94,6 +94,15 @@ def optional_day(value: object) -> date | None:
     return None if value is None else day(value)
 
 
+def uid(value: object) -> int | None:
+    """A numeric Linux user id, or null (the home directory audit then asks the host)."""
+    if value is None:
+        return None
+    if isinstance(value, bool) or not isinstance(value, int) or not 0 <= value < 2**32 - 1:
+        raise ValueError(f"{value!r} is not a user id (a whole number from 0 to 4294967294)")
+    return value
+
+
 def amount(value: object) -> Decimal:
     if isinstance(value, bool) or not isinstance(value, str | int | Decimal):
         raise ValueError(f'must be a number or a string such as "1250.00", not {_type_name(value)}')

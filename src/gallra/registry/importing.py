@@ -98,6 +98,7 @@ SPECS: dict[str, dict[str, Callable]] = {
         "person": C.ref,
         "username": C.text(100),
         "home": C.text(400, required=False),
+        "uid": C.uid,
         "opened": C.day,
         "closed": C.optional_day,
     },

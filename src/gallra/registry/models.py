@@ -165,12 +165,19 @@ class Account(Record):
     )
     username = models.CharField(_("username"), max_length=100)
     home = models.CharField(_("home directory"), max_length=400, blank=True)
+    # The owner the home directory audit expects (P3, homes app); empty: looked up by username.
+    uid = models.PositiveIntegerField(
+        _("user id (uid)"),
+        null=True,
+        blank=True,
+        help_text=_("The numeric user id on the host that owns the home directory."),
+    )
     opened = models.DateField(_("opened"))
     closed = models.DateField(_("closed"), null=True, blank=True)
 
     record_type = "account"
     personal_fields = ("username", "home")
-    plain_fields = ("id", "ref", "created_at", "updated_at", "person", "opened", "closed")
+    plain_fields = ("id", "ref", "created_at", "updated_at", "person", "uid", "opened", "closed")
 
     class Meta:
         verbose_name = _("user account")

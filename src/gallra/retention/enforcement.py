@@ -26,8 +26,10 @@ from django.db import connection, transaction
 from django.utils import timezone
 
 from gallra.evidence.log import append
+from gallra.homes.grants import remove_ended_grants
 from gallra.logins.retention import forget_accounts
 from gallra.logins.retention import purge as purge_logins
+from gallra.mailboxes.enforcement import enforce_mail
 from gallra.policy.model import Policy
 from gallra.registry import crypto
 from gallra.registry.models import Hold
@@ -48,6 +50,7 @@ class Summary:
     resumed: bool = False
     dry_run: bool = False
     logins: dict = field(default_factory=dict)  # what the login rule did (logins.retention)
+    mail: dict = field(default_factory=dict)  # what the mailboxes' rules did (mailboxes)
 
     def as_dict(self) -> dict:
         return {
@@ -58,6 +61,7 @@ class Summary:
             "resumed": self.resumed,
             "dry_run": self.dry_run,
             "logins": self.logins,
+            "mail": self.mail,
             "by_rule": [
                 {"rule": rule, "type": record_type, "count": n}
                 for (rule, record_type), n in sorted(self.deleted.items())
@@ -88,10 +92,13 @@ def enforce(
             summary.due = sum(summary.deleted.values())
             transaction.set_rollback(True)
         summary.logins = purge_logins(policy, at, now(), actor, dry_run=True)
+        if policy.mailbox:
+            summary.mail = enforce_mail(policy, at, actor=actor, now=now, dry_run=True).as_dict()
         return [summary]
 
     summaries = []
     with only_one_enforcer():
+        remove_ended_grants(at, now(), actor)  # P3: before an account or agreement they name goes
         create_tasks(policy, at, now())
         for run in EnforcementRun.objects.filter(finished__isnull=True).order_by("pk"):
             summaries.append(_finish(run, actor, batch, progress, now, resumed=True))
@@ -101,6 +108,8 @@ def enforce(
             run.save(update_fields=["due"])
         summaries.append(_finish(run, actor, batch, progress, now, resumed=False))
         summaries[-1].logins = purge_logins(policy, at, now(), actor)
+        if policy.mailbox:  # P19, P21: after the registry, so its links are as of today
+            summaries[-1].mail = enforce_mail(policy, at, actor=actor, now=now).as_dict()
     return summaries
 
 

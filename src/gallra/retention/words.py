@@ -5,6 +5,7 @@ from __future__ import annotations
 from collections import Counter
 from datetime import date
 
+from gallra.mailboxes import words as mail_words
 from gallra.policy.model import Policy
 from gallra.retention.planner import Decision
 
@@ -21,6 +22,7 @@ TYPES = {
     "quote": ("offert", "quote"),
     "correspondence": ("korrespondens", "correspondence"),
     "hold": ("bevarandespärr", "hold"),
+    "mail": ("e-postmeddelande", "mail message"),
 }
 HOLD_REASONS = {
     "agreement": ("avtal", "agreement"),
@@ -48,6 +50,8 @@ REASONS = {
     "follows": ("raderas tillsammans med sin {follows}", "deleted together with its {follows}"),
     "no_rule": ("ingen gallringsregel gäller", "no retention rule applies"),
     "no_trigger": ("regeln har inte börjat räknas", "the rule has not started counting"),
+    "unreadable": ("meddelandet kan inte läsas ({mailbox}, {folder}, {uid}) — kontrollera det",
+                   "the message cannot be read ({mailbox}, {folder}, {uid}) — check it by hand"),
 }  # fmt: skip
 
 
@@ -139,4 +143,6 @@ def enforce_summary(s, lang: str) -> str:
             if lang == "sv"
             else f"  Keys of the logins of {month} destroyed: their addresses can never be shown."
         )
+    if s.mail:
+        lines += mail_words.summary_lines(s.mail, lang)
     return "\n".join(lines)

@@ -68,11 +68,17 @@ _IPV6 = re.compile(
     r"(?![\w:]|/\d)"
 )
 _POSTCODE = re.compile(
-    r"(?:(?P<street>\b[A-ZÅÄÖ][a-zåäöé]+(?:[ -][A-ZÅÄÖa-zåäöé]+){0,3} \d{1,4}[A-Za-z]?"
-    r"(?: ?[A-Za-z]{1,3})?)(?:,\s*|\s*\n\s*|\s+))?"
-    r"(?<!\d)(?:SE-?)?(?P<code>[1-9]\d{2} ?\d{2})\s+"
-    r"(?P<town>[A-ZÅÄÖ][a-zåäöé]+(?:[ -][A-ZÅÄÖ][a-zåäöé]+)?)"
+    r"(?<![\d-])(?:SE-?)?[1-9]\d{2} ?\d{2}[ \t]+[A-ZÅÄÖ][a-zåäöé]+(?:[ -][A-ZÅÄÖ][a-zåäöé]+)?"
 )
+# A street and number right before a postcode: "Storgatan 12, ", "Box 3\n", "Vägen 4 B "
+_STREET_BEFORE = re.compile(
+    r"(?<![\w-])[A-ZÅÄÖ][a-zåäöé]+(?:[ -][A-ZÅÄÖa-zåäöé]+){0,3} \d{1,4}[A-Za-z]?"
+    r"(?: ?[A-Za-z]{1,3})?(?:,[ \t]*|[ \t]*\n[ \t]*|[ \t]+)\Z"
+)
+_NOT_DIGITS = str.maketrans("", "", " \t\n-+()")
+_SPACE_BEFORE_LAST_FOUR = re.compile(r"(?<=\d) (?=\d{4}$)")
+_SEPARATED = re.compile(r"\d{6}[-+]\d{4}$")
+_BANK_ACCOUNT = re.compile(r"(\d{4,5})[- ,]\s?([\d -]{6,14}\d)")
 _CAPITALISED = re.compile(r"[A-ZÅÄÖÉÜ][\w'-]*(?:[ \t]+[A-ZÅÄÖÉÜ][\w'-]*)+")
 _WORD = re.compile(r"\S+")
 _BANK_WORDS = re.compile(r"konto|clearing|account|bank", re.IGNORECASE)
@@ -195,18 +201,21 @@ class Scanner:
                 yield found
 
     def _number(self, text: str, start: int, run: str) -> Finding | None:
-        digits = re.sub(r"\D", "", run)
+        digits = run.translate(_NOT_DIGITS)
+        if len(digits) < 8:  # dates, times, amounts: shorter than any kind here
+            return None
         # A personnummer: 10 or 12 digits, the short form with its - or +, a bare one only
         # after a word that says so.
-        candidate = run.strip()
         if len(digits) in (10, 12) and "(" not in run and not run.startswith("+"):
-            compact = re.sub(r"(?<=\d) (?=\d{4}$)", "-", candidate).replace(" ", "")
+            compact = _SPACE_BEFORE_LAST_FOUR.sub("-", run).replace(" ", "")
             if _PNR.fullmatch(compact):
-                separated = bool(re.search(r"\d{6}[-+]\d{4}$", compact))
+                separated = _SEPARATED.search(compact) is not None
                 said = _PNR_WORDS.search(text, max(0, start - 40), start) is not None
-                if separated or len(digits) == 12 or said:
+                if separated or said or len(digits) == 12:
                     kind = personnummer_kind(compact, self.today)
-                    if kind is not None and (said or len(digits) == 12 or separated):
+                    # Bare twelve digits: also an invoice or OCR number, unless said, or a
+                    # living person's date of birth.
+                    if kind is not None and (said or separated or _alive(digits, self.today)):
                         return Finding(start, start + len(run), kind, run)
         international = run.startswith("+")
         if international and not run.startswith("+46"):
@@ -235,10 +244,10 @@ class Scanner:
         return None
 
     def _bank_account(self, text: str, start: int, run: str) -> Finding | None:
-        m = re.fullmatch(r"(\d{4,5})[- ,]\s?([\d -]{6,14}\d)", run)
+        m = _BANK_ACCOUNT.fullmatch(run)
         if m is None or not _is_bank(text, start):
             return None
-        clearing, account = m[1], re.sub(r"\D", "", m[2])
+        clearing, account = m[1], m[2].translate(_NOT_DIGITS)
         if bank_account_ok(clearing, account):
             return Finding(start, start + len(run), BANK_ACCOUNT, run)
         return None
@@ -260,10 +269,12 @@ class Scanner:
                     yield Finding(m.start(), m.end(), IP, value)
 
     def _addresses(self, text: str) -> Iterator[Finding]:
-        for m in _POSTCODE.finditer(text):
-            if m["street"] is None and not _address_word_before(text, m.start()):
-                continue
-            yield Finding(m.start(), m.end(), ADDRESS, m.group())
+        for m in _POSTCODE.finditer(text):  # the postcode and town first, then the street
+            street = _STREET_BEFORE.search(text, max(0, m.start() - 60), m.start())
+            if street is not None:
+                yield Finding(street.start(), m.end(), ADDRESS, text[street.start() : m.end()])
+            elif _address_word_before(text, m.start()):
+                yield Finding(m.start(), m.end(), ADDRESS, m.group())
 
     def _names(self, text: str) -> Iterator[Finding]:
         if not self.names:
@@ -281,6 +292,11 @@ class Scanner:
                         i += n - 1
                         break
                 i += 1
+
+
+def _alive(digits: str, today: date) -> bool:
+    """A twelve-digit personnummer's year: not in the future, not over 120 years ago."""
+    return today.year - 120 <= int(digits[:4]) <= today.year
 
 
 def _ip_ok(text: str) -> bool:

@@ -19,9 +19,13 @@ from datetime import date, datetime
 from django.db import transaction
 from django.template.loader import render_to_string
 
+from gallra.homes.export import grant_items
+from gallra.mailboxes.connectors import MailboxError
 from gallra.policy import words as policy_words
 from gallra.policy.model import FINDING_ATTRIBUTES, Dataset, Policy
 from gallra.retention import words as retention_words
+from gallra.scanner.mail import mail_items
+from gallra.scanner.mentions import document_items
 from gallra.subjects import datasets, registry_store, words
 from gallra.subjects.cases import CaseError, close, identity_of, note
 from gallra.subjects.changes import restriction_of
@@ -56,7 +60,12 @@ def gather(policy: Policy, identity: Identity, at: date) -> list[Item]:
         others[1].update(ids)
     for dataset, found in found_in:
         items += dataset_items(policy, dataset, found, identity, others)
-    return items + login_items(policy, items)
+    try:
+        mail = mail_items(policy, identity)
+    except MailboxError as exc:
+        raise ExportIncomplete(f"cannot read {exc}") from exc
+    extra = login_items(policy, items) + grant_items(policy, items)
+    return items + extra + document_items(policy, identity) + mail
 
 
 def login_items(policy: Policy, items: list[Item]) -> list[Item]:

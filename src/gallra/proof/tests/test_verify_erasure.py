@@ -143,3 +143,19 @@ def test_nothing_remains_once_deleted_and_past_the_backup_window(
 def test_nothing_to_look_for_is_a_usage_error():
     assert verify_erasure("C-404")[0] == 2
     assert verify_erasure()[0] == 2
+
+
+def test_the_mailboxes_are_searched_message_by_message(maildir, policy):
+    from gallra.mailboxes.tests.conftest import maildir_mailbox, message
+
+    sent = datetime(2026, 11, 2, 9, tzinfo=UTC)
+    maildir.add(message("x1@kund.example", sent, "erik.raderad@kund.example"), sent)
+    with_mail = policy.model_copy(update={"mailbox": [maildir_mailbox(maildir)]})
+    hits = Search(with_mail, erik()).everywhere(backups=False)
+    [hit] = [h for h in hits if h.place.startswith("mailbox")]
+    assert hit.place == "mailbox salj-maildir" and hit.where.startswith("INBOX message ")
+    assert hit.kind == "e-mail" and "correspondence-and-sales" in hit.rule
+    for file in (maildir.root / "cur").iterdir():
+        file.unlink()
+    assert not [h for h in Search(with_mail, erik()).everywhere(backups=False)
+                if h.place.startswith("mailbox")]  # fmt: skip

@@ -5,6 +5,7 @@ See docs/backups.md.
 
 from __future__ import annotations
 
+import argparse
 from datetime import datetime
 
 from django.core.management.base import BaseCommand, CommandError
@@ -19,8 +20,8 @@ from gallra.policy.loading import policy_for_command
 def _time(text: str) -> datetime:
     try:
         at = datetime.fromisoformat(text)
-    except ValueError:
-        raise CommandError(f"{text!r} is not a time (YYYY-MM-DDTHH:MM)", returncode=2) from None
+    except ValueError:  # argparse turns it into a usage error, exit 2
+        raise argparse.ArgumentTypeError(f"{text!r} is not a time (YYYY-MM-DDTHH:MM)") from None
     return at if at.tzinfo else at.replace(tzinfo=timezone.get_default_timezone())
 
 

@@ -12,6 +12,7 @@ from django.utils import timezone
 
 from gallra.backups.restic import BackupError
 from gallra.evidence.log import append
+from gallra.mailboxes.connectors import MailboxError
 from gallra.policy.loading import policy_for_command
 from gallra.proof.search import Identifiers, Search, summary
 from gallra.registry.models import Customer
@@ -63,6 +64,8 @@ class Command(BaseCommand):
             hits = Search(policy, wanted).everywhere(backups=not options["no_backups"])
         except BackupError as exc:
             raise CommandError(f"the backups could not be searched: {exc}", returncode=1) from exc
+        except MailboxError as exc:
+            raise CommandError(f"a mailbox could not be searched: {exc}", returncode=1) from exc
         for hit in hits:
             mark = "kept " if hit.kept else "FOUND"
             self.stdout.write(f"{mark} {hit.place}: {hit.where} [{hit.kind}] {hit.rule}")

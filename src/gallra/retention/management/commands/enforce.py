@@ -33,9 +33,12 @@ class Command(DateArguments, BaseCommand):
             self.stderr.write("")
         if options["format"] == "json":
             self.stdout.write(json.dumps([s.as_dict() for s in summaries], indent=2))
-            return
-        for s in summaries:
-            self.stdout.write(words.enforce_summary(s, lang))
+        else:
+            for s in summaries:
+                self.stdout.write(words.enforce_summary(s, lang))
+        failed = summaries[-1].mail.get("problems", [])
+        if failed:  # a mailbox not reached or not finished: the next run resumes it
+            raise CommandError("\n".join(failed), returncode=1)
 
     def _progress(self, done: int, total: int) -> None:
         width = 30

@@ -2,9 +2,11 @@
 
 import json
 from collections import Counter
+from itertools import chain
 
 from django.core.management.base import BaseCommand
 
+from gallra.mailboxes.decisions import plan_mail
 from gallra.retention import words
 from gallra.retention.command import DateArguments
 from gallra.retention.planner import plan
@@ -23,7 +25,10 @@ class Command(DateArguments, BaseCommand):
 
     def handle(self, *args, **options):
         policy, at, lang = self.resolve(options)
-        decisions = plan(policy, at, options["record_type"])
+        decisions = chain(
+            plan(policy, at, options["record_type"]),
+            plan_mail(policy, at, options["record_type"]),  # as of the last scan (P19, P21)
+        )
         if options["format"] == "json":
             self._json(decisions)
             return
