@@ -82,6 +82,7 @@ def run_backup(policy: Policy, now: datetime | None = None, at: datetime | None 
 
 def _run_backup(policy: Policy, now: datetime, at: datetime | None, actor: str) -> BackupRun:
     remove_leftovers()
+    report_killed(policy, actor)
     record = BackupRun.objects.create(kind=BackupRun.Kind.BACKUP, started=now)
     staging = settings.GALLRA_DATA / STAGING_FOLDER
     try:
@@ -120,6 +121,28 @@ def _run_backup(policy: Policy, now: datetime, at: datetime | None, actor: str) 
         alert(policy, record)
         raise BackupError(record.problem)
     return record
+
+
+def report_killed(policy: Policy, actor: str) -> list[BackupRun]:
+    """Runs that never finished (killed: power, OOM killer, kill -9) could not say so
+    themselves; the next run does, with an evidence entry and the alert they did not send."""
+    killed = list(BackupRun.objects.filter(finished__isnull=True))
+    for record in killed:
+        record.finished = timezone.now()
+        record.problem = _killed(record)
+        record.save(update_fields=["finished", "problem"])
+        append(
+            "backup_failed", actor=actor, at=record.finished, record_type="backup", count=0,
+            data={"snapshot": "", "forgotten": [], "checksum": "", "problem": record.problem},
+        )  # fmt: skip
+        alert(policy, record)
+    return killed
+
+
+def _killed(record: BackupRun) -> str:
+    return (f"the {record.get_kind_display()} started {record.started:%Y-%m-%d %H:%M} UTC "
+            "never finished: it was stopped (killed, or the server went down); the earlier "
+            "snapshots are as they were")  # fmt: skip
 
 
 @contextmanager

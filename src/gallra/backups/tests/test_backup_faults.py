@@ -85,10 +85,10 @@ def test_a_repository_that_is_not_there_fails_clearly(repository, policy, settin
 
 
 def test_a_backup_killed_halfway_leaves_the_earlier_snapshot_and_the_next_run_works(
-    repository, settings, tmp_path
+    repository, settings, tmp_path, smtp
 ):
     """The commands as a provider runs them, on a file database; the run is killed with
-    SIGKILL (gallra and restic together) while restic is writing."""
+    SIGKILL (gallra and restic together) while restic is writing. The next run reports it."""
     data = tmp_path / "instance"
     big = tmp_path / "big"
     big.mkdir()
@@ -98,7 +98,9 @@ def test_a_backup_killed_halfway_leaves_the_earlier_snapshot_and_the_next_run_wo
     policy_file.write_text(DEFAULT_POLICY.read_text().replace('\ncountries = ["SE"]\n', declared))
     env = {**os.environ, "GALLRA_DATA": str(data), "GALLRA_POLICY": str(policy_file),
            "GALLRA_BACKUP_REPOSITORY": settings.GALLRA_BACKUP_REPOSITORY,
-           "GALLRA_BACKUP_PASSWORD_FILE": settings.GALLRA_BACKUP_PASSWORD_FILE}  # fmt: skip
+           "GALLRA_BACKUP_PASSWORD_FILE": settings.GALLRA_BACKUP_PASSWORD_FILE,
+           "GALLRA_SMTP_HOST": "127.0.0.1",
+           "GALLRA_SMTP_PORT": str(settings.EMAIL_PORT)}  # fmt: skip
     env.pop("GALLRA_DATABASE_URL", None)
     gallra = [sys.executable, "-m", "gallra"]
 
@@ -107,6 +109,10 @@ def test_a_backup_killed_halfway_leaves_the_earlier_snapshot_and_the_next_run_wo
                               check=False)  # fmt: skip
 
     assert run("init").returncode == 0
+    staff = ("from django.contrib.auth.models import Group, User; "
+             "u = User.objects.create(username='tekniker', email='drift@redcloud.example'); "
+             "u.groups.add(Group.objects.get_or_create(name='technician')[0])")  # fmt: skip
+    assert run("shell", "-c", staff).returncode == 0
     first = run("backup", "run")
     assert first.returncode == 0, first.stderr
     [before] = snapshots()
@@ -129,6 +135,9 @@ def test_a_backup_killed_halfway_leaves_the_earlier_snapshot_and_the_next_run_wo
     assert again.returncode == 0, again.stderr  # restic's lock of the dead run is no obstacle
     assert not list(data.glob("gallra-backup-*"))  # ... and the next run removed it
     assert len(snapshots()) == 2
+    [(to, subject, body)] = smtp.messages  # the killed run could not say so; the next one did
+    assert to == ["drift@redcloud.example"] and "Säkerhetskopieringen misslyckades" in subject
+    assert "never finished" in body
     drill = run("backup", "verify")  # restic check needs the repository to itself
     assert drill.returncode == 0, drill.stderr
 
