@@ -173,6 +173,7 @@ class Search:
     def _sealed(self, cursor, place: str, suffix: str) -> list[Hit]:
         """Documents and credentials, opened with the customer's key if it still exists."""
         hits = []
+        ciphers: dict[str, crypto.CustomerCipher | None] = {}  # one key lookup per customer
         for table, column in SEALED.items():
             cursor.execute(
                 f'SELECT t.id, c.ref, t."{column}" FROM "{table}" t '  # noqa: S608
@@ -180,10 +181,17 @@ class Search:
             )
             rule, kept = self.table_rules.get(table, ("", False))
             for pk, ref, sealed in cursor.fetchall():
+                if ref not in ciphers:
+                    try:
+                        ciphers[ref] = crypto.cipher_for(ref)
+                    except crypto.KeyDestroyed:
+                        ciphers[ref] = None  # shredded: ciphertext that nothing opens
+                if ciphers[ref] is None:
+                    continue
                 try:
-                    text = crypto.cipher_for(ref).unseal(bytes(sealed)).decode("utf-8", "replace")
-                except (crypto.KeyDestroyed, InvalidTag):
-                    continue  # shredded: ciphertext that nothing opens
+                    text = ciphers[ref].unseal(bytes(sealed)).decode("utf-8", "replace")
+                except InvalidTag:  # moved from another customer: it opens under no key
+                    continue
                 for kind in self.kinds(text):
                     where = f"{table} id={pk} ({column}, sealed under {ref}'s key)"
                     hits.append(Hit(place, where, kind, rule + suffix, kept))

@@ -39,7 +39,7 @@ class KeyDestroyed(Exception):
     """The customer's data key is gone: what was sealed under it cannot be opened any more."""
 
 
-def _keys() -> config.Keys:
+def current_keys() -> config.Keys:
     if settings.GALLRA_KEYS is None:
         raise ImproperlyConfigured(
             f"no key file at {settings.GALLRA_KEY_FILE}: run `gallra init` "
@@ -49,7 +49,7 @@ def _keys() -> config.Keys:
 
 
 def master_key() -> bytes:
-    return _keys().master_key
+    return current_keys().master_key
 
 
 def master_id(key: bytes) -> str:
@@ -58,12 +58,12 @@ def master_id(key: bytes) -> str:
 
 
 def _master(wanted: str) -> bytes:
-    for key in (_keys().master_key, *_keys().retired_master_keys):
+    for key in (current_keys().master_key, *current_keys().retired_master_keys):
         if master_id(key) == wanted:
             return key
     # Rotated by another process since this one started: read the key file again.
     settings.GALLRA_KEYS = config.load_keys(settings.GALLRA_KEY_FILE) or settings.GALLRA_KEYS
-    for key in (_keys().master_key, *_keys().retired_master_keys):
+    for key in (current_keys().master_key, *current_keys().retired_master_keys):
         if master_id(key) == wanted:
             return key
     raise ImproperlyConfigured(

@@ -30,7 +30,7 @@ class Document:
         self.text += text
 
 
-def _luhn_digit(digits: str) -> str:
+def luhn_digit(digits: str) -> str:
     total = 0
     for i, ch in enumerate(reversed(digits)):
         n = int(ch) * (1 if i % 2 else 2)
@@ -59,7 +59,7 @@ class Maker:
         born = date(1925, 1, 1) + timedelta(days=self.r.randrange(365 * 95))
         day = born.day + (60 if coordination else 0)
         short = f"{born:%y%m}{day:02d}{self.r.randrange(1000):03d}"
-        short += _luhn_digit(short)
+        short += luhn_digit(short)
         kind = scan.SAMORDNINGSNUMMER if coordination else scan.PERSONNUMMER
         century = f"{born.year // 100}"
         old = date.today().year - born.year >= 100
@@ -168,11 +168,11 @@ class Maker:
         if kind == 1:  # an impossible date, Luhn right
             short = f"{r.choice(['900231', '810230', '750431', '001300', '991232'])}"
             short += f"{r.randrange(1000):03d}"
-            short += _luhn_digit(short)
+            short += luhn_digit(short)
             return f"{short[:6]}-{short[6:]}"
         if kind == 2:  # an organisation number (third digit 2 or more), Luhn right
             org = f"{r.choice([55, 16, 20, 80, 71])}{r.randrange(20, 99)}{r.randrange(10**5):05d}"
-            org += _luhn_digit(org)
+            org += luhn_digit(org)
             return f"org.nr {org[:6]}-{org[6:]}"
         if kind == 3:  # an order or OCR number of ten digits
             number = f"{r.randrange(10**9, 10**10)}"

@@ -7,16 +7,13 @@ from __future__ import annotations
 from gallra.mailboxes.connectors import connect
 from gallra.mailboxes.messages import readable_text
 from gallra.policy.model import Policy
-from gallra.scanner.mentions import _digits
-from gallra.scanner.scan import EMAIL, NAME, PERSONNUMMER, SAMORDNINGSNUMMER, Scanner
+from gallra.scanner.mentions import SubjectFinder
 from gallra.subjects.identity import Identity
 from gallra.subjects.registry_store import Item
 
 
 def mail_items(policy: Policy, identity: Identity) -> list[Item]:
-    scanner = Scanner([identity.name] if identity.name else [])
-    emails = {e.casefold() for e in identity.values("email")}
-    numbers = {_digits(n) for n in identity.values("personnummer")}
+    finder = SubjectFinder(identity)
     out = []
     for mailbox in policy.mailbox:
         with connect(mailbox) as connector:
@@ -24,18 +21,9 @@ def mail_items(policy: Policy, identity: Identity) -> list[Item]:
                 connector.select(folder)
                 for uid, raw in connector.whole_messages():
                     subject, text = readable_text(raw)
-                    kinds = set()
-                    for f in scanner.scan(text):
-                        if f.kind == EMAIL and f.text.casefold() in emails:
-                            kinds.add(EMAIL)
-                        elif f.kind == NAME:
-                            kinds.add(NAME)
-                        elif f.kind in (PERSONNUMMER, SAMORDNINGSNUMMER) and (
-                            _digits(f.text) in numbers
-                        ):
-                            kinds.add(PERSONNUMMER)
+                    kinds = finder.kinds(text)
                     if kinds:
-                        values = {"subject": subject, "found_by": sorted(kinds)}
+                        values = {"subject": subject, "found_by": list(kinds)}
                         out.append(Item(f"mailbox {mailbox.id}", folder, uid, values,
                                         {"subject": mailbox.category}))  # fmt: skip
     return out

@@ -19,14 +19,34 @@ class Mention:
     kinds: tuple[str, ...]  # how the subject was found: "email", "name", "personnummer"
 
 
+class SubjectFinder:
+    """How one subject is named in a text: by e-mail address, name or personnummer."""
+
+    def __init__(self, identity: Identity) -> None:
+        self.scanner = Scanner([identity.name] if identity.name else [])
+        self.emails = {e.casefold() for e in identity.values("email")}
+        self.numbers = {_digits(n) for n in identity.values("personnummer")}
+
+    def kinds(self, text: str) -> tuple[str, ...]:
+        found = set()
+        for finding in self.scanner.scan(text):
+            if finding.kind == EMAIL and finding.text.casefold() in self.emails:
+                found.add(EMAIL)
+            elif finding.kind == NAME:
+                found.add(NAME)
+            elif finding.kind in (PERSONNUMMER, SAMORDNINGSNUMMER) and (
+                _digits(finding.text) in self.numbers
+            ):
+                found.add(PERSONNUMMER)
+        return tuple(sorted(found))
+
+
 def _digits(text: str) -> str:
     return re.sub(r"\D", "", text)[-10:]
 
 
 def documents_mentioning(identity: Identity) -> list[Mention]:
-    scanner = Scanner([identity.name] if identity.name else [])
-    emails = {e.casefold() for e in identity.values("email")}
-    numbers = {_digits(n) for n in identity.values("personnummer")}
+    finder = SubjectFinder(identity)
     found = []
     documents = TechnicalDocument.objects.select_related("customer").order_by("pk")
     for document in documents.iterator():
@@ -34,18 +54,9 @@ def documents_mentioning(identity: Identity) -> list[Mention]:
             text = document.customer.unseal(document.content).decode("utf-8", "replace")
         except crypto.KeyDestroyed:
             continue
-        kinds = set()
-        for finding in scanner.scan(text):
-            if finding.kind == EMAIL and finding.text.casefold() in emails:
-                kinds.add(EMAIL)
-            elif finding.kind == NAME:
-                kinds.add(NAME)
-            elif finding.kind in (PERSONNUMMER, SAMORDNINGSNUMMER) and (
-                _digits(finding.text) in numbers
-            ):
-                kinds.add(PERSONNUMMER)
+        kinds = finder.kinds(text)
         if kinds:
-            found.append(Mention(document, tuple(sorted(kinds))))
+            found.append(Mention(document, kinds))
     return found
 
 

@@ -22,6 +22,8 @@ from collections.abc import Iterable, Iterator
 from dataclasses import dataclass
 from datetime import date
 
+from gallra.registry.checks import luhn_ok
+
 EMAIL = "email"
 PERSONNUMMER = "personnummer"
 SAMORDNINGSNUMMER = "samordningsnummer"
@@ -86,14 +88,6 @@ _BANK_WORDS = re.compile(r"konto|clearing|account|bank", re.IGNORECASE)
 IBAN_LENGTHS = {"SE": 24, "NO": 15, "DK": 18, "FI": 18, "DE": 22, "GB": 22, "FR": 27, "NL": 18,
                 "ES": 24, "IT": 27, "PL": 28, "EE": 20, "LV": 21, "LT": 20, "IS": 26, "BE": 16,
                 "AT": 20, "CH": 21, "IE": 22, "PT": 25, "LU": 20}  # fmt: skip
-
-
-def luhn_ok(digits: str) -> bool:
-    total = 0
-    for i, ch in enumerate(reversed(digits)):
-        n = int(ch) * (2 if i % 2 else 1)
-        total += n - 9 if n > 9 else n
-    return total % 10 == 0
 
 
 def _century(yy: int, sep: str, today: date) -> int:

@@ -37,7 +37,7 @@ class Command(BaseCommand):
                 f"no key file at {path}: a master key given by GALLRA_MASTER_KEY is rotated "
                 "where it is kept (docs/production.md)", returncode=2,
             )  # fmt: skip
-        keys = crypto._keys()
+        keys = crypto.current_keys()
         current = crypto.master_id(keys.master_key)
         if action == "rotate":
             if not CustomerKey.objects.exclude(master=current).exists():
