@@ -12,6 +12,8 @@ unset GALLRA_DATABASE_URL
 .venv/bin/gallra init
 .venv/bin/gallra demo
 echo
-echo "Log in as admin with the password gallra init printed above (on the first run only;"
-echo "to set a new one: .venv/bin/gallra changepassword admin)."
+echo "Log in as admin with the password and the one-time code for the two-factor secret that"
+echo "gallra init printed above (on the first run only). The current code for that secret:"
+echo "  .venv/bin/python -m gallra.staff.totp SECRET"
+echo "New password: .venv/bin/gallra changepassword admin; new secret: .venv/bin/gallra staff totp admin"
 exec .venv/bin/gallra serve --host 127.0.0.1 --port "${PORT:-8000}"

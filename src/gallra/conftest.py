@@ -3,6 +3,8 @@ real SMTP server on loopback for tests of mail."""
 
 import email
 import email.policy
+import os
+import shutil
 import socket
 
 import pytest
@@ -46,3 +48,55 @@ def smtp(settings):
     settings.EMAIL_HOST, settings.EMAIL_PORT = "127.0.0.1", port
     yield inbox
     controller.stop()
+
+
+STAFF_PASSWORD = "correct horse battery staple 42"  # noqa: S105 (a test's own)
+
+
+@pytest.fixture
+def staff_member(db):
+    """make(username, role) -> a staff user in the policy's role, password STAFF_PASSWORD,
+    no second factor (tests of the login enrol their own)."""
+    from django.contrib.auth import get_user_model
+    from django.contrib.auth.models import Group
+
+    from gallra.policy.loading import current_policy
+    from gallra.staff import roles
+
+    roles.sync(current_policy())
+
+    def make(username: str, role: str, *, superuser: bool = False):
+        users = get_user_model().objects
+        user = users.create_user(
+            username, password=STAFF_PASSWORD, is_staff=True,
+            is_superuser=superuser,
+        )  # fmt: skip
+        user.groups.set([Group.objects.get(name=role)])
+        return user
+
+    return make
+
+
+def chromium_path() -> str:
+    path = shutil.which("chromium") or shutil.which("chromium-browser")
+    if path is None:
+        pytest.fail(
+            "chromium is not installed: run scripts/setup.sh (it installs Debian's chromium)"
+        )
+    return path
+
+
+@pytest.fixture(scope="module")
+def browser():
+    """Real headless Chromium (Debian's package, which the test command installs), driven by
+    Playwright against gallra's own live server; no browser is downloaded."""
+    from playwright.sync_api import sync_playwright
+
+    # Playwright's sync API keeps an event loop running in this thread; the tests' own ORM
+    # queries are plain synchronous code all the same.
+    os.environ["DJANGO_ALLOW_ASYNC_UNSAFE"] = "true"
+    with sync_playwright() as p:
+        browser = p.chromium.launch(executable_path=chromium_path(),
+                                    args=["--no-sandbox", "--disable-gpu"])  # fmt: skip
+        yield browser
+        browser.close()

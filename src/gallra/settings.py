@@ -28,6 +28,7 @@ INSTALLED_APPS = [
     "django.contrib.sessions",
     "django.contrib.messages",
     "django.contrib.staticfiles",
+    "ninja",  # the API docs page and its Swagger UI files, served from here (no CDN)
     "gallra.policy",
     "gallra.registry",
     "gallra.evidence",
@@ -43,17 +44,23 @@ INSTALLED_APPS = [
     "gallra.homes",
     "gallra.mailboxes",
     "gallra.scanner",
+    "gallra.staff",
+    "gallra.incidents",
+    "gallra.dashboard",
+    "gallra.api",
     "gallra.instance",
 ]
 
 MIDDLEWARE = [
     "django.middleware.security.SecurityMiddleware",
+    "gallra.staff.middleware.SecurityHeaders",
     "whitenoise.middleware.WhiteNoiseMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
     "django.middleware.locale.LocaleMiddleware",
     "django.middleware.common.CommonMiddleware",
     "django.middleware.csrf.CsrfViewMiddleware",
     "django.contrib.auth.middleware.AuthenticationMiddleware",
+    "gallra.staff.middleware.WorkingDaySession",
     "django.contrib.messages.middleware.MessageMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
 ]
@@ -110,10 +117,15 @@ STATIC_URL = "static/"
 STATIC_ROOT = None
 WHITENOISE_USE_FINDERS = True
 
+# P8: a staff session ends after 30 idle minutes (saved on every request, so the clock
+# restarts), after a working day in any case, and when the browser closes.
 SESSION_COOKIE_HTTPONLY = True
 SESSION_COOKIE_SAMESITE = "Lax"
-SESSION_COOKIE_AGE = 8 * 3600
+SESSION_COOKIE_AGE = int(os.environ.get("GALLRA_SESSION_IDLE_SECONDS", 30 * 60))
+SESSION_SAVE_EVERY_REQUEST = True
 SESSION_EXPIRE_AT_BROWSER_CLOSE = True
+GALLRA_SESSION_MAX_SECONDS = 10 * 3600
+LOGIN_URL = "admin:login"
 CSRF_COOKIE_HTTPONLY = True
 SECURE_CONTENT_TYPE_NOSNIFF = True
 SECURE_REFERRER_POLICY = "same-origin"

@@ -28,7 +28,14 @@ def _count(name: str) -> None:
 
 def page(request: HttpRequest) -> HttpResponse:
     lang = "en" if request.GET.get("lang") == "en" else "sv"
-    return render(request, "consent/demo.html", {"lang": lang})
+    response = render(request, "consent/demo.html", {"lang": lang})
+    # The page stands in for a provider's website, whose own policy lets the banner release
+    # the inline script it holds back; gallra's own pages allow no inline script.
+    response["Content-Security-Policy"] = (
+        "default-src 'self'; script-src 'self' 'unsafe-inline'; style-src 'self' 'unsafe-inline'; "
+        "object-src 'none'; base-uri 'none'"
+    )
+    return response
 
 
 def script(request: HttpRequest, name: str) -> HttpResponse:

@@ -59,6 +59,8 @@ class Entry(models.Model):
         verbose_name = _("evidence entry")
         verbose_name_plural = _("evidence entries")
         ordering = ["seq"]
+        # The last entry of an action (the front page's daily checks), however long the log.
+        indexes = [models.Index(fields=["action", "seq"], name="evidence_action_seq")]
 
     def __str__(self) -> str:
         return f"{self.seq} {self.action}"

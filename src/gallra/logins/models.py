@@ -125,6 +125,7 @@ class LoginEvent(models.Model):
     class Meta:
         verbose_name = _("login event")
         verbose_name_plural = _("login events")
+        permissions = [("reveal_address", _("Can reveal sealed addresses to an authority"))]
         # Made after the table is partitioned (see the migration), so PostgreSQL puts them
         # on every partition.
         indexes = [

@@ -1,4 +1,7 @@
-"""Web applications post their login events here (token auth, JSON). See docs/logins.md."""
+"""Web applications post their login events here (token auth, JSON). See docs/logins.md.
+
+`receive()` checks and stores a post's events; the HTTP API's `POST /api/v1/logins/events`
+calls it too, so both accept exactly the same events."""
 
 from __future__ import annotations
 
@@ -6,9 +9,10 @@ import contextlib
 import hashlib
 import json
 import re
-from datetime import UTC, datetime
+from collections.abc import Callable
+from datetime import UTC, datetime, timedelta
 
-from django.db import IntegrityError, transaction
+from django.db import IntegrityError, models, transaction
 from django.http import JsonResponse
 from django.views.decorators.csrf import csrf_exempt
 from django.views.decorators.http import require_POST
@@ -23,6 +27,7 @@ MAX_EVENTS = 1000
 MAX_BODY = 1_000_000
 _SERVICE = re.compile(r"[a-z0-9][a-z0-9_-]{0,39}")
 _FIELDS = {"id", "at", "outcome", "username", "ip", "service", "method"}
+FUTURE = timedelta(days=1)  # how far ahead of our clock a sender's clock may run
 
 
 class Invalid(ValueError):
@@ -35,8 +40,11 @@ def _text(event: dict, name: str, where: str, limit: int, default: str | None = 
     value = event.get(name, default)
     if value is None:
         raise Invalid(f"{where}.{name}", "is required")
-    if not isinstance(value, str) or len(value) > limit:
-        raise Invalid(f"{where}.{name}", f"must be a string of at most {limit} characters")
+    # Control characters (NUL above all) have no place in these fields, nor in PostgreSQL.
+    if not isinstance(value, str) or len(value) > limit or not value.isprintable():
+        raise Invalid(
+            f"{where}.{name}", f"must be a string of at most {limit} printable characters"
+        )
     return value
 
 
@@ -49,15 +57,18 @@ def _event(event: object, where: str, writer: EventWriter) -> tuple[str, sshd.At
     event_id = _text(event, "id", where, 200)
     if not event_id:
         raise Invalid(f"{where}.id", "must not be empty")
+    text = _text(event, "at", where, 40)
     try:
-        at = datetime.fromisoformat(_text(event, "at", where, 40).replace("Z", "+00:00"))
-    except ValueError:
+        at = datetime.fromisoformat(text.replace("Z", "+00:00"))
+        at = at.astimezone(UTC) if at.tzinfo is not None else at
+    except (ValueError, OverflowError):  # OverflowError: year 1 with an offset east of UTC
         raise Invalid(
             f"{where}.at", "must be an RFC 3339 time, e.g. 2026-11-25T03:14:15Z"
         ) from None
     if at.tzinfo is None:
         raise Invalid(f"{where}.at", "needs its offset (Z or +01:00)")
-    at = at.astimezone(UTC)
+    if at > writer.now + FUTURE:
+        raise Invalid(f"{where}.at", "is in the future")
     outcome = _text(event, "outcome", where, 10)
     if outcome not in (SUCCESS, FAILURE):
         raise Invalid(f"{where}.outcome", 'must be "success" or "failure"')
@@ -74,6 +85,56 @@ def _event(event: object, where: str, writer: EventWriter) -> tuple[str, sshd.At
         username=_text(event, "username", where, 150, ""), address=address, host="",
     )  # fmt: skip
     return event_id, attempt, service
+
+
+class Busy(Exception):
+    """Another request is storing the same events at this moment."""
+
+
+def receive(
+    items: object, seen: models.QuerySet, mark: Callable[[str, datetime], models.Model]
+) -> dict:
+    """Check, anonymise and store one post's events, each event id once per sender.
+
+    `seen` holds the sender's marks of the events already stored; `mark(digest, at)` makes
+    the mark of a new one. All or nothing: raises Invalid (naming the field), NoEscrow, or
+    Busy. Returns {"stored": n, "duplicates": n, "skipped": {category: n}}.
+    """
+    if not isinstance(items, list) or not 1 <= len(items) <= MAX_EVENTS:
+        raise Invalid("events", f"must be a list of 1 to {MAX_EVENTS} events")
+    policy = current_policy()
+    writer = EventWriter(policy)
+    parsed = [_event(item, f"events[{i}]", writer) for i, item in enumerate(items)]
+
+    digests = {hashlib.sha256(event_id.encode()).hexdigest(): (a, s) for event_id, a, s in parsed}
+    already = set(seen.filter(digest__in=list(digests)).values_list("digest", flat=True))
+    report = Report()
+    rows, marks = [], []
+    for digest, (attempt, service) in digests.items():
+        if digest in already:
+            continue
+        row = writer.row(attempt, service)
+        if isinstance(row, str):
+            report.skipped[row] += 1
+            continue
+        rows.append(row)
+        marks.append(mark(digest, row[0]))
+    try:
+        with transaction.atomic():
+            writer.write(rows)
+            seen.model.objects.bulk_create(marks)
+    except IntegrityError:  # the same events posted twice at once: the other post stored them
+        raise Busy("these events are being stored by another request; send again") from None
+    report.stored(rows)
+    if report.first_at is not None:
+        detection.detect(policy, report.first_at, report.last_at)
+        with contextlib.suppress(OSError):  # unsent alerts are tried again with the next events
+            detection.notify(policy)
+    return {
+        "stored": report.events,
+        "duplicates": len(parsed) - len(digests) + len(already),
+        "skipped": dict(report.skipped),
+    }
 
 
 def _error(status: int, message: str, field: str = "") -> JsonResponse:
@@ -93,49 +154,16 @@ def events(request):
         payload = json.loads(request.body)
     except (ValueError, UnicodeDecodeError):
         return _error(400, "the body is not JSON")
-    items = payload.get("events") if isinstance(payload, dict) else None
-    if not isinstance(items, list) or not 1 <= len(items) <= MAX_EVENTS:
-        return _error(400, f'expected {{"events": [...]}} with 1 to {MAX_EVENTS} events', "events")
-    policy = current_policy()
     try:
-        writer = EventWriter(policy)
-    except NoEscrow as exc:
-        return _error(503, str(exc))
-    try:
-        parsed = [_event(item, f"events[{i}]", writer) for i, item in enumerate(items)]
+        answer = receive(
+            payload.get("events") if isinstance(payload, dict) else None,
+            WebEventSeen.objects.filter(token=token),
+            lambda digest, at: WebEventSeen(token=token, digest=digest, at=at),
+        )
     except Invalid as exc:
         return _error(400, f"{exc.field} {exc}", exc.field)
-
-    digests = {hashlib.sha256(event_id.encode()).hexdigest(): (a, s) for event_id, a, s in parsed}
-    seen = set(
-        WebEventSeen.objects.filter(token=token, digest__in=list(digests)).values_list(
-            "digest", flat=True
-        )
-    )
-    report = Report()
-    rows, marks = [], []
-    for digest, (attempt, service) in digests.items():
-        if digest in seen:
-            continue
-        row = writer.row(attempt, service)
-        if isinstance(row, str):
-            report.skipped[row] += 1
-            continue
-        rows.append(row)
-        marks.append(WebEventSeen(token=token, digest=digest, at=row[0]))
-    try:
-        with transaction.atomic():
-            writer.write(rows)
-            WebEventSeen.objects.bulk_create(marks)
-    except IntegrityError:  # the same events posted twice at once: the other post stored them
-        return _error(409, "these events are being stored by another request; send again")
-    report.stored(rows)
-    if report.first_at is not None:
-        detection.detect(policy, report.first_at, report.last_at)
-        with contextlib.suppress(OSError):  # unsent alerts are tried again with the next events
-            detection.notify(policy)
-    return JsonResponse({
-        "stored": report.events,
-        "duplicates": len(parsed) - len(digests) + len(seen),
-        "skipped": dict(report.skipped),
-    })  # fmt: skip
+    except NoEscrow as exc:
+        return _error(503, str(exc))
+    except Busy as exc:
+        return _error(409, str(exc))
+    return JsonResponse(answer)

@@ -82,6 +82,7 @@ class Organisation(Strict):
 class Role(Strict):
     id: Ident
     name: Text
+    personal_data: bool = False  # may open the customer register's personal fields (P22)
 
 
 class Category(Strict):

@@ -31,6 +31,8 @@ from gallra.registry.models import (
     Quote,
     TechnicalDocument,
 )
+from gallra.staff.access import PersonalDataAdmin
+from gallra.staff.roles import LIFT_LEGAL_HOLD
 
 SEALED_PLACEHOLDER = _("•••••• (encrypted)")
 
@@ -93,7 +95,7 @@ class CustomerStatusFilter(admin.SimpleListFilter):
 
 
 @admin.register(Customer)
-class CustomerAdmin(admin.ModelAdmin):
+class CustomerAdmin(PersonalDataAdmin):
     list_display = ("ref", "name", "kind", "org_number", "status", "created_at")
     list_display_links = ("ref", "name")
     search_fields = (
@@ -140,7 +142,7 @@ class CustomerAdmin(admin.ModelAdmin):
 
 
 @admin.register(Agreement)
-class AgreementAdmin(admin.ModelAdmin):
+class AgreementAdmin(PersonalDataAdmin):
     list_display = ("ref", "customer", "start", "end")
     list_select_related = ("customer",)
     search_fields = ("ref", "customer__ref", "customer__name", "customer__org_number")
@@ -151,7 +153,7 @@ class AgreementAdmin(admin.ModelAdmin):
 
 
 @admin.register(Person)
-class PersonAdmin(admin.ModelAdmin):
+class PersonAdmin(PersonalDataAdmin):
     list_display = (
         *("ref", "first_name", "last_name", "email", "mobile", "customer"),
         *("is_user", "is_contact", "is_billing_contact"),
@@ -168,7 +170,7 @@ class PersonAdmin(admin.ModelAdmin):
 
 
 @admin.register(Account)
-class AccountAdmin(admin.ModelAdmin):
+class AccountAdmin(PersonalDataAdmin):
     list_display = ("ref", "username", "person", "home", "opened", "closed")
     list_display_links = ("ref", "username")
     list_select_related = ("person",)
@@ -184,7 +186,7 @@ class AccountAdmin(admin.ModelAdmin):
 
 
 @admin.register(CustomerRequest)
-class CustomerRequestAdmin(admin.ModelAdmin):
+class CustomerRequestAdmin(PersonalDataAdmin):
     list_display = ("ref", "kind", "customer", "created")
     list_select_related = ("customer",)
     search_fields = ("ref", "customer__ref", "customer__name", "customer__org_number")
@@ -232,7 +234,7 @@ class TechnicalDocumentForm(forms.ModelForm):
 
 
 @admin.register(TechnicalDocument)
-class TechnicalDocumentAdmin(admin.ModelAdmin):
+class TechnicalDocumentAdmin(PersonalDataAdmin):
     form = TechnicalDocumentForm
     list_display = ("ref", "title", "customer", "created", "content_size")
     list_display_links = ("ref", "title")
@@ -295,7 +297,7 @@ class CredentialForm(forms.ModelForm):
 
 
 @admin.register(Credential)
-class CredentialAdmin(admin.ModelAdmin):
+class CredentialAdmin(PersonalDataAdmin):
     form = CredentialForm
     list_display = ("ref", "system", "username", "customer", "account", "created", "secret_shown")
     list_display_links = ("ref", "system")
@@ -335,7 +337,7 @@ class CredentialAdmin(admin.ModelAdmin):
 
 
 @admin.register(Invoice)
-class InvoiceAdmin(admin.ModelAdmin):
+class InvoiceAdmin(PersonalDataAdmin):
     list_display = (
         *("ref", "number", "issued", "buyer_name", "customer"),
         *("amount", "currency", "fiscal_year_end"),
@@ -354,7 +356,7 @@ class InvoiceAdmin(admin.ModelAdmin):
 
 
 @admin.register(Prospect)
-class ProspectAdmin(admin.ModelAdmin):
+class ProspectAdmin(PersonalDataAdmin):
     list_display = ("ref", "name", "email", "created", "last_activity")
     list_display_links = ("ref", "name")
     search_fields = ("ref", "name", "email")
@@ -364,7 +366,7 @@ class ProspectAdmin(admin.ModelAdmin):
 
 
 @admin.register(Quote)
-class QuoteAdmin(admin.ModelAdmin):
+class QuoteAdmin(PersonalDataAdmin):
     list_display = ("ref", "prospect", "customer", "created", "last_activity")
     list_select_related = ("prospect", "customer")
     search_fields = (
@@ -378,7 +380,7 @@ class QuoteAdmin(admin.ModelAdmin):
 
 
 @admin.register(Correspondence)
-class CorrespondenceAdmin(admin.ModelAdmin):
+class CorrespondenceAdmin(PersonalDataAdmin):
     list_display = ("ref", "received", "sender", "subject", "customer", "prospect", "last_activity")
     list_select_related = ("customer", "prospect")
     search_fields = (
@@ -430,3 +432,19 @@ class HoldAdmin(admin.ModelAdmin):
     # Soonest first; holds without an end date last, as they run until lifted.
     ordering = (F("until").asc(nulls_last=True), "ref")
     readonly_fields = ("created_at", "updated_at")
+
+    # P22: only the accountable role lifts a legal hold, or shortens or changes it.
+    def _legal_and_not_allowed(self, request, obj) -> bool:
+        return (
+            obj is not None
+            and obj.reason == Hold.Reason.LEGAL
+            and not request.user.has_perm(LIFT_LEGAL_HOLD)
+        )
+
+    def has_change_permission(self, request, obj=None):
+        allowed = super().has_change_permission(request, obj)
+        return allowed and not self._legal_and_not_allowed(request, obj)
+
+    def has_delete_permission(self, request, obj=None):
+        allowed = super().has_delete_permission(request, obj)
+        return allowed and not self._legal_and_not_allowed(request, obj)

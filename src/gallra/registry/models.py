@@ -61,6 +61,8 @@ class Customer(Record):
         verbose_name = _("customer")
         verbose_name_plural = _("customers")
         ordering = ["name"]
+        # P22: the customer register's personal fields, for the roles whose policy says so.
+        permissions = [("view_personal_data", _("Can see the customer register's personal data"))]
 
     def __str__(self) -> str:
         return f"{self.name} ({self.ref})"
@@ -117,6 +119,8 @@ class Agreement(Record):
         verbose_name = _("agreement")
         verbose_name_plural = _("agreements")
         ordering = ["customer", "start"]
+        # A customer's last agreement end, read backwards from the index (retention, dashboard).
+        indexes = [models.Index(fields=["customer", "end"], name="agreement_customer_end")]
 
 
 class Person(Record):
@@ -183,6 +187,8 @@ class Account(Record):
         verbose_name = _("user account")
         verbose_name_plural = _("user accounts")
         ordering = ["username"]
+        # The accounts closed by a date: the closed-account rule's candidates (dashboard).
+        indexes = [models.Index(fields=["closed"], name="account_closed")]
 
     def __str__(self) -> str:
         return f"{self.username} ({self.ref})"
@@ -411,6 +417,7 @@ class Hold(Record):
     class Meta:
         verbose_name = _("hold")
         verbose_name_plural = _("holds")
+        permissions = [("lift_legal_hold", _("Can lift or shorten a legal hold"))]
         ordering = ["until"]
         indexes = [models.Index(fields=["target_type", "target_ref"])]
 

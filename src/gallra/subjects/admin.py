@@ -13,6 +13,7 @@ from django.utils.translation import gettext_lazy as _
 from django.views.decorators.http import require_POST
 
 from gallra.policy.loading import current_policy
+from gallra.staff.access import PersonalDataAdmin
 from gallra.subjects import cases, changes, erasure, export
 from gallra.subjects.identity import BadIdentity, Identity
 from gallra.subjects.models import StoreStep, SubjectRequest
@@ -60,7 +61,8 @@ class SubjectRequestForm(forms.ModelForm):
 
 
 @admin.register(SubjectRequest)
-class SubjectRequestAdmin(admin.ModelAdmin):
+class SubjectRequestAdmin(PersonalDataAdmin):
+    list_is_personal = False  # refs, kinds and deadlines only
     list_display = ["ref", "kind", "status", "received", "due", "overdue"]
     list_filter = ["status", "kind"]
     search_fields = ["ref", "email"]
@@ -130,6 +132,8 @@ class SubjectRequestAdmin(admin.ModelAdmin):
 
     def do(self, request, pk: int, what: str):
         """The buttons of the change page. Each is a POST; the outcome is a message."""
+        if not self.has_change_permission(request):  # includes the personal-data grant
+            self._refuse(request, str(pk))
         obj = get_object_or_404(SubjectRequest, pk=pk)
         back = HttpResponseRedirect(reverse("admin:subjects_subjectrequest_change", args=[pk]))
         policy, now = current_policy(), timezone.now()

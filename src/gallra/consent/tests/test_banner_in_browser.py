@@ -129,7 +129,7 @@ def test_accept_all_then_withdraw_from_the_reopened_settings(page, live_server):
 
 
 def test_global_privacy_control_refuses_everything_optional_without_asking(browser, live_server):
-    context = browser.new_context()
+    context = browser.new_context(bypass_csp=True)  # see the context fixture
     context.add_init_script(
         "Object.defineProperty(Navigator.prototype, 'globalPrivacyControl', {get: () => true})"
     )

@@ -174,3 +174,16 @@ def test_entry_added_behind_gallras_back(five):
 def test_missing_head(five):
     ChainHead.objects.all().delete()
     assert broken() == "evidence: the chain head row is missing"
+
+
+def test_each_check_is_recorded_for_the_front_page(five):
+    run()
+    last = Entry.objects.order_by("-seq").first()
+    assert (last.seq, last.action, last.count) == (6, "evidence_verified", 5)
+    assert last.data == {"ok": True, "bad_seq": None, "problem": ""}
+    Entry.objects.filter(seq=3).update(count=99)
+    broken()
+    last = Entry.objects.order_by("-seq").first()
+    assert (last.seq, last.action, last.data["ok"], last.data["bad_seq"]) == (
+        7, "evidence_verified", False, 3)  # fmt: skip
+    assert last.refs == [] and last.customers == ""

@@ -20,6 +20,7 @@ from http.cookiejar import CookieJar
 import pytest
 
 from gallra.instance.tests.conftest import printed_password
+from gallra.staff import totp
 
 
 def _free_port() -> int:
@@ -45,6 +46,7 @@ class Browser:
 def server(gallra, tmp_path):
     init = gallra.run("init")
     password = printed_password(init.stdout)
+    secret = re.search(r"two-factor secret: ([A-Z2-7]+)", init.stdout).group(1)
     assert password
     gallra.run("demo")
     port = _free_port()
@@ -70,7 +72,7 @@ def server(gallra, tmp_path):
                     output = log_path.read_text()
                     raise AssertionError(f"gallra serve did not answer:\n{output}") from None
                 time.sleep(0.2)
-        yield base, password, process
+        yield base, password, process, secret
         assert "serving on " + base in log_path.read_text()
     finally:
         process.terminate()
@@ -83,7 +85,7 @@ def server(gallra, tmp_path):
 
 
 def test_admin_answers_and_lists_the_demo_customers(server, gallra):
-    base, password, process = server
+    base, password, process, secret = server
     browser = Browser(base)
 
     with browser.get("/admin/login/") as response:
@@ -101,6 +103,7 @@ def test_admin_answers_and_lists_the_demo_customers(server, gallra):
             "csrfmiddlewaretoken": token,
             "username": "admin",
             "password": password,
+            "code": totp.code_at(secret, totp.now_step()),
             "next": "/admin/",
         },
     ) as response:
@@ -128,7 +131,7 @@ def test_admin_answers_and_lists_the_demo_customers(server, gallra):
 
 
 def test_the_login_refuses_a_wrong_password(server):
-    base, _password, _process = server
+    base, _password, _process, _secret = server
     browser = Browser(base)
     with browser.get("/admin/login/") as response:
         page = response.read().decode()

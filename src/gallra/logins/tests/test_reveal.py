@@ -127,21 +127,30 @@ def test_after_the_month_keys_are_destroyed_nothing_is_revealed(night, policy, t
     assert LoginEvent.objects.filter(at__gte=NIGHT[0], at__lt=NIGHT[1]).count() == 4
 
 
-def test_reveal_command_reads_shares_from_stdin_and_requires_a_case(night, tmp_path, monkeypatch):
+def test_reveal_command_reads_shares_from_stdin_and_requires_a_case(
+    night, staff_member, tmp_path, monkeypatch
+):
+    window = ["--from", "2026-11-24T23:00", "--to", "2026-11-25T07:00"]
+    # P22: a technician may not reveal, whatever shares they hold; the accountable role may.
+    staff_member("tekniker", "technician")
+    staff_member("vd", "ceo")
     monkeypatch.setattr("sys.stdin", io.StringIO("\n".join(night[1:]) + "\n"))
+    with pytest.raises(CommandError, match="'tekniker' is not a staff user who may reveal"):
+        call_command("logins", "reveal", *window, "--case", "K-0", "--requested-by", "Polisen",
+                     "--actor", "tekniker", "--out", str(tmp_path))  # fmt: skip
+    assert not Entry.objects.filter(action="logins_revealed").exists()
     out = io.StringIO()
-    call_command("logins", "reveal", "--from", "2026-11-24T23:00", "--to", "2026-11-25T07:00",
-                 "--case", "K-1", "--requested-by", "Polisen", "--out", str(tmp_path),
-                 stdout=out)  # fmt: skip
+    call_command("logins", "reveal", *window, "--case", "K-1", "--requested-by", "Polisen",
+                 "--actor", "vd", "--out", str(tmp_path), stdout=out)  # fmt: skip
     assert "4 events revealed" in out.getvalue()
     monkeypatch.setattr("sys.stdin", io.StringIO(night[0]))
     with pytest.raises(CommandError, match="nothing revealed: 2 different shares"):
         call_command("logins", "reveal", "--from", "2026-11-24T23:00", "--to",
                      "2026-11-25T07:00", "--case", "K-2", "--requested-by", "Polisen",
-                     "--out", str(tmp_path))  # fmt: skip
+                     "--actor", "vd", "--out", str(tmp_path))  # fmt: skip
     with pytest.raises(CommandError, match="--case"):
         call_command("logins", "reveal", "--from", "2026-11-24T23:00", "--to",
-                     "2026-11-25T07:00", "--requested-by", "Polisen")  # fmt: skip
+                     "2026-11-25T07:00", "--requested-by", "Polisen", "--actor", "vd")  # fmt: skip
 
 
 def test_shamir_split_and_combine():

@@ -371,15 +371,18 @@ def test_every_model_has_list_and_add_page(admin_client, data, model):
 
 
 def read_po(path: Path) -> dict[str, str]:
-    """msgid -> msgstr of a .po file (the header under ""); fails on fuzzy or plural entries."""
+    """msgid -> msgstr of a .po file (the header under ""; a msgid with a context as
+    "context\x04msgid", as gettext keys it); fails on fuzzy or plural entries."""
     entries: dict[str, str] = {}
     msgid: list[str] | None = None
     msgstr: list[str] = []
+    context: list[str] = []
     current: list[str] = []
 
     def flush() -> None:
         if msgid is not None:
-            entries["".join(msgid)] = "".join(msgstr)
+            prefix = "".join(context) + "\x04" if context else ""
+            entries[prefix + "".join(msgid)] = "".join(msgstr)
 
     for number, line in enumerate(path.read_text(encoding="utf-8").splitlines(), 1):
         line = line.strip()
@@ -389,8 +392,14 @@ def read_po(path: Path) -> dict[str, str]:
             assert not (line.startswith("#,") and "fuzzy" in line), f"fuzzy entry at {number}"
             continue
         keyword, _, rest = line.partition(" ")
-        if keyword == "msgid":
+        if keyword == "msgctxt":
             flush()
+            msgid, context = None, []
+            current, line = context, rest
+        elif keyword == "msgid":
+            if msgid is not None:  # a new entry without a context
+                flush()
+                context = []
             msgid, msgstr = [], []
             current, line = msgid, rest
         elif keyword == "msgstr":

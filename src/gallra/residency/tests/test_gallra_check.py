@@ -66,13 +66,18 @@ def test_the_admin_front_page_shows_the_last_check_red_with_what_failed(
     monkeypatch.setenv("GALLRA_BACKUP_COUNTRY", "DE")
     with pytest.raises(CommandError):
         call_command("check", stdout=io.StringIO())
-    html = admin_client.get("/admin/", HTTP_ACCEPT_LANGUAGE="sv").content.decode()
-    panel = html[html.index('id="gallra-status"') :]
-    assert "gallra-failed" in panel and "misslyckades" in panel
-    assert "backup repository sftp:backup@lagring.example.de:/srv/restic: outside" in panel
+    row = check_row(admin_client.get("/admin/", HTTP_ACCEPT_LANGUAGE="sv").content.decode())
+    assert "dashboard-failed" in row and "misslyckades" in row
+    assert "backup repository sftp:backup@lagring.example.de:/srv/restic: outside" in row
 
     monkeypatch.setenv("GALLRA_BACKUP_COUNTRY", "SE")
     call_command("check", stdout=io.StringIO())
-    html = admin_client.get("/admin/", HTTP_ACCEPT_LANGUAGE="sv").content.decode()
-    panel = html[html.index('id="gallra-status"') :]
-    assert "gallra-ok" in panel and "godkänd" in panel and "gallra-failed" not in panel
+    row = check_row(admin_client.get("/admin/", HTTP_ACCEPT_LANGUAGE="sv").content.decode())
+    assert "dashboard-ok" in row and "godkänd" in row and "dashboard-failed" not in row
+
+
+def check_row(html: str) -> str:
+    """The row of `gallra check` in the front page's daily checks."""
+    panel = html[html.index('id="dashboard-runs"') :]
+    start = panel.index("(gallra check)")
+    return panel[start : panel.index("</tr>", start)]

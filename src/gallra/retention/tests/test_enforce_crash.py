@@ -394,7 +394,7 @@ def work(entries: list[dict]) -> list[dict]:
     """The entries that name what was done, without what may differ between runs."""
     out = []
     for entry in entries:
-        if entry["action"] == "enforce_finished":
+        if entry["action"] in ("enforce_finished", "evidence_verified"):
             continue
         data = {k: v for k, v in entry["data"].items() if k != "run"}
         out.append({**entry, "data": data, "seq": None})

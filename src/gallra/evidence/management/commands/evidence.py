@@ -1,4 +1,8 @@
-"""`gallra evidence verify`, `gallra evidence export [--from] [--to]`, `... certificate REF`."""
+"""`gallra evidence verify`, `gallra evidence export [--from] [--to]`, `... certificate REF`.
+
+`verify` appends its result (`evidence_verified`: ok, the first bad sequence number) so that
+the front page can show when the chain was last checked and whether it held.
+"""
 
 import csv
 import json
@@ -7,9 +11,10 @@ import sys
 from datetime import date, datetime, time, timedelta
 
 from django.core.management.base import BaseCommand, CommandError
+from django.db import DatabaseError, transaction
 from django.utils import timezone
 
-from gallra.evidence.log import CHUNK, entry_as_dict, verify
+from gallra.evidence.log import CHUNK, VerifyResult, append, entry_as_dict, verify
 from gallra.evidence.models import Entry
 
 COLUMNS = (
@@ -45,6 +50,7 @@ class Command(BaseCommand):
 
     def _verify(self, format):
         result = verify()
+        self._record(result)
         if format == "json":
             self.stdout.write(json.dumps(result.as_dict()))
         elif result.ok:
@@ -52,6 +58,17 @@ class Command(BaseCommand):
         if not result.ok:
             where = f"entry {result.bad_seq}" if result.bad_seq else "evidence"
             raise CommandError(f"{where}: {result.problem}", returncode=1)
+
+    def _record(self, result: VerifyResult) -> None:
+        """Leave the outcome in the log itself, for the front page: ok or not, and where the
+        chain first breaks. A log broken at its head may refuse the entry; that is said."""
+        try:
+            with transaction.atomic():
+                append("evidence_verified", actor="evidence verify", at=timezone.now(),
+                       count=result.count, data={"ok": result.ok, "bad_seq": result.bad_seq,
+                                                 "problem": result.problem})  # fmt: skip
+        except (RuntimeError, DatabaseError) as exc:
+            self.stderr.write(f"the result could not be added to the evidence log: {exc}")
 
     def _certificate(self, options):
         from gallra.policy.loading import policy_for_command

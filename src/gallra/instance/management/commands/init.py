@@ -14,12 +14,15 @@ import shutil
 
 from django.conf import settings
 from django.contrib.auth import get_user_model
+from django.contrib.auth.models import Group
 from django.core.management import call_command
 from django.core.management.base import BaseCommand, CommandError
 
 from gallra import config
 from gallra.instance import database
 from gallra.policy.loading import PolicyError, load_policy, registry_fields
+from gallra.staff import accounts, roles, totp
+from gallra.staff.models import TwoFactor
 
 ADMIN_USERNAME = "admin"
 
@@ -32,9 +35,11 @@ class Command(BaseCommand):
         data = config.data_dir()
         self._data_dir(data)
         self._keys()
-        self._policy(data)
+        policy = self._policy(data)
         self._database()
-        self._admin()
+        synced = roles.sync(policy)
+        self.stdout.write(f"roles    {', '.join(r for r, _ in synced)} (groups from the policy)")
+        self._admin(policy)
         self.stdout.write("gallra is ready: `gallra demo` adds demo data, `gallra serve` runs it.")
 
     def _say(self, done: bool, made: str, exists: str) -> None:
@@ -103,6 +108,7 @@ class Command(BaseCommand):
             f"checked  policy {path}: {policy.organisation.name}, "
             f"{len(policy.category)} categories, {len(policy.rule)} rules"
         )
+        return policy
 
     def _database(self) -> None:
         pending = database.pending_migrations()
@@ -115,22 +121,39 @@ class Command(BaseCommand):
             self.style.SUCCESS(f"created  database {where} ({len(pending)} migrations applied)")
         )
 
-    def _admin(self) -> None:
+    def _admin(self, policy) -> None:
+        """The first staff member: superuser, in the accountable role, with two-factor login."""
         users = get_user_model()
-        if users.objects.filter(username=ADMIN_USERNAME).exists():
+        user = users.objects.filter(username=ADMIN_USERNAME).first()
+        if user is not None:
             self.stdout.write(
                 f"exists   staff user {ADMIN_USERNAME!r} (its password is not shown again; "
                 f"to set a new one: gallra changepassword {ADMIN_USERNAME})"
             )
+            if not TwoFactor.objects.filter(user=user).exists():
+                self._secret(policy, accounts.enrol(user, actor="gallra init"))
             return
         password = secrets.token_urlsafe(18)  # 24 characters, 144 bits
-        users.objects.create_superuser(ADMIN_USERNAME, email="", password=password)
+        user = users.objects.create_superuser(ADMIN_USERNAME, email="", password=password)
+        user.groups.set(Group.objects.filter(name=policy.organisation.accountable))
         self.stdout.write(self.style.SUCCESS(f"created  staff user {ADMIN_USERNAME!r}"))
         self.stdout.write("")
         self.stdout.write(f"    username: {ADMIN_USERNAME}")
         self.stdout.write(f"    password: {password}")
-        self.stdout.write("")
+        self._secret(policy, accounts.enrol(user, actor="gallra init"))
         self.stdout.write(
             "Write the password down now: it is shown this once and stored only as a hash. "
             f"To change it: gallra changepassword {ADMIN_USERNAME}"
         )
+
+    def _secret(self, policy, secret: str) -> None:
+        issuer = policy.organisation.brand or policy.organisation.name
+        self.stdout.write(f"    two-factor secret: {secret}")
+        self.stdout.write(
+            f"    (for an authenticator app: {totp.uri(secret, ADMIN_USERNAME, issuer)})"
+        )
+        self.stdout.write(
+            "    Without an app, the current one-time code: "
+            f".venv/bin/python -m gallra.staff.totp {secret}"
+        )
+        self.stdout.write("")

@@ -7,7 +7,6 @@ import json
 import signal
 import sys
 import threading
-from datetime import datetime
 from pathlib import Path
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
@@ -15,23 +14,13 @@ from django.conf import settings
 from django.core.management.base import BaseCommand, CommandError
 from django.utils import timezone
 
+from gallra.instance.arguments import local_time
 from gallra.logins import detection, tokens
 from gallra.logins.ingest import Report, follow, ingest_files
 from gallra.logins.models import Escrow
 from gallra.logins.reveal import Request, RevealRefused, reveal
 from gallra.logins.sealing import NoEscrow
 from gallra.policy.loading import policy_for_command
-
-
-def _when(text: str) -> datetime:
-    try:
-        at = datetime.fromisoformat(text)
-    except ValueError:
-        raise CommandError(
-            f"{text!r} is not a time (YYYY-MM-DDTHH:MM, with an offset or in Stockholm time)",
-            returncode=2,
-        ) from None
-    return at if at.tzinfo else at.replace(tzinfo=timezone.get_default_timezone())
 
 
 class Command(BaseCommand):
@@ -52,15 +41,18 @@ class Command(BaseCommand):
         p.add_argument("--timezone", default=settings.TIME_ZONE)
         p.add_argument("--poll", type=float, default=1.0, help="seconds between looks")
         p = sub.add_parser("reveal", help="an authority's request: shares on standard input")
-        p.add_argument("--from", dest="start", required=True, type=_when)
-        p.add_argument("--to", dest="end", required=True, type=_when)
+        p.add_argument("--from", dest="start", required=True, type=local_time)
+        p.add_argument("--to", dest="end", required=True, type=local_time)
         who = p.add_mutually_exclusive_group()
         who.add_argument("--ip-prefix", default="", help="e.g. 203.0.113.0/24 or one address")
         who.add_argument("--account", default="", help="the user name the authority names")
         p.add_argument("--case", required=True, help="the authority's case number")
         p.add_argument("--requested-by", required=True, help="the authority and officer")
         p.add_argument("--reason", default="")
-        p.add_argument("--actor", default=getpass.getuser(), help="who carries it out")
+        p.add_argument(
+            "--actor", required=True,
+            help="the gallra staff user who carries it out; needs the accountable role (P22)",
+        )  # fmt: skip
         p.add_argument("--out", default=".", help="folder for the report (CSV and summary)")
         p = sub.add_parser("escrow", help="make the escrow key and print its shares (once)")
         p.add_argument("escrow_action", choices=["init", "show"])
@@ -123,6 +115,17 @@ class Command(BaseCommand):
             raise CommandError(str(exc), returncode=2) from exc
 
     def _reveal(self, policy, options):
+        from django.contrib.auth import get_user_model
+
+        from gallra.staff.roles import REVEAL_ADDRESS
+
+        actor = get_user_model().objects.filter(username=options["actor"], is_active=True).first()
+        if actor is None or not actor.has_perm(REVEAL_ADDRESS):
+            raise CommandError(
+                f"nothing revealed: {options['actor']!r} is not a staff user who may reveal "
+                "addresses (only the accountable role may; see `gallra staff list`)",
+                returncode=1,
+            )
         if sys.stdin.isatty():
             need = policy.logins.escrow_threshold
             shares = [getpass.getpass(f"Share {n} of {need}: ") for n in range(1, need + 1)]

@@ -1,0 +1,275 @@
+"""The front page's panels: what needs someone's attention today, in counts, refs and dates.
+
+Each panel costs a fixed number of queries whatever the size of the registry (aggregates and
+at most ROWS rows), and shows no personal data: a technician who may not see any uses the
+page too. Staff appear by user name (who a task is for), never by name or e-mail.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from datetime import date, datetime, timedelta
+from urllib.parse import urlencode
+
+from django.apps import apps
+from django.contrib.auth import get_user_model
+from django.db.models import Count, Min, Model, Q
+from django.urls import reverse
+from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy
+
+from gallra.backups.models import BackupRun
+from gallra.dashboard.chart import draw
+from gallra.dashboard.timeline import deletions
+from gallra.evidence.models import Entry
+from gallra.logins.models import LoginAlert
+from gallra.policy.loading import PolicyError, current_policy
+from gallra.registry.models import BY_RECORD_TYPE, Hold
+from gallra.retention.models import EnforcementRun, ManualTask
+from gallra.subjects.models import SubjectRequest
+
+ROWS = 10  # rows a list panel shows; "show all" leads to the rest
+STALE = timedelta(days=2)  # a daily run older than this counts as not run
+SOON = 30  # days: holds ending within this many days
+
+
+def changelist(model: type[Model], **filters) -> str:
+    url = reverse(f"admin:{model._meta.app_label}_{model._meta.model_name}_changelist")
+    return f"{url}?{urlencode(filters)}" if filters else url
+
+
+def change(obj: Model) -> str:
+    return reverse(f"admin:{obj._meta.app_label}_{obj._meta.model_name}_change", args=[obj.pk])
+
+
+# -- data-subject requests --------------------------------------------------------------------
+
+
+def subject_requests(today: date) -> dict:
+    """Open requests by deadline, overdue first (Art. 12(3): one month, extended at most two)."""
+    open_ = SubjectRequest.objects.filter(status__in=SubjectRequest.OPEN)
+    week = today + timedelta(days=7)
+    counts = open_.aggregate(
+        total=Count("pk"),
+        overdue=Count("pk", filter=Q(due__lt=today)),
+        week=Count("pk", filter=Q(due__gte=today, due__lte=week)),
+    )
+    statuses = ",".join(SubjectRequest.OPEN)
+    rows = [
+        {"ref": r.ref, "kind": r.get_kind_display(), "status": r.get_status_display(),
+         "due": r.due, "days": (r.due - today).days, "href": change(r)}
+        for r in open_.order_by("due", "ref").only("ref", "kind", "status", "due")[:ROWS]
+    ]  # fmt: skip
+    return {
+        **counts,
+        "rows": rows,
+        "all": changelist(SubjectRequest, status__in=statuses),
+        "overdue_href": changelist(SubjectRequest, status__in=statuses, due__lt=today),
+        "week_href": changelist(
+            SubjectRequest, status__in=statuses, due__gte=today, due__lte=week
+        ),  # fmt: skip
+    }
+
+
+# -- manual tasks ------------------------------------------------------------------------------
+
+
+def manual_tasks(today: date) -> dict:
+    """Deletion only a person can do (P16), outstanding, per person, most overdue first."""
+    username = f"assignee__{get_user_model().USERNAME_FIELD}"
+    outstanding = ManualTask.objects.filter(done_at__isnull=True)
+    counts = outstanding.aggregate(
+        total=Count("pk"),
+        overdue=Count("pk", filter=Q(due__lt=today)),
+        people=Count("assignee", distinct=True),
+    )
+    people = (
+        outstanding.values("assignee", username)
+        .annotate(n=Count("pk"), overdue=Count("pk", filter=Q(due__lt=today)), first=Min("due"))
+        .order_by("-overdue", "first", username)[:ROWS]
+    )
+    rows = [
+        {"who": p[username], "n": p["n"], "overdue": p["overdue"], "first": p["first"],
+         "href": changelist(ManualTask, done_at__isempty=1, assignee__id__exact=p["assignee"]),
+         "overdue_href": changelist(ManualTask, done_at__isempty=1, due__lt=today,
+                                    assignee__id__exact=p["assignee"])}
+        for p in people
+    ]  # fmt: skip
+    return {
+        **counts,
+        "rows": rows,
+        "all": changelist(ManualTask, done_at__isempty=1),
+        "overdue_href": changelist(ManualTask, done_at__isempty=1, due__lt=today),
+    }
+
+
+# -- login alerts ------------------------------------------------------------------------------
+
+
+def login_alerts() -> dict:
+    """Attack patterns not yet acknowledged; which network or account is on the alert's page."""
+    waiting = LoginAlert.objects.filter(acknowledged__isnull=True)
+    rows = [
+        {"kind": a.get_kind_display(), "events": a.events, "first_at": a.first_at,
+         "last_at": a.last_at, "href": change(a)}
+        for a in waiting.order_by("-last_at").only("kind", "events", "first_at", "last_at")[:ROWS]
+    ]  # fmt: skip
+    return {
+        "total": waiting.count(),
+        "rows": rows,
+        "all": changelist(LoginAlert, acknowledged__isempty=1),
+    }
+
+
+# -- the daily runs ----------------------------------------------------------------------------
+
+
+@dataclass
+class Run:
+    """The last run of a daily job: green when it passed within STALE, red otherwise."""
+
+    label: str
+    at: datetime | None
+    passed: bool
+    problems: list[str] = field(default_factory=list)
+    href: str = ""
+    stale: bool = False
+
+    @property
+    def ok(self) -> bool:
+        return self.at is not None and self.passed and not self.stale
+
+
+def runs(now: datetime) -> list[Run]:
+    out = [
+        _enforcement(),
+        _backup(BackupRun.Kind.VERIFY, gettext_lazy("Restore drill (backup verify)")),
+        _backup(BackupRun.Kind.BACKUP, gettext_lazy("Backup")),
+        _residency(),
+        _evidence(),
+    ]
+    for run in out:
+        run.stale = run.at is not None and now - run.at > STALE
+    return out
+
+
+def _enforcement() -> Run:
+    label = _("Deletion (enforce)")
+    run = EnforcementRun.objects.order_by("-started").first()
+    href = changelist(EnforcementRun)
+    if run is None:
+        return Run(label, None, False, href=href)
+    if run.finished is None:
+        problem = _("did not finish (still running, or stopped): the next run finishes it")
+        return Run(label, run.started, False, [problem], href)
+    return Run(label, run.finished, True, href=href)
+
+
+def _backup(kind: str, label: str) -> Run:
+    run = BackupRun.objects.filter(kind=kind).order_by("-started").first()
+    href = changelist(BackupRun, kind__exact=kind)
+    if run is None:
+        return Run(str(label), None, False, href=href)
+    return Run(str(label), run.finished or run.started, run.ok, run.problem.splitlines(), href)
+
+
+def _residency() -> Run:
+    label = _("Where the data is (gallra check)")
+    entry = Entry.objects.filter(action="residency_checked").order_by("-seq").first()
+    href = changelist(Entry, action__exact="residency_checked")
+    if entry is None:
+        return Run(label, None, False, href=href)
+    failed = entry.data.get("failed", [])
+    return Run(label, entry.at, not failed, list(failed), href)
+
+
+def _evidence() -> Run:
+    label = _("Evidence log intact (evidence verify)")
+    entry = Entry.objects.filter(action="evidence_verified").order_by("-seq").first()
+    href = changelist(Entry, action__exact="evidence_verified")
+    if entry is None:
+        return Run(label, None, False, href=href)
+    ok = bool(entry.data.get("ok"))
+    problems = []
+    if not ok:
+        where = entry.data.get("bad_seq")
+        problem = entry.data.get("problem", "")
+        problems.append(_("entry %(seq)s: %(problem)s") % {"seq": where, "problem": problem}
+                        if where else problem)  # fmt: skip
+    return Run(label, entry.at, ok, problems, href)
+
+
+# -- holds ---------------------------------------------------------------------------------------
+
+
+def holds_ending(today: date) -> dict:
+    """Holds whose end is near: after it, what they keep is deleted unless renewed."""
+    last = today + timedelta(days=SOON)
+    ending = Hold.objects.filter(until__gte=today, until__lte=last)
+    rows = [
+        {"ref": h.ref, "target_type": _type_name(h.target_type), "target_ref": h.target_ref,
+         "reason": h.get_reason_display(), "until": h.until, "href": change(h)}
+        for h in ending.order_by("until", "ref")
+        .only("ref", "target_type", "target_ref", "reason", "until")[:ROWS]
+    ]  # fmt: skip
+    return {
+        "total": ending.count(),
+        "rows": rows,
+        "all": changelist(Hold, until__gte=today, until__lte=last),
+        "days": SOON,
+    }
+
+
+def _type_name(record_type: str) -> str:
+    model = BY_RECORD_TYPE.get(record_type)
+    return str(model._meta.verbose_name) if model else record_type
+
+
+# -- incidents -----------------------------------------------------------------------------------
+
+
+def incidents(now: datetime) -> dict | None:
+    """Breaches whose notification to IMY is due, with the 72-hour clock (Art. 33(1))."""
+    if not apps.is_installed("gallra.incidents"):
+        return None
+    from gallra.incidents.models import Incident
+
+    due = Incident.objects.notification_due()
+    rows = []
+    for incident in due.order_by("known_at", "pk").only("known_at", "risk")[:ROWS]:
+        hours = incident.hours_left(now)
+        rows.append({"ref": incident.ref, "risk": incident.get_risk_display(),
+                     "known_at": incident.known_at, "deadline": incident.deadline,
+                     "hours": abs(round(hours)), "late": hours < 0,
+                     "href": change(incident)})  # fmt: skip
+    return {
+        "total": due.count(),
+        "rows": rows,
+        "all": changelist(Incident, state="due"),
+    }
+
+
+# -- the deletion timeline -----------------------------------------------------------------------
+
+
+def deletion_chart(today: date) -> dict:
+    try:
+        policy = current_policy()
+    except (PolicyError, OSError):
+        return {"chart": None, "problem": _("The policy file is not valid: run gallra policy "
+                                            "check.")}  # fmt: skip
+    return {"chart": draw(deletions(policy, today)), "problem": ""}
+
+
+def dashboard(now: datetime, today: date) -> dict:
+    """Everything the front page shows, as of `now` (Stockholm's `today`)."""
+    return {
+        "today": today,
+        "deletions": deletion_chart(today),
+        "requests": subject_requests(today),
+        "tasks": manual_tasks(today),
+        "alerts": login_alerts(),
+        "runs": runs(now),
+        "holds": holds_ending(today),
+        "incidents": incidents(now),
+    }

@@ -1,0 +1,89 @@
+"""`gallra incidents [--at TIME] [--format text|json] [--quiet]`: the open incidents and their
+72-hour clocks; exit 1 when a notification to IMY is overdue. See docs/incidents.md."""
+
+from __future__ import annotations
+
+import json
+import math
+from datetime import datetime
+
+from django.core.management.base import BaseCommand, CommandError
+from django.utils import timezone
+
+from gallra.incidents.models import NO_RISK, Incident, overdue_notifications
+from gallra.instance.arguments import local_time
+
+
+def _local(value: datetime | None) -> str:
+    return f"{timezone.localtime(value):%Y-%m-%d %H:%M}" if value else ""
+
+
+class Command(BaseCommand):
+    help = "List the open incidents with their 72-hour clock; exit 1 if a notification is late."
+
+    def add_arguments(self, parser):
+        parser.add_argument("--at", help="the time to read the clocks at (default: now)")
+        parser.add_argument("--format", choices=["text", "json"], default="text")
+        parser.add_argument(
+            "--quiet",
+            action="store_true",
+            help="print nothing unless a notification is overdue (for cron, which mails output)",
+        )
+
+    def handle(self, *args, **options):
+        now = local_time(options["at"]) if options["at"] else timezone.now()
+        overdue = list(overdue_notifications(now).values_list("pk", flat=True))
+        if options["quiet"] and not overdue:
+            return
+        incidents = list(Incident.objects.open().order_by("known_at", "pk"))
+        if options["format"] == "json":
+            self.stdout.write(json.dumps([self._row(i, now) for i in incidents], indent=2,
+                                         ensure_ascii=False))  # fmt: skip
+        else:
+            for incident in incidents:
+                self.stdout.write(
+                    f"{incident.ref}  aware {_local(incident.known_at)}  "
+                    f"deadline {_local(incident.deadline)}  {self._clock(incident, now)}  "
+                    f"risk: {incident.risk or 'not assessed'}  {incident.title}"
+                )
+            self.stdout.write(
+                f"{len(incidents)} open incident(s), {len(overdue)} notification(s) to IMY overdue"
+            )
+        if overdue:
+            raise CommandError(
+                f"the 72 hours to notify IMY have run out for "
+                f"{', '.join(f'incident:{pk}' for pk in overdue)} (GDPR Art. 33(1))",
+                returncode=1,
+            )
+
+    @staticmethod
+    def _clock(incident: Incident, now: datetime) -> str:
+        if incident.notification_due:
+            hours = incident.hours_left(now)
+            if hours < 0:
+                return f"OVERDUE by {math.ceil(-hours)} h"
+            return f"{math.floor(hours)} h left"
+        if incident.imy_notified_at is not None:
+            late = " (late)" if incident.late_notification else ""
+            return f"IMY notified {_local(incident.imy_notified_at)}{late}"
+        if incident.risk == NO_RISK:
+            return "not notified: unlikely to be a risk"
+        return ""
+
+    @staticmethod
+    def _row(incident: Incident, now: datetime) -> dict:
+        return {
+            "ref": incident.ref,
+            "title": incident.title,
+            "known_at": incident.known_at.isoformat(),
+            "deadline": incident.deadline.isoformat(),
+            "risk": incident.risk,
+            "notification_due": incident.notification_due,
+            "hours_left": round(incident.hours_left(now), 1),
+            "overdue": incident.notification_due and incident.hours_left(now) < 0,
+            "imy_notified_at": incident.imy_notified_at and incident.imy_notified_at.isoformat(),
+            "late_notification": incident.late_notification,
+            "subjects_must_be_told": incident.subjects_must_be_told,
+            "subjects_told_at": incident.subjects_told_at and incident.subjects_told_at.isoformat(),
+            "login_alert": incident.login_alert_id,
+        }

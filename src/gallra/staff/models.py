@@ -1,0 +1,87 @@
+"""Staff login (P8): the second factor of each staff member, and the failures that lock out."""
+
+from __future__ import annotations
+
+import hashlib
+import hmac
+from datetime import timedelta
+
+from django.conf import settings
+from django.db import models
+from django.utils import timezone
+from django.utils.translation import gettext_lazy as _
+
+from gallra.staff import totp
+
+
+class TwoFactor(models.Model):
+    """A staff member's TOTP secret. The last step used is kept so a code works only once.
+
+    The secret is stored as the authenticator app holds it: like the password hash it is
+    useless without the other factor, and wrapping it under the master key would tie staff
+    login to key rotation (docs/staff.md).
+    """
+
+    user = models.OneToOneField(
+        settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="two_factor"
+    )
+    secret = models.CharField(max_length=64)
+    created = models.DateTimeField(default=timezone.now)
+    last_step = models.BigIntegerField(default=0)
+
+    class Meta:
+        verbose_name = _("two-factor login")
+        verbose_name_plural = _("two-factor logins")
+
+    def __str__(self) -> str:
+        return str(self.user)
+
+    def accept(self, code: str, at: float | None = None) -> bool:
+        """Whether `code` is valid now and not used before; a valid code is used up."""
+        step = totp.matching_step(self.secret, code, at)
+        if step is None or step <= self.last_step:
+            return False
+        # Conditional update: two posts of the same code at once cannot both win.
+        won = TwoFactor.objects.filter(pk=self.pk, last_step__lt=step).update(last_step=step)
+        self.last_step = step
+        return bool(won)
+
+
+class LoginFailure(models.Model):
+    """One failed staff login, counted per account and per client over a window.
+
+    `key` is a keyed digest of "account:NAME" or "client:ADDRESS": neither the name typed
+    (it may be a password typed into the wrong field) nor the address is stored.
+    """
+
+    key = models.CharField(max_length=64, db_index=True)
+    at = models.DateTimeField(default=timezone.now, db_index=True)
+
+    class Meta:
+        verbose_name = _("failed staff login")
+        verbose_name_plural = _("failed staff logins")
+
+    def __str__(self) -> str:
+        return f"{self.at:%Y-%m-%d %H:%M:%S}"
+
+    @staticmethod
+    def key_for(kind: str, value: str) -> str:
+        message = f"{kind}:{value}".encode()
+        return hmac.new(settings.SECRET_KEY.encode(), message, hashlib.sha256).hexdigest()
+
+    @classmethod
+    def locked_until(cls, keys: dict[str, int], window: timedelta, now=None):
+        """When the first of `keys` (key -> allowed failures in `window`) unlocks, or None."""
+        now = now or timezone.now()
+        cls.objects.filter(at__lt=now - window).delete()
+        until = None
+        for key, allowed in keys.items():
+            times = list(
+                cls.objects.filter(key=key, at__gte=now - window)
+                .order_by("-at")
+                .values_list("at", flat=True)[:allowed]
+            )
+            if len(times) >= allowed:
+                unlock = times[-1] + window  # the oldest counted failure leaves the window
+                until = unlock if until is None else max(until, unlock)
+        return until

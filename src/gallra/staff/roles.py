@@ -1,0 +1,88 @@
+"""Staff roles follow the policy (P22): one Django group per `[[role]]`, with the permissions
+of the areas the role answers for. Seeing personal data is a separate grant
+(`personal_data = true` on the role); the accountable role may do everything, and is the only
+one that may lift a legal hold or reveal a sealed address."""
+
+from __future__ import annotations
+
+from django.contrib.auth.models import Group, Permission
+from django.db.models import Q
+
+from gallra.policy.model import Policy
+
+PERSONAL_DATA = "registry.view_personal_data"
+LIFT_LEGAL_HOLD = "registry.lift_legal_hold"
+REVEAL_ADDRESS = "logins.reveal_address"
+
+# What each area of responsibility covers: the models its role may view, add, change, delete.
+AREAS: dict[str, list[str]] = {
+    "customer_data": [
+        *("registry.customer", "registry.agreement", "registry.person", "registry.account"),
+        *("registry.customerrequest", "registry.technicaldocument", "registry.credential"),
+        *("registry.hold", "subjects.subjectrequest", "homes.accessgrant"),
+    ],
+    "correspondence": [
+        "registry.prospect",
+        "registry.quote",
+        "registry.correspondence",
+        "mailboxes.mailmessage",
+    ],
+    "logins": ["logins.loginalert", "logins.loginevent", "logins.ingesttoken"],
+    "backups": ["backups.backuprun"],
+    "website": ["consent.consentdecision"],
+    "accounting": ["registry.invoice"],
+}
+# What every member of staff may do: look at the work and its proof, report a breach, and
+# mark their manual tasks done.
+EVERYONE = [
+    "view_entry", "view_enforcementrun", "view_manualtask", "change_manualtask",
+    "view_loginalert", "view_accessgrant", "view_backuprun", "view_incident", "add_incident",
+    "view_duerecord",
+]  # fmt: skip
+CUSTOM = {PERSONAL_DATA, LIFT_LEGAL_HOLD, REVEAL_ADDRESS}
+
+
+def _model_permissions(labels: list[str]) -> Q:
+    q = Q(pk__in=[])
+    for label in labels:
+        app, model = label.split(".")
+        q |= Q(content_type__app_label=app, content_type__model=model)
+    return q
+
+
+def _codenames(names: set[str]) -> Q:
+    q = Q(pk__in=[])
+    for name in names:
+        app, codename = name.split(".")
+        q |= Q(content_type__app_label=app, codename=codename)
+    return q
+
+
+def permissions_for(policy: Policy, role: str) -> set[Permission]:
+    everything = Permission.objects.all()
+    if role == policy.organisation.accountable:
+        return set(everything)
+    areas = [a for a, r in policy.responsibilities.items() if r == role]
+    models = [m for a in areas for m in AREAS.get(a, [])]
+    chosen = set(everything.filter(_model_permissions(models)).exclude(_codenames(CUSTOM))) | set(
+        everything.filter(codename__in=EVERYONE)
+    )
+    if any(r.id == role and r.personal_data for r in policy.role):
+        chosen |= set(everything.filter(_codenames({PERSONAL_DATA})))
+    return chosen
+
+
+def sync(policy: Policy) -> list[tuple[str, int]]:
+    """Make each role's group hold exactly its permissions; (role, number of permissions)."""
+    out = []
+    for role in policy.role:
+        group, _ = Group.objects.get_or_create(name=role.id)
+        permissions = permissions_for(policy, role.id)
+        group.permissions.set(permissions)
+        out.append((role.id, len(permissions)))
+    return out
+
+
+def needs_two_factor(user) -> bool:
+    """Two-factor login is mandatory for whoever can see personal data (P8)."""
+    return user.is_superuser or user.has_perm(PERSONAL_DATA)
