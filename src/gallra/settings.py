@@ -101,6 +101,7 @@ AUTH_PASSWORD_VALIDATORS = [
     },
     {"NAME": "django.contrib.auth.password_validation.CommonPasswordValidator"},
     {"NAME": "django.contrib.auth.password_validation.NumericPasswordValidator"},
+    {"NAME": "gallra.staff.passwords.SwedishCommonPasswordValidator"},
 ]
 
 # Swedish first: the provider's staff read Swedish. English follows the browser.

@@ -21,6 +21,7 @@ from django.utils import timezone
 from gallra.backups.models import BackupRun
 from gallra.backups.restic import BackupError
 from gallra.backups.runs import run_backup, verify
+from gallra.incidents.reminders import remind as remind_incidents
 from gallra.policy.loading import current_policy
 from gallra.residency.places import check_and_record
 from gallra.retention.enforcement import enforce
@@ -48,6 +49,7 @@ def run_if_due() -> bool:
         enforce(current_policy(), today, actor="serve")
         remind(today)
         check_and_record(current_policy(), actor="serve")  # P12: where the data is
+        remind_incidents(current_policy(), timezone.now())  # Art. 33: the 72-hour clock
         ran = True
     if backup_due(now):
         policy = current_policy()

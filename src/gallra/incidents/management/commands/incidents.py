@@ -11,7 +11,9 @@ from django.core.management.base import BaseCommand, CommandError
 from django.utils import timezone
 
 from gallra.incidents.models import NO_RISK, Incident, overdue_notifications
+from gallra.incidents.reminders import remind
 from gallra.instance.arguments import local_time
+from gallra.policy.loading import policy_for_command
 
 
 def _local(value: datetime | None) -> str:
@@ -29,9 +31,17 @@ class Command(BaseCommand):
             action="store_true",
             help="print nothing unless a notification is overdue (for cron, which mails output)",
         )
+        parser.add_argument(
+            "--mail",
+            action="store_true",
+            help="also e-mail the responsible staff every breach still to be notified "
+            "(gallra serve does this daily by itself)",
+        )
 
     def handle(self, *args, **options):
         now = local_time(options["at"]) if options["at"] else timezone.now()
+        if options["mail"]:
+            remind(policy_for_command(), now)
         overdue = list(overdue_notifications(now).values_list("pk", flat=True))
         if options["quiet"] and not overdue:
             return
