@@ -4,7 +4,6 @@ permissions; only its SHA-256 is stored, so the database alone cannot be used to
 
 from __future__ import annotations
 
-import hashlib
 import secrets
 from datetime import datetime, timedelta
 
@@ -13,6 +12,7 @@ from django.db import models, transaction
 from django.utils.translation import gettext_lazy as _
 
 from gallra.evidence import log
+from gallra.logins.tokens import digest
 
 PREFIX = "gla_"
 LAST_USED_STEP = timedelta(minutes=1)  # `last_used` is written at most this often per token
@@ -20,10 +20,6 @@ LAST_USED_STEP = timedelta(minutes=1)  # `last_used` is written at most this oft
 
 class TokenError(Exception):
     """A token cannot be made or revoked as asked; the message says why."""
-
-
-def digest(token: str) -> str:
-    return hashlib.sha256(token.encode()).hexdigest()
 
 
 class ApiToken(models.Model):

@@ -14,7 +14,8 @@ class TokenError(Exception):
     pass
 
 
-def _digest(token: str) -> str:
+def digest(token: str) -> str:
+    """What is stored of a bearer token (here and for the API's tokens): its SHA-256."""
     return hashlib.sha256(token.encode()).hexdigest()
 
 
@@ -23,7 +24,7 @@ def create(name: str) -> str:
     if IngestToken.objects.filter(name=name).exists():
         raise TokenError(f"a token named {name!r} exists; revoke it or pick another name")
     token = "glt_" + secrets.token_urlsafe(32)
-    IngestToken.objects.create(name=name, digest=_digest(token), created=timezone.now())
+    IngestToken.objects.create(name=name, digest=digest(token), created=timezone.now())
     return token
 
 
@@ -47,4 +48,4 @@ def authenticate(header: str) -> IngestToken | None:
     scheme, _, token = header.partition(" ")
     if scheme.lower() != "bearer" or not token.strip():
         return None
-    return IngestToken.objects.filter(digest=_digest(token.strip()), revoked__isnull=True).first()
+    return IngestToken.objects.filter(digest=digest(token.strip()), revoked__isnull=True).first()

@@ -5,6 +5,8 @@ one that may lift a legal hold or reveal a sealed address."""
 
 from __future__ import annotations
 
+from collections.abc import Iterable
+
 from django.contrib.auth.models import Group, Permission
 from django.db.models import Q
 
@@ -40,21 +42,15 @@ EVERYONE = [
     "view_duerecord",
 ]  # fmt: skip
 CUSTOM = {PERSONAL_DATA, LIFT_LEGAL_HOLD, REVEAL_ADDRESS}
+MODEL, CODENAME = "content_type__model", "codename"
 
 
-def _model_permissions(labels: list[str]) -> Q:
-    q = Q(pk__in=[])
-    for label in labels:
-        app, model = label.split(".")
-        q |= Q(content_type__app_label=app, content_type__model=model)
-    return q
-
-
-def _codenames(names: set[str]) -> Q:
+def _permissions(names: Iterable[str], field: str) -> Q:
+    """Permissions named "app.model" (field "content_type__model") or "app.codename"."""
     q = Q(pk__in=[])
     for name in names:
-        app, codename = name.split(".")
-        q |= Q(content_type__app_label=app, codename=codename)
+        app, rest = name.split(".")
+        q |= Q(content_type__app_label=app, **{field: rest})
     return q
 
 
@@ -64,12 +60,12 @@ def permissions_for(policy: Policy, role: str) -> set[Permission]:
         return set(everything)
     areas = [a for a, r in policy.responsibilities.items() if r == role]
     models = [m for a in areas for m in AREAS.get(a, [])]
-    chosen = set(everything.filter(_model_permissions(models)).exclude(_codenames(CUSTOM))) | set(
-        everything.filter(codename__in=EVERYONE)
+    chosen = (_permissions(models, MODEL) & ~_permissions(CUSTOM, CODENAME)) | Q(
+        codename__in=EVERYONE
     )
     if any(r.id == role and r.personal_data for r in policy.role):
-        chosen |= set(everything.filter(_codenames({PERSONAL_DATA})))
-    return chosen
+        chosen |= _permissions([PERSONAL_DATA], CODENAME)
+    return set(everything.filter(chosen))
 
 
 def sync(policy: Policy) -> list[tuple[str, int]]:
