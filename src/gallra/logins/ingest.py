@@ -80,24 +80,11 @@ class EventWriter:
         self.now = now or timezone.now()
         self.sealer = Sealer(self.now)
         self.network = Network(policy.logins.ipv4_prefix, policy.logins.ipv6_prefix)
-        self._accounts: set[str] | None = None  # read at the first row, or narrowed
+        self.accounts = set(Account.objects.values_list("username", flat=True))
         today = self.now.astimezone(UTC).date()
         self.oldest = oldest_kept(policy, today)
         self.last_sealed = last_sealed_month(policy, today)
         self._months: dict[tuple[int, int], date] = {}
-
-    @property
-    def accounts(self) -> set[str]:
-        """The registry's account names: an event of one keeps the name, others get a pseudonym."""
-        if self._accounts is None:
-            self._accounts = set(Account.objects.values_list("username", flat=True))
-        return self._accounts
-
-    def narrow_accounts(self, usernames: Iterable[str]) -> None:
-        """For a handful of events (a web post, a staff login): look up their names only,
-        not every account of the registry."""
-        names = Account.objects.filter(username__in=set(usernames))
-        self._accounts = set(names.values_list("username", flat=True))
 
     def row(self, attempt: sshd.Attempt, service: str) -> tuple | str:
         """The stored form of one attempt, or the category it is skipped under."""

@@ -54,7 +54,6 @@ def _record(request: HttpRequest, username: str, outcome: str, method: str) -> N
     )  # fmt: skip
     try:
         writer = EventWriter(current_policy())
-        writer.narrow_accounts([attempt.username])
         row = writer.row(attempt, SERVICE)
         if not isinstance(row, str):
             writer.write([row])
