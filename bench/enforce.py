@@ -449,6 +449,9 @@ BASELINE = [
     "WHERE customer_id IN (SELECT customer_id FROM bench_gone)",
     "DELETE FROM registry_person WHERE id IN (SELECT id FROM bench_gone_people)",
     "DELETE FROM registry_agreement WHERE customer_id IN (SELECT customer_id FROM bench_gone)",
+    # Crypto-shredding: the customer's key goes with the customer.
+    "DELETE FROM registry_customerkey WHERE customer_ref IN "
+    "(SELECT ref FROM registry_customer WHERE id IN (SELECT customer_id FROM bench_gone))",
     "DELETE FROM registry_customer WHERE id IN (SELECT customer_id FROM bench_gone)",
     "DROP TABLE bench_gone",
     "DROP TABLE bench_gone_people",
@@ -503,7 +506,7 @@ def check_left(backend: Backend, layout: Layout, what: str) -> None:
 
 def measure_enforce(backend: Backend, layout: Layout, args, step: str) -> Result:
     env = backend.fresh()
-    argv = [str(GALLRA), "enforce", "--at", AT.isoformat(), "--format", "json"]
+    argv = [str(GALLRA), "enforce", "--arm", "--at", AT.isoformat(), "--format", "json"]
     m = run_child(argv, env, args.timeout)
     if not m.timed_out:
         summaries = json.loads(m.stdout)
@@ -562,7 +565,7 @@ def profile(backend: Backend, layout: Layout, args) -> None:
     env = backend.fresh()
     path = OUT / f"enforce-{backend.name}-{layout.records}.prof"
     argv = [sys.executable, "-m", "cProfile", "-o", str(path), str(GALLRA), "enforce",
-            "--at", AT.isoformat(), "--format", "json"]  # fmt: skip
+            "--arm", "--at", AT.isoformat(), "--format", "json"]  # fmt: skip
     m = run_child(argv, env, args.timeout)
     if m.timed_out:
         print(f"  {backend.name}: profile stopped after {m.seconds:.0f} s; no profile")

@@ -55,6 +55,9 @@ def database_settings(url: str | None, data: Path) -> dict:
             "OPTIONS": {
                 "transaction_mode": "IMMEDIATE",
                 "init_command": "PRAGMA journal_mode=WAL;",
+                # Seconds a writer waits for another's transaction: sqlite3's 5 were too
+                # short under 40 parallel logins, each hashing a password with Argon2.
+                "timeout": 30,
             },
         }
     parts = urlsplit(url)

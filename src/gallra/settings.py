@@ -22,7 +22,7 @@ ALLOWED_HOSTS = [
 ]
 
 INSTALLED_APPS = [
-    "django.contrib.admin",
+    "gallra.staff.site.AdminConfig",  # django.contrib.admin, with the site of staff/site.py
     "django.contrib.auth",
     "django.contrib.contenttypes",
     "django.contrib.sessions",
@@ -32,6 +32,7 @@ INSTALLED_APPS = [
     "gallra.policy",
     "gallra.registry",
     "gallra.evidence",
+    "gallra.outbox",  # mail waits here, sealed, until it is delivered (docs/mail.md)
     "gallra.retention",
     "gallra.subjects",
     "gallra.notice",
@@ -148,6 +149,8 @@ GALLRA_CONTACT_TO = os.environ.get("GALLRA_CONTACT_TO", "")
 # The restic repository for backups, and the file holding its password (docs/backups.md).
 GALLRA_BACKUP_REPOSITORY = os.environ.get("GALLRA_BACKUP_REPOSITORY", "")
 GALLRA_BACKUP_PASSWORD_FILE = os.environ.get("GALLRA_BACKUP_PASSWORD_FILE", "")
+# Unattended installs: the daily run deletes without a person arming it (docs/retention.md).
+GALLRA_ENFORCE_ARMED = os.environ.get("GALLRA_ENFORCE_ARMED") == "1"
 GALLRA_FORM_MIN_SECONDS = float(os.environ.get("GALLRA_FORM_MIN_SECONDS", "3"))
 GALLRA_FORM_RATE = (5, 600)
 
@@ -155,6 +158,12 @@ GALLRA_FORM_RATE = (5, 600)
 GALLRA_CONSENT_ORIGINS = [
     o.strip() for o in os.environ.get("GALLRA_CONSENT_ORIGINS", "").split(",") if o.strip()
 ]
+# Decisions one client (an IPv4 address or an IPv6 /64) may post: "PER_MINUTE,PER_DAY", or
+# "off" (docs/consent.md#limits).
+_consent_rate = os.environ.get("GALLRA_CONSENT_RATE", "60,1000")
+GALLRA_CONSENT_RATE = (
+    None if _consent_rate == "off" else tuple(int(n) for n in _consent_rate.split(",", 1))
+)
 
 # Where gallra is reached from outside: links in mail to data subjects start with it.
 GALLRA_BASE_URL = os.environ.get("GALLRA_BASE_URL", "http://127.0.0.1:8000")

@@ -33,6 +33,8 @@ class ApiToken(models.Model):
     last_used = models.DateTimeField(_("last used"), null=True, blank=True)
     revoked = models.DateTimeField(_("revoked"), null=True, blank=True)
 
+    plain_fields = ("id", "name", "user", "created", "last_used", "revoked")  # not: digest
+
     class Meta:
         verbose_name = _("API token")
         verbose_name_plural = _("API tokens")

@@ -8,6 +8,7 @@ from typing import Any, Literal
 from ninja import Field, Schema
 from pydantic import field_validator
 
+from gallra.logins.models import WEB_METHODS, WEB_SERVICES
 from gallra.logins.views import MAX_EVENTS
 from gallra.retention.kinds import KINDS
 from gallra.subjects.models import SubjectRequest
@@ -91,8 +92,10 @@ class LoginEventIn(Schema):
         max_length=45, json_schema_extra={"anyOf": [{"format": "ipv4"}, {"format": "ipv6"}]},
         description="IPv4 or IPv6; stored truncated and sealed",
     )  # fmt: skip
-    service: str = Field("web", pattern=r"^[a-z0-9][a-z0-9_-]{0,39}$")
-    method: str = Field("password", max_length=40)
+    service: Literal[WEB_SERVICES] = Field("web", description="what was logged in to")
+    method: Literal[WEB_METHODS] = Field(
+        "password", description="how: password, a second factor, a key, single sign-on, ..."
+    )
 
 
 class LoginEventsIn(Schema):

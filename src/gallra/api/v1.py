@@ -16,9 +16,11 @@ from django.http import HttpRequest
 from django.shortcuts import get_object_or_404
 from django.utils import timezone
 from ninja import NinjaAPI, Path, Query, Status
-from ninja.errors import AuthenticationError, AuthorizationError
+from ninja.errors import AuthenticationError, AuthorizationError, HttpError
+from ninja.parser import Parser
 from ninja.security import HttpBearer
 
+from gallra import strictjson
 from gallra.api import schemas as s
 from gallra.api.models import ApiEventSeen, ApiToken
 from gallra.consent.models import ConsentDecision
@@ -53,7 +55,17 @@ class Token(HttpBearer):
         return found
 
 
+class StrictParser(Parser):
+    """Request bodies read as strictly as the ingest endpoint's (logins.views.load_body):
+    deep nesting, huge or non-finite numbers, NUL, lone surrogates and duplicate keys are
+    refused with the place, before any schema sees them."""
+
+    def parse_body(self, request: HttpRequest):
+        return web_logins.load_body(request.body)
+
+
 api = NinjaAPI(
+    parser=StrictParser(),
     title="gallra",
     version="1",
     description="Consent decisions, web-login events, data-subject requests, the retention "
@@ -70,6 +82,16 @@ def _unauthorized(request: HttpRequest, exc: AuthenticationError):
     )
     response["WWW-Authenticate"] = 'Bearer realm="gallra"'
     return response
+
+
+@api.exception_handler(HttpError)
+def _http_error(request: HttpRequest, exc: HttpError):
+    """ninja turns a parser's error into "Cannot parse request body"; say where instead."""
+    cause = exc.__cause__
+    if isinstance(cause, strictjson.JSONError):
+        body = {"detail": f"the body is not the JSON expected: {cause}", "field": cause.where}
+        return api.create_response(request, body, status=400)
+    return api.create_response(request, {"detail": str(exc)}, status=exc.status_code)
 
 
 def _page(rows: QuerySet, paging: s.Paging) -> dict:

@@ -19,7 +19,7 @@ from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
 
-from django.db import connection, transaction
+from django.db import DatabaseError, connection, transaction
 
 from gallra.backups.restic import BackupError
 
@@ -135,14 +135,41 @@ def opened_copy(path: Path) -> Iterator[Any]:
 
 @contextmanager
 def scratch_database() -> Iterator[str]:
+    """A new, empty database beside gallra's, dropped afterwards: gallra's role needs
+    CREATEDB (docs/backups.md; `gallra check` says when it lacks it)."""
     name = f"gallra_restore_drill_{secrets.token_hex(4)}"
-    with connection.cursor() as cursor:
-        cursor.execute(f'CREATE DATABASE "{name}"')
+    try:
+        with connection.cursor() as cursor:
+            cursor.execute(f'CREATE DATABASE "{name}"')
+    except DatabaseError as exc:
+        raise BackupError(scratch_problem(exc)) from exc
     try:
         yield name
     finally:
         with connection.cursor() as cursor:
             cursor.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+
+
+def scratch_problem(exc: DatabaseError) -> str:
+    role = connection.settings_dict["USER"] or "gallra"
+    if getattr(getattr(exc, "__cause__", None), "sqlstate", "") == "42501":  # no privilege
+        return (
+            f"the database role {role} may not create the restore drill's scratch database: "
+            f"give it CREATEDB (ALTER ROLE {role} CREATEDB; docs/backups.md)"
+        )
+    first = str(exc).strip().splitlines()[0] if str(exc).strip() else type(exc).__name__
+    return f"the restore drill's scratch database could not be made: {first}"
+
+
+def can_create_databases() -> bool | None:
+    """Whether gallra's role may make the drill's scratch database; None when the question
+    does not arise (SQLite restores into a folder)."""
+    if connection.vendor != "postgresql":
+        return None
+    with connection.cursor() as cursor:
+        cursor.execute("SELECT rolcreatedb OR rolsuper FROM pg_roles WHERE rolname = current_user")
+        row = cursor.fetchone()
+    return bool(row and row[0])
 
 
 def replace_database(path: Path) -> None:

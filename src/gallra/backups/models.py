@@ -18,6 +18,9 @@ class BackupRun(models.Model):
     forgotten = models.JSONField(default=list)  # snapshot ids removed by the window
     problem = models.TextField(blank=True)
 
+    # Not plain: `problem`, a tool's error text
+    plain_fields = ("id", "kind", "started", "finished", "ok", "snapshot", "summary", "forgotten")
+
     class Meta:
         verbose_name = _("backup run")
         verbose_name_plural = _("backup runs")

@@ -107,6 +107,9 @@ def _run_backup(policy: Policy, now: datetime, at: datetime | None, actor: str) 
         record.ok = True
     except BackupError as exc:
         record.problem = str(exc)
+    except Exception as exc:  # anything else: recorded and mailed all the same, in one line
+        log.debug("gallra: backup failed", exc_info=True)
+        record.problem = unexpected(exc)
     finally:
         shutil.rmtree(staging, ignore_errors=True)  # the plain copy must not outlive the run
         record.finished = timezone.now()
@@ -121,6 +124,12 @@ def _run_backup(policy: Policy, now: datetime, at: datetime | None, actor: str) 
         alert(policy, record)
         raise BackupError(record.problem)
     return record
+
+
+def unexpected(exc: BaseException) -> str:
+    """An error no step foresaw, as one line: its type and the first line of its message."""
+    text = " ".join(str(exc).split("\n", 1)[0].split())
+    return f"{type(exc).__name__}: {text}"[:500] if text else type(exc).__name__
 
 
 def report_killed(policy: Policy, actor: str) -> list[BackupRun]:
@@ -204,9 +213,10 @@ def verify(policy: Policy, now: datetime | None = None, actor: str = "backup") -
 def _verify(policy: Policy, now: datetime, actor: str) -> BackupRun:
     record = BackupRun.objects.create(kind=BackupRun.Kind.VERIFY, started=now)
     problems = []
-    remove_leftovers()
-    scratch = Path(tempfile.mkdtemp(prefix=SCRATCH, dir=settings.GALLRA_DATA))
+    scratch = None
     try:
+        remove_leftovers()
+        scratch = Path(tempfile.mkdtemp(prefix=SCRATCH, dir=settings.GALLRA_DATA))
         found = snapshots()
         limit = cutoff(policy, now)
         old = [s["short_id"] for s in found if s["at"] < limit]
@@ -224,8 +234,12 @@ def _verify(policy: Policy, now: datetime, actor: str) -> BackupRun:
             problems += _drill(newest["id"], scratch, record)
     except BackupError as exc:
         problems.append(str(exc))
+    except Exception as exc:  # anything else: recorded and mailed all the same, in one line
+        log.debug("gallra: restore drill failed", exc_info=True)
+        problems.append(unexpected(exc))
     finally:
-        shutil.rmtree(scratch, ignore_errors=True)
+        if scratch is not None:
+            shutil.rmtree(scratch, ignore_errors=True)
     record.ok = not problems
     record.problem = "\n".join(problems)
     record.finished = timezone.now()

@@ -4,11 +4,28 @@ from __future__ import annotations
 
 import hashlib
 import json
-from datetime import date
+from datetime import datetime, time
+from zoneinfo import ZoneInfo
+
+from django.conf import settings
 
 from gallra.consent.texts import TEXT
 from gallra.policy import words
+from gallra.policy.durations import Duration
 from gallra.policy.model import Cookie, Policy
+
+
+def renewal(decided_at: datetime, renew_after: Duration) -> datetime:
+    """The moment a visitor who decided at `decided_at` is asked again: the start (00:00,
+    Stockholm time) of the day `renew_after` after the day the decision was made, in calendar
+    terms (31 August 2026 + P6M: from 00:00 on 28 February 2027).
+
+    banner.js does the same sum in the visitor's browser (`renewsAt`); docs/consent.md. No
+    clock change in Stockholm happens at midnight, so that midnight is always one instant.
+    """
+    zone = ZoneInfo(settings.TIME_ZONE)
+    day = renew_after.after(decided_at.astimezone(zone).date())
+    return datetime.combine(day, time(0), tzinfo=zone)
 
 
 def _cookie(policy: Policy, cookie: Cookie, lang: str) -> dict:
@@ -45,14 +62,20 @@ def banner_config(policy: Policy, lang: str, base_url: str) -> dict:
                           "cookies": [_cookie(policy, k, lang) for k in s.cookie]}
                          for s in c.service],
         })  # fmt: skip
-    today = date.today()
     shown = {"lang": lang, "text": TEXT[lang], "categories": categories,
              "revision": cookies.revision}  # fmt: skip
     digest = hashlib.sha256(json.dumps(shown, sort_keys=True, ensure_ascii=False).encode())
     base = base_url.rstrip("/")
     return shown | {
         "policy": policy.revision,
-        "renew_days": (cookies.renew_after.after(today) - today).days,
+        # A decision holds until `renewal`: the policy's duration in calendar terms, counted
+        # from the day it was made in this time zone (not from today, and not in days).
+        "renew": {
+            "years": cookies.renew_after.years,
+            "months": cookies.renew_after.months,
+            "days": cookies.renew_after.days,
+        },
+        "time_zone": settings.TIME_ZONE,
         "hash": digest.hexdigest(),
         "endpoint": f"{base}/consent/decisions",
         "notice": f"{base}/privacy/?lang={lang}#cookies",

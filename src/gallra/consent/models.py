@@ -2,6 +2,10 @@
 
 A decision names a random consent id the visitor's browser made and keeps, never the
 visitor: no IP address, no user agent, nothing else that could single them out.
+
+Bounded (docs/consent.md#limits): a decision that repeats the consent id's last one of the
+same day is not stored again, and a consent id stores at most CHANGES_PER_DAY decisions in
+24 hours; a real visitor's decisions, changes of mind included, stay far below it.
 """
 
 from __future__ import annotations
@@ -11,6 +15,8 @@ from django.utils.translation import gettext_lazy as _
 
 
 class ConsentDecision(models.Model):
+    CHANGES_PER_DAY = 20
+
     class Action(models.TextChoices):
         ACCEPT_ALL = "accept_all", _("accepted all")
         REJECT_ALL = "reject_all", _("rejected all")
@@ -28,6 +34,12 @@ class ConsentDecision(models.Model):
     locale = models.CharField(_("language"), max_length=5)
     at = models.DateTimeField(_("time (UTC)"))
 
+    # Not plain: `consent_id`, an online identifier of the visitor (GDPR recital 30).
+    plain_fields = (
+        *("id", "action", "categories", "services", "banner_revision", "policy_revision"),
+        *("text_hash", "locale", "at"),
+    )
+
     class Meta:
         verbose_name = _("consent decision")
         verbose_name_plural = _("consent decisions")
@@ -43,3 +55,16 @@ class ConsentDecision(models.Model):
 
     def delete(self, *args, **kwargs):
         raise ValueError("a consent decision is proof: it is never deleted")
+
+    def same_choice(self, other: ConsentDecision) -> bool:
+        """The same choice, made on the same banner (revision, text, language, policy)."""
+        fields = (
+            "action",
+            "categories",
+            "services",
+            "banner_revision",
+            "policy_revision",
+            "text_hash",
+            "locale",
+        )
+        return all(getattr(self, f) == getattr(other, f) for f in fields)

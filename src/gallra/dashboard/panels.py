@@ -15,17 +15,22 @@ from django.apps import apps
 from django.contrib.auth import get_user_model
 from django.db.models import Count, Min, Model, Q
 from django.urls import reverse
+from django.utils import timezone
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 
 from gallra.backups.models import BackupRun
-from gallra.dashboard.chart import draw
-from gallra.dashboard.timeline import deletions
+from gallra.dashboard.chart import draw, plan_link
+from gallra.dashboard.timeline import Timeline, deletions
 from gallra.evidence.models import Entry
 from gallra.logins.models import LoginAlert
+from gallra.outbox import delivery as outbox
 from gallra.policy.loading import PolicyError, current_policy
+from gallra.policy.model import Policy
 from gallra.registry.models import BY_RECORD_TYPE, Hold
+from gallra.retention import arming
 from gallra.retention.models import EnforcementRun, ManualTask
+from gallra.retention.schedule import JOBS, today_failures
 from gallra.subjects.models import SubjectRequest
 
 ROWS = 10  # rows a list panel shows; "show all" leads to the rest
@@ -58,7 +63,7 @@ def subject_requests(today: date) -> dict:
     rows = [
         {"ref": r.ref, "kind": r.get_kind_display(), "status": r.get_status_display(),
          "due": r.due, "days": (r.due - today).days, "href": change(r)}
-        for r in open_.order_by("due", "ref").only("ref", "kind", "status", "due")[:ROWS]
+        for r in open_.order_by("due", "received", "pk").only("ref", "kind", "status", "due")[:ROWS]
     ]  # fmt: skip
     return {
         **counts,
@@ -126,7 +131,8 @@ def login_alerts() -> dict:
 
 @dataclass
 class Run:
-    """The last run of a daily job: green when it passed within STALE, red otherwise."""
+    """The last run of a daily job: green when it passed within STALE, red otherwise; amber
+    (`waiting`) when it waits for a person, as enforcement that is not armed does."""
 
     label: str
     at: datetime | None
@@ -134,35 +140,105 @@ class Run:
     problems: list[str] = field(default_factory=list)
     href: str = ""
     stale: bool = False
+    waiting: str = ""  # what a person must do first, e.g. arm enforcement
+    links: list[tuple[str, str]] = field(default_factory=list)  # (text, href) to review
 
     @property
     def ok(self) -> bool:
-        return self.at is not None and self.passed and not self.stale
+        return self.at is not None and self.passed and not self.stale and not self.waiting
+
+    @property
+    def state(self) -> str:
+        """The row's colour: ok (green), waiting (amber: for a person; nothing failed) or
+        failed (red)."""
+        if self.ok:
+            return "ok"
+        failed = self.at is not None and (not self.passed or self.stale)
+        return "waiting" if self.waiting and not failed else "failed"
 
 
-def runs(now: datetime) -> list[Run]:
+# The daily jobs of `gallra serve` (retention.schedule) that have a row of their own here.
+ROW_OF_JOB = {"enforce": 0, "drill": 1, "backup": 2, "residency": 3}
+
+
+def runs(now: datetime, armed: Run | None = None) -> list[Run]:
     out = [
-        _enforcement(),
+        armed or _enforcement(),
         _backup(BackupRun.Kind.VERIFY, gettext_lazy("Restore drill (backup verify)")),
         _backup(BackupRun.Kind.BACKUP, gettext_lazy("Backup")),
         _residency(),
         _evidence(),
+        _outbox(now),
     ]
     for run in out:
         run.stale = run.at is not None and now - run.at > STALE
+    # A daily job that failed today after its last record: its row says why, at once.
+    for failure in today_failures(timezone.localdate(now)):
+        href = changelist(Entry, action__exact="daily_job_failed")
+        row = out[ROW_OF_JOB[failure.job]] if failure.job in ROW_OF_JOB else None
+        if row is None:
+            label = next((str(j.label) for j in JOBS if j.name == failure.job), failure.job)
+            out.append(Run(label, failure.started, False, [failure.problem], href))
+        elif row.at is None or failure.started > row.at:
+            row.at, row.passed, row.stale = failure.started, False, False
+            row.problems = [failure.problem]
     return out
 
 
-def _enforcement() -> Run:
+def _outbox(now: datetime) -> Run:
+    """Mail from the web pages waits in the outbox: red while it waits too long (the relay is
+    down, or nothing delivers) or when a mail was given up (docs/mail.md)."""
+    found, problems = outbox.status(now), []
+    if found.failing:
+        error = found.last_error or _("not tried yet: does `gallra serve` or cron deliver?")
+        waiting = _(
+            "%(count)s mails waiting since %(since)s, tried up to %(attempts)s times: "
+            "is the SMTP relay down? %(error)s"
+        )
+        since = f"{timezone.localtime(found.oldest):%Y-%m-%d %H:%M}"
+        values = {"count": found.waiting, "since": since, "attempts": found.most_attempts}
+        problems.append(waiting % (values | {"error": error}))
+    if found.given_up_today:
+        given_up = _("%(count)s mails given up in the last 24 hours")
+        problems.append(given_up % {"count": found.given_up_today})
+    href = changelist(Entry, action__exact=outbox.RELAY_FAILING)
+    return Run(_("Outgoing mail (outbox)"), now, not problems, problems, href)
+
+
+def _enforcement(policy: Policy | None = None, timeline: Timeline | None = None) -> Run:
     label = _("Deletion (enforce)")
     run = EnforcementRun.objects.order_by("-started").first()
     href = changelist(EnforcementRun)
     if run is None:
-        return Run(label, None, False, href=href)
-    if run.finished is None:
+        found = Run(label, None, False, href=href)
+    elif run.finished is None:
         problem = _("did not finish (still running, or stopped): the next run finishes it")
-        return Run(label, run.started, False, [problem], href)
-    return Run(label, run.finished, True, href=href)
+        found = Run(label, run.started, False, [problem], href)
+    else:
+        found = Run(label, run.finished, True, href=href)
+    if policy is not None:
+        _armed(found, policy, timeline)
+    return found
+
+
+def _armed(found: Run, policy: Policy, timeline: Timeline | None) -> None:
+    """Not armed: nothing is deleted unattended; say why, and what would go today."""
+    state = arming.state(policy)
+    if state.armed:
+        return
+    today = timeline.start if timeline else timezone.localdate()
+    per_rule: dict[str, int] = {}
+    for (day, rule, _type), n in timeline.counts.items() if timeline else []:
+        if day == today and n:
+            per_rule[rule] = per_rule.get(rule, 0) + n
+    total = sum(per_rule.values())
+    found.waiting = _(
+        "not armed (%(why)s): nothing is deleted until a person has reviewed the plan and "
+        "armed it. Today %(n)s records of the registry would be deleted. Review: gallra "
+        "enforce --dry-run; arm: gallra enforce --arm"
+    ) % {"why": state.why, "n": total}
+    found.links = [(f"{rule}: {n}", plan_link(rule, today)) for rule, n in per_rule.items()]
+    found.href = changelist(Entry, action__exact="enforcement_skipped")
 
 
 def _backup(kind: str, label: str) -> Run:
@@ -252,24 +328,27 @@ def incidents(now: datetime) -> dict | None:
 # -- the deletion timeline -----------------------------------------------------------------------
 
 
-def deletion_chart(today: date) -> dict:
-    try:
-        policy = current_policy()
-    except (PolicyError, OSError):
+def deletion_chart(policy: Policy | None, timeline: Timeline | None) -> dict:
+    if policy is None:
         return {"chart": None, "problem": _("The policy file is not valid: run gallra policy "
                                             "check.")}  # fmt: skip
-    return {"chart": draw(deletions(policy, today)), "problem": ""}
+    return {"chart": draw(timeline), "problem": ""}
 
 
 def dashboard(now: datetime, today: date) -> dict:
     """Everything the front page shows, as of `now` (Stockholm's `today`)."""
+    try:
+        policy = current_policy()
+    except (PolicyError, OSError):
+        policy = None
+    timeline = deletions(policy, today) if policy is not None else None
     return {
         "today": today,
-        "deletions": deletion_chart(today),
+        "deletions": deletion_chart(policy, timeline),
         "requests": subject_requests(today),
         "tasks": manual_tasks(today),
         "alerts": login_alerts(),
-        "runs": runs(now),
+        "runs": runs(now, _enforcement(policy, timeline)),
         "holds": holds_ending(today),
         "incidents": incidents(now),
     }

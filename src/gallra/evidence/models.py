@@ -55,6 +55,13 @@ class Entry(models.Model):
     prev_hash = models.CharField(_("previous hash"), max_length=64)
     hash = models.CharField(_("hash"), max_length=64)
 
+    # Not plain: `data`, which may hold what an authority asked about (a reveal's address
+    # prefix, its reason) or a mail folder's name.
+    plain_fields = (
+        *("seq", "at", "actor", "action", "rule", "record_type", "count", "refs", "customers"),
+        *("prev_hash", "hash"),
+    )
+
     class Meta:
         verbose_name = _("evidence entry")
         verbose_name_plural = _("evidence entries")

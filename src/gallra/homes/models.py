@@ -37,6 +37,11 @@ class AccessGrant(models.Model):
     grantee_uid = models.PositiveIntegerField(_("user id (uid)"))
     created = models.DateTimeField(_("created"), auto_now_add=True)
 
+    plain_fields = (
+        *("id", "owner", "grantee", "agreement", "until"),
+        *("read_only", "grantee_uid", "created"),
+    )
+
     class Meta:
         verbose_name = _("access grant")
         verbose_name_plural = _("access grants")

@@ -21,9 +21,12 @@ from django.utils.translation import gettext
 from django.utils.translation import gettext_lazy as _
 
 from gallra.evidence.log import append
-from gallra.logins.models import LoginAlert
+from gallra.logins.models import BRUTE_FORCE, LoginAlert
 
 DEADLINE = timedelta(hours=72)  # Art. 33(1), from the moment the provider became aware
+# 72 real hours: counted in UTC, so a clock change in between makes the deadline 71 or 73
+# hours later on the wall clock (docs/incidents.md). Python adds a timedelta to an aware
+# datetime on its own wall clock, so every sum and difference here is taken in UTC.
 
 NO_RISK, RISK, HIGH_RISK = "none", "risk", "high"
 RISKS = [
@@ -103,6 +106,12 @@ class Incident(models.Model):
 
     objects = IncidentQuerySet.as_manager()
 
+    # Not plain: the free texts (title, description, …), which may describe people.
+    plain_fields = (
+        *("id", "known_at", "subjects_count", "risk", "imy_notified_at", "imy_reference"),
+        *("subjects_told_at", "login_alert", "opened_by", "created_at", "closed_at"),
+    )
+
     class Meta:
         verbose_name = _("personal data breach")
         verbose_name_plural = _("personal data breaches")
@@ -126,11 +135,21 @@ class Incident(models.Model):
 
     @property
     def deadline(self) -> datetime:
-        return self.known_at + DEADLINE
+        """72 real hours after `known_at` (in UTC)."""
+        return self.known_at.astimezone(UTC) + DEADLINE
+
+    def seconds_left(self, now: datetime) -> float:
+        """Seconds until the deadline; negative once it has passed."""
+        return (self.deadline - now.astimezone(UTC)).total_seconds()
 
     def hours_left(self, now: datetime) -> float:
         """Hours until the deadline; negative once it has passed."""
-        return (self.deadline - now).total_seconds() / 3600
+        return self.seconds_left(now) / 3600
+
+    def is_overdue(self, now: datetime) -> bool:
+        """The notification is due and `now` is past the deadline: the one test of lateness
+        the command's exit status, its text and its JSON all use."""
+        return self.notification_due and self.seconds_left(now) < 0
 
     @property
     def notification_due(self) -> bool:
@@ -267,7 +286,9 @@ class Incident(models.Model):
                 "last": f"{timezone.localtime(alert.last_at):%Y-%m-%d %H:%M}",
             }
             kind = alert.get_kind_display()
-            about = f"{kind}: {alert.key}" if alert.key else kind  # credential stuffing: no key
+            # A brute-force alert's key is a network (anonymised); the others name an account,
+            # and the incident list is open to roles that may not see account names (P22).
+            about = f"{kind}: {alert.key}" if alert.key and alert.kind == BRUTE_FORCE else kind
             incident = cls(
                 title=(gettext("Login alert: %(alert)s") % {"alert": about})[:200],
                 description=detail,
@@ -284,8 +305,9 @@ def overdue_notifications(now: datetime) -> IncidentQuerySet:
 
     For the daily run: each one is a breach of Art. 33(1) in the making, or already made.
     """
+    aware_before = now.astimezone(UTC) - DEADLINE  # known_at + 72 h < now, in real hours
     return (
-        Incident.objects.notification_due().filter(known_at__lt=now - DEADLINE).order_by("known_at")
+        Incident.objects.notification_due().filter(known_at__lt=aware_before).order_by("known_at")
     )
 
 

@@ -3,6 +3,7 @@ at night and at weekends too, so the dashboard alone is not enough."""
 
 from __future__ import annotations
 
+import math
 from datetime import datetime
 
 from django.conf import settings
@@ -27,12 +28,12 @@ def remind(policy: Policy, now: datetime) -> int:
     lines = []
     for incident in due:
         hours = incident.hours_left(now)
-        deadline = f"{timezone.localtime(incident.deadline):%Y-%m-%d %H:%M}"
-        state = (f"{-hours:.0f} h försenad / late" if hours < 0
-                 else f"{hours:.0f} h kvar / left")  # fmt: skip
+        deadline = f"{timezone.localtime(incident.deadline):%Y-%m-%d %H:%M %Z}"
+        state = (f"{math.ceil(-hours)} h försenad / late" if incident.is_overdue(now)
+                 else f"{math.floor(hours)} h kvar / left")  # fmt: skip
         link = f"{settings.GALLRA_BASE_URL}/admin/incidents/incident/{incident.pk}/change/"
         lines.append(f"{incident.ref}  senast / deadline {deadline}  ({state})\n  {link}")
-    late = sum(1 for i in due if i.hours_left(now) < 0)
+    late = sum(1 for i in due if i.is_overdue(now))
     subject = (f"gallra: {len(due)} personuppgiftsincident(er) ska anmälas till IMY"
                + (f", {late} försenade" if late else ""))  # fmt: skip
     body = (

@@ -1,4 +1,10 @@
-"""Login monitoring in the admin: alerts to act on, events to look at, never an address."""
+"""Login monitoring in the admin: alerts to act on, events to look at, never an address.
+
+An account's user name is shown to the roles that may see personal data and to the role that
+answers for the `logins` area (policy `[responsibilities]`), which needs it to act on an attack
+(Art. 32); each page that shows one is recorded as `personal_data_viewed`, by the refs of the
+events or alerts. Every other role sees the pages with the name masked (P22).
+"""
 
 from django.contrib import admin, messages
 from django.core.exceptions import PermissionDenied
@@ -12,17 +18,102 @@ from django.views.decorators.http import require_POST
 
 from gallra.incidents.models import Incident
 from gallra.instance.admin import ReadOnlyAdmin
-from gallra.logins.models import DestroyedMonth, Escrow, IngestToken, LoginAlert, LoginEvent
+from gallra.logins.models import (
+    AFTER_FAILURES,
+    NEW_COUNTRY,
+    DestroyedMonth,
+    Escrow,
+    IngestToken,
+    LoginAlert,
+    LoginEvent,
+)
+from gallra.registry.models import Account
+from gallra.staff.access import VIEWED, PlainLookupsAdmin, record
+
+MASK = "•••"
+
+
+def name_in(alert: LoginAlert) -> str:
+    """The account's user name an alert's key holds, or "" (a network, a pseudonym, none)."""
+    if alert.kind == NEW_COUNTRY:  # "anna SE"
+        return alert.key.rsplit(" ", 1)[0]
+    if alert.kind == AFTER_FAILURES and not alert.key.startswith("~"):
+        return alert.key
+    return ""
+
+
+class AccountNames(PlainLookupsAdmin, ReadOnlyAdmin):
+    """A logins page: the column `name_column` shows the user name, or, to a role that may not
+    see it, the admin's method `<name_column>_masked` shows MASK in its place. Each page that
+    shows a name is an evidence entry naming the records (`login-event-12`), never the names."""
+
+    personal_data_area = "logins"
+    name_column = ""
+    record_type = ""  # how the evidence names these records
+
+    def names(self, obj) -> list[str]:
+        raise NotImplementedError
+
+    def record_type_name(self) -> str:
+        return self.record_type
+
+    def _masked(self, request, names):
+        if self.may_see_personal_data(request):
+            return names
+        return tuple(f"{n}_masked" if n == self.name_column else n for n in names)
+
+    def get_list_display(self, request):
+        return self._masked(request, super().get_list_display(request))
+
+    def get_fields(self, request, obj=None):
+        return self._masked(request, super().get_fields(request, obj))
+
+    def get_readonly_fields(self, request, obj=None):
+        return self.get_fields(request, obj)  # a record of what happened
+
+    def _record_names(self, request, objs) -> None:
+        shown = [o for o in objs if self.names(o)]
+        if shown and self.may_see_personal_data(request):
+            names = {n for o in shown for n in self.names(o)}
+            customers = Account.objects.filter(username__in=names).values_list(
+                "person__customer__ref", flat=True
+            )
+            refs = [f"{self.record_type.replace('_', '-')}-{o.pk}" for o in shown]
+            record(request, VIEWED, self.record_type, [], refs=refs, customers=set(customers))
+
+    def changelist_view(self, request, extra_context=None):
+        response = super().changelist_view(request, extra_context)
+        changelist = (getattr(response, "context_data", None) or {}).get("cl")
+        if changelist is not None:
+            self._record_names(request, list(changelist.result_list))
+        return response
+
+    def change_view(self, request, object_id, form_url="", extra_context=None):
+        response = super().change_view(request, object_id, form_url, extra_context)
+        original = (getattr(response, "context_data", None) or {}).get("original")
+        if request.method == "GET" and original is not None:
+            self._record_names(request, [original])
+        return response
 
 
 @admin.register(LoginAlert)
-class LoginAlertAdmin(ReadOnlyAdmin):
+class LoginAlertAdmin(AccountNames):
     list_display = ("first_at", "last_at", "kind", "key", "events", "detail", "notified",
                     "acknowledged")  # fmt: skip
+    fields = (*list_display, "acknowledged_by")
     list_filter = ("kind", ("acknowledged", admin.EmptyFieldListFilter))
     ordering = ("-last_at",)
     actions = ["acknowledge", "open_incident"]
     change_form_template = "admin/logins/loginalert/change_form.html"
+    name_column, record_type = "key", "login_alert"
+
+    def names(self, obj: LoginAlert) -> list[str]:
+        return [n] if (n := name_in(obj)) else []
+
+    @admin.display(description=_("key"))
+    def key_masked(self, obj: LoginAlert) -> str:
+        name = name_in(obj)
+        return obj.key.replace(name, MASK, 1) if name else obj.key
 
     def has_change_permission(self, request, obj=None):
         return request.user.has_perm("logins.change_loginalert")
@@ -84,7 +175,7 @@ class LoginAlertAdmin(ReadOnlyAdmin):
 
 
 @admin.register(LoginEvent)
-class LoginEventAdmin(ReadOnlyAdmin):
+class LoginEventAdmin(AccountNames):
     list_display = ("at", "outcome", "method", "service", "host", "account", "network", "country")
     list_filter = ("outcome", "service", "method", "country")
     search_fields = ("account", "network")
@@ -92,6 +183,14 @@ class LoginEventAdmin(ReadOnlyAdmin):
     ordering = ("-at",)
     date_hierarchy = "at"
     show_full_result_count = False
+    name_column, record_type = "account", "login_event"
+
+    def names(self, obj: LoginEvent) -> list[str]:
+        return [obj.account] if obj.account else []
+
+    @admin.display(description=_("account"))
+    def account_masked(self, obj: LoginEvent) -> str:
+        return MASK if obj.account else ""
 
 
 @admin.register(DestroyedMonth)

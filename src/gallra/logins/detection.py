@@ -21,7 +21,6 @@ from collections.abc import Iterator
 from datetime import UTC, datetime, timedelta
 
 from django.conf import settings
-from django.core.mail import send_mail
 from django.db import connection, transaction
 from django.utils import timezone, translation
 from django.utils.translation import gettext as _
@@ -38,6 +37,7 @@ from gallra.logins.models import (
     LoginAlert,
     LoginEvent,
 )  # fmt: skip
+from gallra.outbox import mail as outbox
 from gallra.policy.model import Policy
 
 CHUNK = 20_000
@@ -203,11 +203,13 @@ def _countries_before(since: datetime) -> dict[str, set[str]]:
 
 
 def notify(policy: Policy, now: datetime | None = None) -> int:
-    """Mail alerts not yet sent to the people responsible for logins. Returns alerts sent.
+    """Queue a mail of the alerts not yet sent to the people responsible for logins.
+    Returns the alerts queued.
 
     The responsible role is `responsibilities.logins` (else the accountable role); its
     members are the staff in the Django group of that name. Unsent alerts stay unsent (and
-    are tried again) while no one with an address holds the role or the mail server fails.
+    are tried again) while no one with an address holds the role. The mail goes through the
+    outbox: this runs inside the ingest endpoint's request too, which must not talk SMTP.
     """
     now = now or timezone.now()
     pending = list(LoginAlert.objects.filter(notified__isnull=True).order_by("first_at"))
@@ -229,8 +231,9 @@ def notify(policy: Policy, now: datetime | None = None) -> int:
             [_("gallra saw these patterns in the login events:"), "", *lines, "",
              _("See them in the admin: %(url)s") % {"url": _admin_url()}]
         )  # fmt: skip
-    send_mail(subject, body, None, to)
-    LoginAlert.objects.filter(pk__in=[a.pk for a in pending]).update(notified=now)
+    with transaction.atomic():
+        outbox.queue(outbox.Message(subject, body, tuple(to)), kind="login_alerts", now=now)
+        LoginAlert.objects.filter(pk__in=[a.pk for a in pending]).update(notified=now)
     return len(pending)
 
 

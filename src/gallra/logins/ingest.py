@@ -33,6 +33,12 @@ from gallra.registry.models import Account
 
 BATCH_LINES = 20_000
 TOO_OLD = "older than the retention period"
+IN_FUTURE = "malformed: more than a day in the future"
+TOO_LONG = "malformed: line longer than 1 MiB"
+# sshd's lines are a few hundred bytes and journald's JSON of one entry a few kB; a longer
+# line is nobody's login and is skipped without being held in memory whole.
+MAX_LINE = 1 << 20
+FUTURE = timedelta(days=1)  # how far ahead of our clock a sender's clock may run
 TAIL_BYTES = 256
 WRITER_LIFETIME = timedelta(hours=1)
 COLUMNS = [
@@ -83,6 +89,7 @@ class EventWriter:
         self.accounts = set(Account.objects.values_list("username", flat=True))
         today = self.now.astimezone(UTC).date()
         self.oldest = oldest_kept(policy, today)
+        self.latest = self.now + FUTURE
         self.last_sealed = last_sealed_month(policy, today)
         self._months: dict[tuple[int, int], date] = {}
 
@@ -91,6 +98,8 @@ class EventWriter:
         at = attempt.at  # in UTC
         if at < self.oldest:
             return TOO_OLD
+        if at > self.latest:  # a forged or broken time: it would outlive every purge
+            return IN_FUTURE
         try:
             network, country, address = self.network.of(attempt.address, attempt.method == "pam")
         except BadAddress:
@@ -204,8 +213,8 @@ class LogFile:
     def open_at_start(self, report: Report):
         """The open file, positioned after what was read before; None while it is empty."""
         with _open(self.path) as f:
-            first = f.readline()
-        if not first.endswith(b"\n"):
+            first = f.readline(MAX_LINE)
+        if not first.endswith(b"\n") and len(first) < MAX_LINE:
             return None
         self.journal = first.lstrip().startswith(b"{")
         fingerprint = _digest(first)
@@ -241,16 +250,34 @@ class LogFile:
 
 
 def read_lines(f, log: LogFile, writer: EventWriter, report: Report, service: str = "ssh") -> int:
-    """Read complete lines from `f` to its end, storing in batches. Returns lines read."""
+    """Read complete lines from `f` to its end, storing in batches. Returns lines read.
+
+    A line still being written is left for the next read (`f` is put back to its start); a
+    line longer than MAX_LINE is skipped in pieces and counted, never held whole.
+    """
     offset = log.source.offset
     rows: list[tuple] = []
     last = b""
     count = 0
     in_batch = 0
     while True:
-        line = f.readline()
-        if not line.endswith(b"\n"):  # the end, or a line still being written
-            break
+        line = f.readline(MAX_LINE)
+        if not line.endswith(b"\n"):
+            if len(line) < MAX_LINE:  # the end, or a line still being written
+                if line:
+                    f.seek(f.tell() - len(line))
+                break
+            rest = _skip_line(f)
+            if rest is None:  # a long line still being written
+                f.seek(f.tell() - len(line))
+                break
+            length, tail = rest
+            offset += len(line) + length
+            last = (line + tail)[-TAIL_BYTES:]
+            count += 1
+            in_batch += 1
+            report.skipped[TOO_LONG] += 1
+            continue
         offset += len(line)
         last = line
         count += 1
@@ -265,6 +292,8 @@ def read_lines(f, log: LogFile, writer: EventWriter, report: Report, service: st
                     report.skipped[row] += 1
                 else:
                     rows.append(row)
+            if type(parsed) is sshd.Capped:
+                report.skipped[parsed.skipped] += 1
         if in_batch >= BATCH_LINES:
             _flush(log, writer, rows, offset, last[-TAIL_BYTES:], in_batch, report)
             rows, in_batch = [], 0
@@ -272,6 +301,24 @@ def read_lines(f, log: LogFile, writer: EventWriter, report: Report, service: st
         _flush(log, writer, rows, offset, last[-TAIL_BYTES:], in_batch, report)
     report.lines += count
     return count
+
+
+def _skip_line(f) -> tuple[int, bytes] | None:
+    """Read past the end of an overlong line: (bytes read, its last bytes), or None (and `f`
+    back where it was) when the file ends before the line does."""
+    start, length, tail = f.tell(), 0, b""
+    while True:
+        piece = f.readline(MAX_LINE)
+        if not piece:
+            f.seek(start)
+            return None
+        length += len(piece)
+        tail = (tail + piece)[-TAIL_BYTES:]
+        if piece.endswith(b"\n"):
+            return length, tail
+        if len(piece) < MAX_LINE:  # the end of the file, mid-line
+            f.seek(start)
+            return None
 
 
 def _flush(log, writer, rows, offset, tail, lines, report) -> None:

@@ -21,6 +21,19 @@ OUTCOMES = [
 ]
 
 
+# What a web application may say about a login (docs/logins.md): a closed list, so that no
+# free text (an address, a name) is ever stored in the clear through these columns. "ssh"
+# and "gallra" are not among the services: those events come from gallra itself.
+WEB_METHODS = (
+    "password", "password+totp", "password+sms", "password+email", "password+webauthn",
+    "passkey", "key", "certificate", "token", "sso", "magic-link", "other",
+)  # fmt: skip
+WEB_SERVICES = (
+    "web", "webmail", "mail", "panel", "portal", "cms", "shop", "cloud", "ftp", "vpn", "git",
+    "database", "api", "sso", "chat", "wiki", "other",
+)  # fmt: skip
+
+
 class Escrow(models.Model):
     """The escrow public key. Its private half was split into shares and never stored."""
 
@@ -30,6 +43,8 @@ class Escrow(models.Model):
     shares = models.PositiveSmallIntegerField()
     threshold = models.PositiveSmallIntegerField()
     retired = models.DateTimeField(null=True, blank=True)
+
+    plain_fields = ("id", "created", "public_key", "set_id", "shares", "threshold", "retired")
 
     class Meta:
         verbose_name = _("escrow key")
@@ -99,6 +114,8 @@ class DestroyedMonth(models.Model):
     destroyed = models.DateTimeField()
     sealing_keys = models.PositiveIntegerField()
 
+    plain_fields = ("id", "month", "destroyed", "sealing_keys")
+
     class Meta:
         verbose_name = _("destroyed month")
         verbose_name_plural = _("destroyed months")
@@ -122,6 +139,12 @@ class LoginEvent(models.Model):
     sealed = models.BinaryField()  # the full address, AES-256-GCM under `sealed_with`
     sealed_with = models.BigIntegerField()  # a SealingKey's id; no constraint: keys go first
 
+    # Not plain: the account's user name, the pseudonym of any other and the sealed address.
+    plain_fields = (
+        *("id", "at", "outcome", "method", "service", "host"),
+        *("network", "country", "sealed_with"),
+    )
+
     class Meta:
         verbose_name = _("login event")
         verbose_name_plural = _("login events")
@@ -137,8 +160,8 @@ class LoginEvent(models.Model):
             ),  # fmt: skip
         ]
 
-    def __str__(self) -> str:
-        return f"{self.at:%Y-%m-%d %H:%M:%S} {self.outcome} {self.account or '-'} {self.network}"
+    def __str__(self) -> str:  # no user name: pages that only some roles may see show it
+        return f"{self.at:%Y-%m-%d %H:%M:%S} {self.outcome} {self.network}"
 
 
 class LogSource(models.Model):
@@ -171,6 +194,8 @@ class IngestToken(models.Model):
     digest = models.CharField(max_length=64, unique=True)  # SHA-256 of the token
     created = models.DateTimeField()
     revoked = models.DateTimeField(null=True, blank=True)
+
+    plain_fields = ("id", "name", "created", "revoked")  # not: the digest
 
     class Meta:
         verbose_name = _("ingest token")
@@ -222,6 +247,12 @@ class LoginAlert(models.Model):
     acknowledged = models.DateTimeField(null=True, blank=True)
     acknowledged_by = models.CharField(max_length=150, blank=True)
 
+    # Not plain: `key` may be an account's user name.
+    plain_fields = (
+        *("id", "kind", "first_at", "last_at", "events", "detail"),
+        *("notified", "acknowledged", "acknowledged_by"),
+    )
+
     class Meta:
         verbose_name = _("login alert")
         verbose_name_plural = _("login alerts")
@@ -230,5 +261,5 @@ class LoginAlert(models.Model):
         ]
         indexes = [models.Index(fields=["kind", "key", "last_at"])]
 
-    def __str__(self) -> str:
-        return f"{self.get_kind_display()}: {self.key}"
+    def __str__(self) -> str:  # not the key, which may be a user name
+        return f"{self.get_kind_display()} #{self.pk}"

@@ -25,7 +25,13 @@ from gallra.evidence.log import append
 from gallra.logins import escrow
 from gallra.logins.models import DestroyedMonth, Escrow, LoginEvent, SealingKey
 from gallra.logins.partitions import next_month
-from gallra.logins.sealing import aad_for, month_of, pseudonym_for, sealing_label
+from gallra.logins.sealing import (
+    aad_for,
+    embedded_ipv4,
+    month_of,
+    pseudonym_for,
+    sealing_label,
+)
 
 
 class RevealRefused(Exception):
@@ -157,18 +163,31 @@ def _prefix(text: str):
 
 
 def _may_match(network: str, prefix) -> bool:
-    """Whether an event's truncated network can hold an address inside `prefix`."""
+    """Whether an event's truncated network can hold an address inside `prefix`.
+
+    An IPv4 network may stand for an IPv6 address that carries that IPv4 address (6to4,
+    Teredo, ...): asked for an IPv6 prefix, such an event is opened to compare.
+    """
     if not network:
         return False
     stored = ipaddress.ip_network(network)
-    return stored.version == prefix.version and stored.overlaps(prefix)
+    if stored.version != prefix.version:
+        return stored.version == 4
+    return stored.overlaps(prefix)
 
 
 def _inside(address: str, prefix) -> bool:
+    """Whether `address`, or the IPv4 address it carries, is inside `prefix`."""
     try:
-        return ipaddress.ip_address(address) in prefix
+        ip = ipaddress.ip_address(address)
     except ValueError:  # a host name from PAM
         return False
+    if ip in prefix:
+        return True
+    if ip.version == 6 and prefix.version == 4:
+        carried = embedded_ipv4(ip.packed)
+        return carried is not None and ipaddress.IPv4Address(carried) in prefix
+    return False
 
 
 def _months(start: datetime, end: datetime) -> list[date]:

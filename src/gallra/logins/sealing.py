@@ -3,6 +3,9 @@
 * The address is truncated to its network (IPv4 /24, IPv6 /48 by default; the policy's
   `[logins]` prefixes), looked up for its country in iptocc's offline registry data, and
   sealed whole with AES-256-GCM under this process's sealing key for the event's month.
+  An IPv6 address that carries an IPv4 address (6to4, Teredo, NAT64, IPv4-mapped, ...) is
+  truncated as that IPv4 address: its /48 would keep the whole IPv4 (2002:c633:644d::/48
+  is 198.51.100.77).
 * A user name that is no registry account becomes an HMAC-SHA256 pseudonym under the
   month's pseudonym key: an unkeyed hash of a name could be reversed by trying names.
 """
@@ -47,6 +50,44 @@ def _month_label(month: date) -> bytes:
     return f"login-pseudonym-key:{month:%Y-%m}".encode()
 
 
+_ZERO = bytes(12)
+_NAT64_LOCAL = bytes.fromhex("0064ff9b0001")  # 64:ff9b:1::/48 (RFC 8215)
+
+
+def embedded_ipv4(packed: bytes) -> bytes | None:
+    """The IPv4 address (4 bytes) an IPv6 address (16 bytes) carries, or None.
+
+    Where the IPv4 sits (RFC 4291, 3056, 4380, 6052, 8215, 5214, 2765):
+
+    * IPv4-mapped `::ffff:a.b.c.d` and IPv4-translated `::ffff:0:a.b.c.d`: the last 32 bits;
+    * IPv4-compatible `::a.b.c.d` (deprecated): the last 32 bits, except 0.0.0.0/8 (`::`,
+      `::1` are no IPv4 address);
+    * 6to4 `2002:AABB:CCDD::/48`: bits 16-47;
+    * Teredo `2001:0::/32`: the client's address, the last 32 bits inverted (bits 32-63 are
+      the Teredo server's);
+    * NAT64 `64:ff9b::/96`, and `64:ff9b:1::/48` used as `64:ff9b:1::a.b.c.d`: the last 32
+      bits;
+    * ISATAP, interface id `0000:5efe:a.b.c.d` or `0200:5efe:a.b.c.d`: the last 32 bits.
+    """
+    if packed[:12] == _ZERO:
+        return packed[12:] if packed[12] else None
+    if packed[:10] == _ZERO[:10] and packed[10:12] == b"\xff\xff":
+        return packed[12:]
+    if packed[:8] == _ZERO[:8] and packed[8:12] == b"\xff\xff\0\0":
+        return packed[12:]
+    if packed[:2] == b"\x20\x02":
+        return packed[2:6]
+    if packed[:4] == b"\x20\x01\0\0":
+        return bytes(b ^ 0xFF for b in packed[12:])
+    if packed[:12] == b"\0\x64\xff\x9b" + _ZERO[:8]:
+        return packed[12:]
+    if packed[:6] == _NAT64_LOCAL and packed[6:12] == _ZERO[:6]:
+        return packed[12:]
+    if packed[8] in (0, 2) and packed[9:12] == b"\0\x5e\xfe":
+        return packed[12:]
+    return None
+
+
 class Network:
     """Truncates addresses to the policy's prefixes, with a cache: attackers repeat."""
 
@@ -70,6 +111,7 @@ class Network:
         text = address.split("%", 1)[0]  # an IPv6 zone index says nothing about the sender
         try:
             packed = socket.inet_pton(socket.AF_INET, text)
+            canonical = socket.inet_ntop(socket.AF_INET, packed)
         except OSError:
             try:
                 packed = socket.inet_pton(socket.AF_INET6, text)
@@ -77,19 +119,26 @@ class Network:
                 if hostname_ok and _HOSTNAME.fullmatch(address) and not address[-1].isdigit():
                     return "", "", address.lower().encode()
                 raise BadAddress(address) from None
+            canonical = socket.inet_ntop(socket.AF_INET6, packed)
             if packed[:12] == b"\0" * 10 + b"\xff\xff":  # ::ffff:203.0.113.5 is IPv4
                 packed = packed[12:]
+                canonical = socket.inet_ntop(socket.AF_INET, packed)
+            else:
+                packed = embedded_ipv4(packed) or packed
         if len(packed) == 4:
             number = int.from_bytes(packed, "big") & self.v4_mask
             net = f"{socket.inet_ntop(socket.AF_INET, number.to_bytes(4, 'big'))}/{self.v4_prefix}"
-            canonical = socket.inet_ntop(socket.AF_INET, packed)
+            country = country_code(socket.inet_ntop(socket.AF_INET, packed))
         else:
-            number = int.from_bytes(packed, "big") & self.v6_mask
-            net = (
-                f"{socket.inet_ntop(socket.AF_INET6, number.to_bytes(16, 'big'))}/{self.v6_prefix}"
-            )
-            canonical = socket.inet_ntop(socket.AF_INET6, packed)
-        return net, country_code(canonical) or "", canonical.encode()
+            prefix, mask = self.v6_prefix, self.v6_mask
+            if packed[:6] == _NAT64_LOCAL and prefix > 48:
+                # NAT64 with a prefix of its own inside 64:ff9b:1::/48: where the IPv4 sits
+                # depends on that prefix's length (RFC 6052), so nothing after /48 is kept.
+                prefix, mask = 48, ((1 << 128) - 1) ^ ((1 << 80) - 1)
+            number = int.from_bytes(packed, "big") & mask
+            net = f"{socket.inet_ntop(socket.AF_INET6, number.to_bytes(16, 'big'))}/{prefix}"
+            country = country_code(canonical)
+        return net, country or "", canonical.encode()
 
 
 class Sealer:

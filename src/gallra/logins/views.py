@@ -5,29 +5,45 @@ calls it too, so both accept exactly the same events."""
 
 from __future__ import annotations
 
-import contextlib
 import hashlib
+import hmac
 import json
 import re
 from collections.abc import Callable
-from datetime import UTC, datetime, timedelta
+from datetime import UTC, datetime
 
+from django.conf import settings
 from django.db import IntegrityError, models, transaction
 from django.http import JsonResponse
 from django.views.decorators.csrf import csrf_exempt
 from django.views.decorators.http import require_POST
 
+from gallra import strictjson
 from gallra.logins import detection, sshd, tokens
-from gallra.logins.ingest import EventWriter, Report
-from gallra.logins.models import FAILURE, SUCCESS, WebEventSeen
+from gallra.logins.ingest import FUTURE, EventWriter, Report
+from gallra.logins.models import FAILURE, SUCCESS, WEB_METHODS, WEB_SERVICES, WebEventSeen
 from gallra.logins.sealing import BadAddress, NoEscrow
 from gallra.policy.loading import current_policy
 
 MAX_EVENTS = 1000
 MAX_BODY = 1_000_000
-_SERVICE = re.compile(r"[a-z0-9][a-z0-9_-]{0,39}")
+MAX_DEPTH = 8  # {"events": [{...}]} is three levels deep
 _FIELDS = {"id", "at", "outcome", "username", "ip", "service", "method"}
-FUTURE = timedelta(days=1)  # how far ahead of our clock a sender's clock may run
+_KEY = re.compile(r"[A-Za-z_][A-Za-z0-9_]{0,39}")
+
+
+def load_body(body: bytes) -> object:
+    """A post's JSON, read strictly (depth, numbers, NaN, NUL, surrogates, duplicate keys):
+    strictjson.JSONError names the place. The API's parser reads its bodies with this too."""
+    return strictjson.loads(body, max_depth=MAX_DEPTH, max_bytes=MAX_BODY)
+
+
+def event_digest(event_id: str) -> str:
+    """What is kept of a sender's event id, to know a retry: a keyed hash, since an id is the
+    sender's free text and may hold an address (an unkeyed hash of an IPv4 address is
+    reversed by trying all 2^32)."""
+    data = b"web-login-event-id\0" + event_id.encode()
+    return hmac.new(settings.GALLRA_KEYS.pseudonym_key, data, hashlib.sha256).hexdigest()
 
 
 class Invalid(ValueError):
@@ -48,12 +64,24 @@ def _text(event: dict, name: str, where: str, limit: int, default: str | None = 
     return value
 
 
+def _name(key: str) -> str:
+    """A field name as shown in an error: an unknown one is the sender's text, cut short."""
+    return key if _KEY.fullmatch(key) else json.dumps(key[:40])
+
+
+def _choice(event: dict, name: str, where: str, allowed: tuple[str, ...], default: str) -> str:
+    value = event.get(name, default)
+    if value not in allowed:
+        raise Invalid(f"{where}.{name}", "must be one of " + ", ".join(allowed))
+    return value
+
+
 def _event(event: object, where: str, writer: EventWriter) -> tuple[str, sshd.Attempt, str]:
     if not isinstance(event, dict):
         raise Invalid(where, "must be an object")
     unknown = sorted(set(event) - _FIELDS)
     if unknown:
-        raise Invalid(f"{where}.{unknown[0]}", "is not a known field")
+        raise Invalid(f"{where}.{_name(unknown[0])}", "is not a known field")
     event_id = _text(event, "id", where, 200)
     if not event_id:
         raise Invalid(f"{where}.id", "must not be empty")
@@ -72,16 +100,14 @@ def _event(event: object, where: str, writer: EventWriter) -> tuple[str, sshd.At
     outcome = _text(event, "outcome", where, 10)
     if outcome not in (SUCCESS, FAILURE):
         raise Invalid(f"{where}.outcome", 'must be "success" or "failure"')
-    service = _text(event, "service", where, 40, "web")
-    if not _SERVICE.fullmatch(service):
-        raise Invalid(f"{where}.service", "lower-case letters, digits, '-' and '_'")
+    service = _choice(event, "service", where, WEB_SERVICES, "web")
     address = _text(event, "ip", where, 45)
     try:
         writer.network.of(address)
     except BadAddress:
         raise Invalid(f"{where}.ip", "is not an IPv4 or IPv6 address") from None
     attempt = sshd.Attempt(
-        at=at, outcome=outcome, method=_text(event, "method", where, 40, "password"),
+        at=at, outcome=outcome, method=_choice(event, "method", where, WEB_METHODS, "password"),
         username=_text(event, "username", where, 150, ""), address=address, host="",
     )  # fmt: skip
     return event_id, attempt, service
@@ -106,7 +132,7 @@ def receive(
     writer = EventWriter(policy)
     parsed = [_event(item, f"events[{i}]", writer) for i, item in enumerate(items)]
 
-    digests = {hashlib.sha256(event_id.encode()).hexdigest(): (a, s) for event_id, a, s in parsed}
+    digests = {event_digest(event_id): (a, s) for event_id, a, s in parsed}
     already = set(seen.filter(digest__in=list(digests)).values_list("digest", flat=True))
     report = Report()
     rows, marks = [], []
@@ -128,8 +154,7 @@ def receive(
     report.stored(rows)
     if report.first_at is not None:
         detection.detect(policy, report.first_at, report.last_at)
-        with contextlib.suppress(OSError):  # unsent alerts are tried again with the next events
-            detection.notify(policy)
+        detection.notify(policy)  # queued: the outbox mails it after the answer
     return {
         "stored": report.events,
         "duplicates": len(parsed) - len(digests) + len(already),
@@ -148,15 +173,21 @@ def events(request):
     token = tokens.authenticate(request.headers.get("Authorization", ""))
     if token is None:
         return _error(401, "a valid token is required: Authorization: Bearer <token>")
-    if len(request.body) > MAX_BODY:
+    length = request.META.get("CONTENT_LENGTH") or ""
+    if (length.isdigit() and int(length) > MAX_BODY) or len(request.body) > MAX_BODY:
         return _error(413, f"at most {MAX_BODY} bytes per request")
     try:
-        payload = json.loads(request.body)
-    except (ValueError, UnicodeDecodeError):
-        return _error(400, "the body is not JSON")
+        payload = load_body(request.body)
+    except strictjson.JSONError as exc:
+        return _error(400, f"the body is not the JSON expected: {exc}", exc.where)
+    if not isinstance(payload, dict):
+        return _error(400, 'the body must be a JSON object: {"events": [...]}')
+    unknown = sorted(set(payload) - {"events"})
+    if "events" in payload and unknown:
+        return _error(400, f"{_name(unknown[0])} is not a known field", _name(unknown[0]))
     try:
         answer = receive(
-            payload.get("events") if isinstance(payload, dict) else None,
+            payload.get("events"),
             WebEventSeen.objects.filter(token=token),
             lambda digest, at: WebEventSeen(token=token, digest=digest, at=at),
         )

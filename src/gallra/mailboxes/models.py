@@ -37,6 +37,12 @@ class MailMessage(models.Model):
     rule = models.CharField(_("rule"), max_length=100, blank=True)  # the rule it is deleted by
     found = models.DateTimeField(_("found"), auto_now_add=True)  # by the first scan that saw it
 
+    # Not plain: `folder`, whose name a person chose (it may name a customer).
+    plain_fields = (
+        *("id", "ref", "thread", "mailbox", "uidvalidity", "uid", "date", "dated_by", "customers"),
+        *("prospects", "unreadable", "marked", "rule", "found"),
+    )
+
     class Meta:
         verbose_name = _("mail message")
         verbose_name_plural = _("mail messages")

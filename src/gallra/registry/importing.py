@@ -79,15 +79,15 @@ C = checks
 SPECS: dict[str, dict[str, Callable]] = {
     "customer": {
         "ref": C.ref,
-        "name": C.text(200),
+        "name": C.line(200),
         "kind": lambda v: C.choice("company", "private")("company" if v is None else v),
         "org_number": C.org_number,
     },
     "agreement": {"ref": C.ref, "start": C.day, "end": C.optional_day},
     "person": {
         "ref": C.ref,
-        "first_name": C.text(100),
-        "last_name": C.text(100),
+        "first_name": C.line(100),
+        "last_name": C.line(100),
         "email": C.email,
         "postal_address": C.text(1000, required=False),
         "mobile": C.phone,
@@ -96,8 +96,8 @@ SPECS: dict[str, dict[str, Callable]] = {
     "account": {
         "ref": C.ref,
         "person": C.ref,
-        "username": C.text(100),
-        "home": C.text(400, required=False),
+        "username": C.line(100),
+        "home": C.line(400, required=False),
         "uid": C.uid,
         "opened": C.day,
         "closed": C.optional_day,
@@ -106,31 +106,36 @@ SPECS: dict[str, dict[str, Callable]] = {
         "ref": C.ref,
         "kind": C.choice(*CustomerRequest.Kind.values),
         "created": C.day,
-        "text": C.text(0, required=False),
+        "text": C.text(C.LONG_TEXT, required=False),
     },
-    "document": {"ref": C.ref, "title": C.text(200), "created": C.day, "content": C.text(0)},
+    "document": {
+        "ref": C.ref,
+        "title": C.line(200),
+        "created": C.day,
+        "content": C.text(C.LONG_TEXT),
+    },
     "credential": {
         "ref": C.ref,
-        "system": C.text(200),
-        "username": C.text(200, required=False),
-        "secret": C.text(0),
+        "system": C.line(200),
+        "username": C.line(200, required=False),
+        "secret": C.text(C.LONG_TEXT),
         "created": C.day,
         "account": C.references,
     },
     "invoice": {
         "ref": C.ref,
-        "number": C.text(50),
+        "number": C.line(50),
         "issued": C.day,
         "fiscal_year_end": C.day,
         "amount": C.amount,
         "currency": C.currency,
         "billing_contact": C.references,
-        "buyer_name": C.text(200, required=False),
+        "buyer_name": C.line(200, required=False),
         "buyer_address": C.text(1000, required=False),
     },
     "prospect": {
         "ref": C.ref,
-        "name": C.text(200),
+        "name": C.line(200),
         "email": C.email,
         "created": C.day,
         "last_activity": C.optional_day,
@@ -141,7 +146,7 @@ SPECS: dict[str, dict[str, Callable]] = {
         "customer": C.references,
         "created": C.day,
         "last_activity": C.optional_day,
-        "description": C.text(0, required=False),
+        "description": C.text(C.LONG_TEXT, required=False),
     },
     "correspondence": {
         "ref": C.ref,
@@ -150,14 +155,14 @@ SPECS: dict[str, dict[str, Callable]] = {
         "customer": C.references,
         "prospect": C.references,
         "sender": C.email,
-        "subject": C.text(300, required=False),
+        "subject": C.line(300, required=False),
     },
     "hold": {
         "ref": C.ref,
-        "target": C.text(200),
+        "target": C.line(200),
         "reason": C.choice(*Hold.Reason.values),
         "until": C.optional_day,
-        "note": C.text(0, required=False),
+        "note": C.text(C.LONG_TEXT, required=False),
     },
 }
 REQUIRED = {"ref", "name", "first_name", "last_name", "start", "person", "username", "opened",
@@ -249,8 +254,12 @@ class _Importer:
     def run(self, fileobj: BinaryIO) -> None:
         self.writer.open()
         try:
-            for section, index, item in read_sections(fileobj, SECTIONS):
+            for section, index, item, refused in read_sections(fileobj, SECTIONS):
                 path = f"{section}[{index}]"
+                if refused:  # NaN, a NUL, a key twice, too deep ...: the item is not read
+                    for where, message in refused:
+                        self.problem(where, message)
+                    continue
                 if section == "customers":
                     self._customer(path, item)
                 else:
@@ -320,7 +329,9 @@ class _Importer:
             roles = v.pop("roles")
             if roles is None:
                 roles = []
-            if not isinstance(roles, list) or any(r not in Person.ROLES for r in roles):
+            if not isinstance(roles, list) or any(
+                not isinstance(r, str) or r not in Person.ROLES for r in roles
+            ):
                 self.problem(f"{row_path}.roles", f"must be a list of: {', '.join(Person.ROLES)}")
                 roles = []
             for role, flag in Person.ROLES.items():

@@ -447,6 +447,19 @@ def personal_fields() -> set[str]:
     return {f"{m.record_type}.{f}" for m in RECORD_MODELS for f in m.personal_fields}
 
 
+def unclassified_fields(model: type[Record]) -> list[str]:
+    """What breaks the promise above in one model: a field that is neither personal nor plain,
+    or both, and a name in either list that is no field of the model. Empty when it holds."""
+    fields = {f.name for f in (*model._meta.concrete_fields, *model._meta.many_to_many)}
+    personal, plain = set(model.personal_fields), set(model.plain_fields)
+    problems = {
+        "neither personal nor plain": fields - personal - plain,
+        "both personal and plain": personal & plain,
+        "no such field": (personal | plain) - fields,
+    }
+    return [f"{model.record_type}.{n}: {why}" for why, ns in problems.items() for n in sorted(ns)]
+
+
 @receiver(pre_delete, sender=Customer)
 def _shred_customer_key(sender, instance: Customer, **kwargs) -> None:
     """A customer that goes takes its data key first (enforcement does this in bulk itself)."""

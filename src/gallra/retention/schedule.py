@@ -1,35 +1,73 @@
-"""The daily run inside `gallra serve`: enforce, task reminders, and the backup with its
-restore drill (when GALLRA_BACKUP_REPOSITORY is set), once a day.
+"""The daily run inside `gallra serve`: enforce, the reminders, the residency check, the
+backup and its restore drill (when GALLRA_BACKUP_REPOSITORY is set), once a day.
 
 A small installation has no cron to configure: `serve` checks every few minutes whether
-today's run is done, and does it after the configured time (GALLRA_ENFORCE_TIME, default
-03:00 Europe/Stockholm; "off" to leave it to cron). Running `gallra enforce` from cron
-instead is just as good: a day that already has a finished run is not run again.
+today's jobs are done, and runs those that are not after the configured time
+(GALLRA_ENFORCE_TIME, default 03:00 Europe/Stockholm; "off" to leave it to cron). A job
+already done today from cron (`gallra enforce`, `gallra backup run`, `gallra backup verify`)
+is not run again.
+
+Enforce deletes only while enforcement is armed (arming.py); otherwise it records, once a
+day, that it skipped and what would have gone, and the other jobs run as usual.
+
+Each job runs on its own: whatever goes wrong in one (any exception) is logged in one line,
+recorded in the evidence log (`daily_job_failed`, unless the job records its own failure,
+as the backup and the drill do) and mailed to the staff of the job's area; the next job
+still runs, and the failed one is tried again an hour later (mailed again only when it
+fails differently).
 """
 
 from __future__ import annotations
 
 import logging
 import os
+import re
 import threading
-from datetime import time, timedelta
+from collections.abc import Callable
+from dataclasses import dataclass
+from datetime import date, datetime, time, timedelta
 
 from django.conf import settings
+from django.contrib.auth import get_user_model
+from django.core.mail import send_mail
 from django.db import close_old_connections
-from django.utils import timezone
+from django.utils import timezone, translation
+from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy
 
 from gallra.backups.models import BackupRun
 from gallra.backups.restic import BackupError
 from gallra.backups.runs import run_backup, verify
+from gallra.evidence.log import append
 from gallra.incidents.reminders import remind as remind_incidents
-from gallra.policy.loading import current_policy
+from gallra.instance.staff import addresses_for
+from gallra.policy.loading import PolicyError, current_policy
 from gallra.residency.places import check_and_record
-from gallra.retention.enforcement import enforce
-from gallra.retention.models import EnforcementRun
+from gallra.retention import arming
+from gallra.retention.enforcement import EnforcementBusy, enforce
+from gallra.retention.models import DailyRun, EnforcementRun
 from gallra.retention.tasks import remind
 
 log = logging.getLogger(__name__)
 CHECK_EVERY = 300  # seconds
+ADDRESS = re.compile(r"[^\s'\"<>()]+@[^\s'\"<>()]+")
+RETRY_AFTER = timedelta(hours=1)  # a failed job is tried again after this, not every 5 minutes
+ACTOR = "serve"
+
+
+class JobFailed(Exception):
+    """A job ran but did not do all it should (a mailbox not reached); the message says what."""
+
+
+@dataclass(frozen=True)
+class Job:
+    name: str  # in the log, the evidence and DailyRun
+    area: str  # the policy's `responsibilities` key whose staff are told when it fails
+    label: str  # for people (lazy translation)
+    run: Callable[[datetime], str]  # returns a DailyRun outcome: "ok" or "skipped"
+    done_elsewhere: Callable[[datetime], bool] = lambda now: False  # by cron, today
+    wanted: Callable[[], bool] = lambda: True  # configured at all
+    records_itself: bool = False  # its BackupError was recorded and mailed by the job itself
 
 
 def daily_time() -> time | None:
@@ -37,40 +75,263 @@ def daily_time() -> time | None:
     return None if value == "off" else time.fromisoformat(value)
 
 
+# -- the jobs ----------------------------------------------------------------------------------
+
+
+def _enforce(now: datetime) -> str:
+    policy = current_policy()
+    today = timezone.localdate(now)
+    found = arming.notice(policy, now, ACTOR)
+    if not found.armed:
+        going = arming.skip(policy, today, now, ACTOR, found)
+        with translation.override("en"):  # the log in one language
+            why = found.why
+        log.warning(
+            "gallra: enforcement is not armed (%s): nothing deleted; %s records would "
+            "have been (gallra enforce --dry-run, then --arm)",
+            why,
+            going.total,
+        )
+        return DailyRun.Outcome.SKIPPED
+    summary = enforce(policy, today, actor=ACTOR)[-1]
+    problems = summary.mail.get("problems", [])
+    if problems:  # the registry is done; the mailbox is resumed by the next run
+        raise JobFailed("; ".join(problems))
+    return DailyRun.Outcome.OK
+
+
+def _tasks(now: datetime) -> str:
+    remind(timezone.localdate(now))
+    return DailyRun.Outcome.OK
+
+
+def _residency(now: datetime) -> str:
+    check_and_record(current_policy(), actor=ACTOR)  # P12: where the data is
+    return DailyRun.Outcome.OK
+
+
+def _incidents(now: datetime) -> str:
+    remind_incidents(current_policy(), now)  # Art. 33: the 72-hour clock
+    return DailyRun.Outcome.OK
+
+
+def _backup(now: datetime) -> str:
+    run_backup(current_policy(), actor=ACTOR)
+    return DailyRun.Outcome.OK
+
+
+def _drill(now: datetime) -> str:
+    verify(current_policy(), actor=ACTOR)
+    return DailyRun.Outcome.OK
+
+
+def _midnight(now: datetime) -> datetime:
+    return timezone.make_aware(datetime.combine(timezone.localdate(now), time()))
+
+
+def _backed_up(kind: str) -> Callable[[datetime], bool]:
+    def done(now: datetime) -> bool:
+        return BackupRun.objects.filter(kind=kind, ok=True, started__gte=_midnight(now)).exists()
+
+    return done
+
+
+def _enforced(now: datetime) -> bool:
+    today = timezone.localdate(now)
+    return EnforcementRun.objects.filter(at=today, finished__isnull=False).exists()
+
+
+def _repository() -> bool:
+    return bool(settings.GALLRA_BACKUP_REPOSITORY)
+
+
+JOBS: list[Job] = [
+    Job(
+        "enforce",
+        "retention",
+        gettext_lazy("Deletion (enforce)"),
+        _enforce,
+        done_elsewhere=_enforced,
+    ),
+    Job("tasks", "retention", gettext_lazy("Manual task reminders"), _tasks),
+    Job("residency", "residency", gettext_lazy("Where the data is (gallra check)"), _residency),
+    Job("incidents", "incidents", gettext_lazy("Breach reminders"), _incidents),
+    Job(
+        "backup",
+        "backups",
+        gettext_lazy("Backup"),
+        _backup,
+        wanted=_repository,
+        done_elsewhere=_backed_up(BackupRun.Kind.BACKUP),
+        records_itself=True,
+    ),
+    Job(
+        "drill",
+        "backups",
+        gettext_lazy("Restore drill (backup verify)"),
+        _drill,
+        wanted=_repository,
+        done_elsewhere=_backed_up(BackupRun.Kind.VERIFY),
+        records_itself=True,
+    ),
+]
+
+
+# -- running them ------------------------------------------------------------------------------
+
+
 def run_if_due() -> bool:
-    """Run today's enforcement and reminders unless done already; True when it ran."""
+    """Run each of today's jobs that is due; True when any ran."""
     start = daily_time()
     now = timezone.localtime()
     if start is None or now.time() < start:
         return False
-    today = now.date()
     ran = False
-    if not EnforcementRun.objects.filter(at=today, finished__isnull=False).exists():
-        enforce(current_policy(), today, actor="serve")
-        remind(today)
-        check_and_record(current_policy(), actor="serve")  # P12: where the data is
-        remind_incidents(current_policy(), timezone.now())  # Art. 33: the 72-hour clock
-        ran = True
-    if backup_due(now):
-        policy = current_policy()
-        try:
-            run_backup(policy, actor="serve")
-            verify(policy, actor="serve")
-        except BackupError as exc:  # recorded, alerted; tried again in an hour
-            log.warning("gallra: backup: %s", exc)
-        ran = True
+    for job in JOBS:
+        if due(job, now):
+            run_job(job, now)
+            ran = True
     return ran
 
 
-def backup_due(now) -> bool:
-    """A backup repository is configured, today has no good backup, and none failed lately."""
-    if not settings.GALLRA_BACKUP_REPOSITORY:
+def due(job: Job, now: datetime) -> bool:
+    """Wanted, not done today (here or from cron), and not tried within the last hour."""
+    if not job.wanted():
         return False
-    midnight = now.replace(hour=0, minute=0, second=0, microsecond=0)
-    runs = BackupRun.objects.filter(kind=BackupRun.Kind.BACKUP, started__gte=midnight)
-    if runs.filter(ok=True).exists():
+    runs = DailyRun.objects.filter(day=timezone.localdate(now), job=job.name)
+    if runs.filter(outcome__in=[DailyRun.Outcome.OK, DailyRun.Outcome.SKIPPED]).exists():
         return False
-    return not runs.filter(started__gte=now - timedelta(hours=1)).exists()
+    if runs.filter(started__gt=now - RETRY_AFTER).exists():
+        return False
+    return not job.done_elsewhere(now)
+
+
+def run_job(job: Job, now: datetime) -> DailyRun:
+    """Run one job; whatever it raises is logged, recorded and mailed, never passed on."""
+    record = DailyRun.objects.create(day=timezone.localdate(now), job=job.name, started=now)
+    try:
+        record.outcome = job.run(now)
+    except Exception as exc:  # any cause: the other jobs of the day still run
+        problem = one_line(exc)
+        record.outcome = DailyRun.Outcome.FAILED
+        record.problem = masked(problem)  # the front page shows it: no e-mail address
+        log.error("gallra: daily job %s failed: %s (tried again in an hour)", job.name, problem)
+        log.debug("gallra: daily job %s failed", job.name, exc_info=True)
+        if not (job.records_itself and isinstance(exc, BackupError)):
+            failed(job.name, job.area, job.label, problem, now)
+    record.finished = timezone.now()
+    try:
+        record.save(update_fields=["outcome", "problem", "finished"])
+    except Exception as exc:  # the database went away; the job is tried again in an hour
+        log.error(
+            "gallra: daily job %s: its outcome could not be saved: %s", job.name, one_line(exc)
+        )
+    return record
+
+
+def one_line(exc: BaseException) -> str:
+    """The exception as one line a person can act on; the type named when it is a surprise."""
+    first = " ".join(str(exc).split("\n", 1)[0].split())
+    if isinstance(exc, PolicyError):
+        more = len(exc.problems) - 1
+        text = f"the policy is not valid: {first}" + (f" (and {more} more)" if more > 0 else "")
+    elif isinstance(exc, (BackupError, JobFailed, EnforcementBusy)) and first:
+        text = first
+    else:
+        text = f"{type(exc).__name__}: {first}" if first else type(exc).__name__
+    return text[:500]
+
+
+def masked(problem: str) -> str:
+    """The problem for the evidence log and the front page: e-mail addresses left out."""
+    return ADDRESS.sub("[address]", problem)
+
+
+def failed(job: str, area: str, label: str, problem: str, now: datetime) -> None:
+    """A daily job failed: the evidence log says so, and the area's staff are told once per
+    day and problem. Never raises: the caller goes on with the next job."""
+    day = timezone.localdate(now)
+    try:
+        earlier = DailyRun.objects.filter(
+            day=day, job=job, outcome=DailyRun.Outcome.FAILED, problem=masked(problem)
+        ).exists()
+    except Exception:  # the database is away: mail, at least
+        earlier = False
+    try:
+        append(  # the evidence log outlives everything: no e-mail address from a message
+            "daily_job_failed",
+            actor=ACTOR,
+            at=now,
+            data={
+                "job": job,
+                "area": area,
+                "day": day.isoformat(),
+                "problem": masked(problem),
+            },
+        )
+    except Exception as exc:
+        log.error("gallra: the failure of %s could not be recorded: %s", job, one_line(exc))
+    if not earlier:
+        alert(job, area, label, problem, now)
+
+
+def alert(job: str, area: str, label: str, problem: str, now: datetime) -> bool:
+    """Mail the staff of `area` (or, with no readable policy, the superusers)."""
+    try:
+        try:
+            policy = current_policy()
+            to, language = addresses_for(policy, area), policy.languages[0]
+        except (PolicyError, OSError):
+            users = get_user_model().objects.filter(is_active=True, is_superuser=True)
+            to = sorted({u.email for u in users.exclude(email="")})
+            language = settings.LANGUAGE_CODE
+        if not to:
+            log.error(
+                "gallra: nobody to tell that %s failed: no staff with an e-mail address "
+                "in the area %r",
+                job,
+                area,
+            )
+            return False
+        with translation.override(language):
+            label = str(label)  # a lazy label, in the policy's language
+            subject = _("gallra: daily job failed: %(job)s") % {"job": label}
+            when = f"{timezone.localtime(now):%Y-%m-%d %H:%M}"
+            body = "\n".join(
+                [
+                    _("The daily job %(job)s of gallra serve failed at %(when)s:")
+                    % {"job": label, "when": when},
+                    "",
+                    problem,
+                    "",
+                    _(
+                        "The other daily jobs ran as usual. This one is tried again in an "
+                        "hour; the evidence log has the entry daily_job_failed. See "
+                        "docs/retention.md."
+                    ),
+                ]
+            )
+        send_mail(subject, body, None, to)
+    except Exception as exc:
+        log.error("gallra: the alert that %s failed could not be mailed: %s", job, one_line(exc))
+        return False
+    return True
+
+
+def armed_line() -> str:
+    """For `gallra serve` as it starts: whether the daily run will delete anything."""
+    try:
+        found = arming.state(current_policy())
+    except (PolicyError, OSError) as exc:
+        return f"the policy cannot be read: {one_line(exc)}"
+    with translation.override("en"):  # like the other lines `serve` prints
+        how, why = (found.how, "") if found.armed else ("", found.why)
+    if found.armed:
+        return f"enforcement is {how}"
+    return (
+        f"enforcement is not armed ({why}): the daily run deletes nothing until you "
+        "review `gallra enforce --dry-run` and arm with `gallra enforce --arm`"
+    )
 
 
 def start_daily_thread() -> threading.Thread | None:
@@ -83,9 +344,13 @@ def start_daily_thread() -> threading.Thread | None:
             try:
                 close_old_connections()
                 if run_if_due():
-                    log.warning("gallra: daily enforcement and reminders done")
-            except Exception:  # one bad day must not stop tomorrow's run
-                log.exception("gallra: daily enforcement failed; retrying in %ss", CHECK_EVERY)
+                    log.warning("gallra: daily jobs done")
+            except Exception as exc:  # the database is away: one bad day must not stop tomorrow
+                log.error(
+                    "gallra: the daily run could not start: %s; retrying in %ss",
+                    one_line(exc),
+                    CHECK_EVERY,
+                )
             finally:
                 close_old_connections()
             stop.wait(CHECK_EVERY)
@@ -94,3 +359,11 @@ def start_daily_thread() -> threading.Thread | None:
     thread.stop = stop
     thread.start()
     return thread
+
+
+def today_failures(day: date) -> list[DailyRun]:
+    """The jobs whose last run today failed (the dashboard shows them)."""
+    last: dict[str, DailyRun] = {}
+    for run in DailyRun.objects.filter(day=day).order_by("started", "pk"):
+        last[run.job] = run
+    return [r for r in last.values() if r.outcome == DailyRun.Outcome.FAILED]

@@ -147,11 +147,16 @@ class Maker:
                 return f"{clearing}-{body}{check}"
 
     def ip(self) -> str:
+        """A device's address: not loopback (127/8) and not multicast (ff00::/8), which name
+        no one's device (the same random draws as before: 127 becomes 128, ffxx fexx)."""
         r = self.r
         if r.random() < 0.7:
-            return ".".join(str(x) for x in (r.randrange(1, 224), r.randrange(256),
+            first = r.randrange(1, 224)
+            return ".".join(str(x) for x in (128 if first == 127 else first, r.randrange(256),
                                              r.randrange(256), r.randrange(1, 255)))  # fmt: skip
         groups = [f"{r.randrange(65536):x}" for _ in range(8)]
+        if groups[0].startswith("ff") and len(groups[0]) == 4:
+            groups[0] = "fe" + groups[0][2:]
         if r.random() < 0.5:
             return f"2001:db8:{groups[2]}:{groups[3]}::{groups[7]}"
         return ":".join(groups)

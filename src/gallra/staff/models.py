@@ -4,10 +4,10 @@ from __future__ import annotations
 
 import hashlib
 import hmac
-from datetime import timedelta
+from datetime import datetime, timedelta
 
 from django.conf import settings
-from django.db import models
+from django.db import models, transaction
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
@@ -48,8 +48,10 @@ class TwoFactor(models.Model):
 
 
 class LoginFailure(models.Model):
-    """One failed staff login, counted per account and per client over a window.
+    """One staff login attempt, counted per account and per client over a window.
 
+    An attempt is counted before its password is checked and stays counted unless the login
+    succeeds; so the rows are the failed and the refused attempts of the window.
     `key` is a keyed digest of "account:NAME" or "client:ADDRESS": neither the name typed
     (it may be a password typed into the wrong field) nor the address is stored.
     """
@@ -70,18 +72,42 @@ class LoginFailure(models.Model):
         return hmac.new(settings.SECRET_KEY.encode(), message, hashlib.sha256).hexdigest()
 
     @classmethod
-    def locked_until(cls, keys: dict[str, int], window: timedelta, now=None):
-        """When the first of `keys` (key -> allowed failures in `window`) unlocks, or None."""
+    def attempt(
+        cls, keys: dict[str, int], window: timedelta, now: datetime | None = None
+    ) -> tuple[list[int], datetime | None]:
+        """Count an attempt against each of `keys` (key -> attempts allowed in `window`),
+        then say whether it may be checked: (the attempt's rows, None) when it may, or
+        (its rows, when the first locked key unlocks) when it is refused.
+
+        Count first, then check: the attempt's rows are committed before anything is
+        counted. Of any number of attempts at once, the one whose count is taken last sees
+        the rows of every attempt counted before it, so at most `allowed` of them can see no
+        more than `allowed` rows: no more than that many passwords are checked in a window,
+        however many threads, processes or database connections race (PostgreSQL and SQLite
+        alike; no lock is held). Needs autocommit: the login view opts out of
+        ATOMIC_REQUESTS.
+        """
         now = now or timezone.now()
-        cls.objects.filter(at__lt=now - window).delete()
+        with transaction.atomic():  # one short write, committed here, before the count
+            cls.objects.filter(at__lt=now - window).delete()
+            mine = [r.pk for r in cls.objects.bulk_create(cls(key=k, at=now) for k in keys)]
         until = None
         for key, allowed in keys.items():
             times = list(
                 cls.objects.filter(key=key, at__gte=now - window)
                 .order_by("-at")
-                .values_list("at", flat=True)[:allowed]
+                .values_list("at", flat=True)[: allowed + 1]
             )
-            if len(times) >= allowed:
-                unlock = times[-1] + window  # the oldest counted failure leaves the window
+            if len(times) > allowed:  # this attempt is one too many
+                # It stays counted. The key opens again when fewer than `allowed` rows are
+                # left in the window (the next attempt makes `allowed`): when the oldest of
+                # the `allowed` newest leaves it.
+                unlock = times[allowed - 1] + window
                 until = unlock if until is None else max(until, unlock)
-        return until
+        return mine, until
+
+    @classmethod
+    def succeeded(cls, account_key: str, attempt: list[int]) -> None:
+        """A successful login forgets the account's attempts, and is no failed attempt of
+        its client either."""
+        cls.objects.filter(models.Q(key=account_key) | models.Q(pk__in=attempt)).delete()

@@ -9,6 +9,7 @@ from datetime import timedelta
 from django import forms
 from django.contrib import admin
 from django.contrib.auth import authenticate, login
+from django.db import transaction
 from django.http import HttpRequest, HttpResponse, HttpResponseRedirect
 from django.shortcuts import render
 from django.utils import timezone
@@ -61,6 +62,7 @@ def _record(request: HttpRequest, username: str, outcome: str, method: str) -> N
         log.warning("staff login not recorded: no escrow key yet (gallra logins escrow init)")
 
 
+@transaction.non_atomic_requests  # LoginFailure.attempt commits its count before the check
 @sensitive_post_parameters("password", "code")
 @csrf_protect
 @never_cache
@@ -74,11 +76,12 @@ def staff_login(request: HttpRequest, extra_context: dict | None = None) -> Http
         status, error = 200, _("Wrong username, password or one-time code.")
         if form.is_valid():
             username = form.cleaned_data["username"]
+            account = LoginFailure.key_for("account", username.lower())
             keys = {
-                LoginFailure.key_for("account", username.lower()): PER_ACCOUNT,
+                account: PER_ACCOUNT,
                 LoginFailure.key_for("client", request.META.get("REMOTE_ADDR", "")): PER_CLIENT,
             }
-            until = LoginFailure.locked_until(keys, WINDOW)
+            attempt, until = LoginFailure.attempt(keys, WINDOW)  # counted before any check
             if until is not None:
                 _record(request, username, "failure", "locked")
                 minutes = max(1, int((until - timezone.now()).total_seconds() // 60) + 1)
@@ -91,11 +94,10 @@ def staff_login(request: HttpRequest, extra_context: dict | None = None) -> Http
                 if user is not None:
                     login(request, user)  # a new session key: a planted one is worth nothing
                     request.session["login_at"] = timezone.now().timestamp()
-                    LoginFailure.objects.filter(key=next(iter(keys))).delete()
+                    LoginFailure.succeeded(account, attempt)
                     _record(request, username, "success", method)
                     return HttpResponseRedirect(next_url)
-                LoginFailure.objects.bulk_create(LoginFailure(key=k) for k in keys)
-                _record(request, username, "failure", method)
+                _record(request, username, "failure", method)  # the attempt stays counted
     else:
         form = LoginForm()
         status, error = 200, ""

@@ -76,7 +76,8 @@ class SubjectRequestAdmin(PersonalDataAdmin):
         return self.inlines if obj is not None else []
 
     def get_ordering(self, request):
-        return ["closed_rank", "due", "ref"]  # open first, earliest deadline (overdue) first
+        # open first, earliest deadline (overdue) first; refs are random, so ties by receipt
+        return ["closed_rank", "due", "received", "pk"]
 
     def get_form(self, request, obj=None, **kwargs):
         if obj is None:
@@ -142,7 +143,8 @@ class SubjectRequestAdmin(PersonalDataAdmin):
         try:
             if what == "send_link":
                 link = cases.send_link(policy, obj, now=now, actor=actor, lang=lang)
-                self.message_user(request, _("Link sent to %(to)s") % {"to": link.sent_to})
+                queued = _("Link to %(to)s queued: the outbox sends it shortly (docs/mail.md).")
+                self.message_user(request, queued % {"to": link.sent_to})
             elif what == "verify":
                 how = request.POST.get("how", "")
                 cases.verify_by_staff(obj, how, actor, now=now)

@@ -3,20 +3,24 @@ record), answered by its deadline (or a deadline extended in time), closed with 
 
 from __future__ import annotations
 
+import re
 import secrets
 from datetime import date, datetime, timedelta
 
 from django.conf import settings
-from django.core.mail import send_mail
-from django.db import transaction
+from django.db import IntegrityError, transaction
 from django.db.models import Case, IntegerField, Value, When
 from django.urls import reverse
+from django.utils import timezone
 
 from gallra.evidence import log
+from gallra.outbox import mail as outbox
+from gallra.outbox.mail import Message
+from gallra.policy.loading import current_policy
 from gallra.policy.model import Policy
 from gallra.subjects import datasets, registry_store
 from gallra.subjects.identity import Identity
-from gallra.subjects.models import SubjectRequest, VerificationLink, months_after
+from gallra.subjects.models import SubjectRequest, VerificationLink, deadline
 
 LINK_LIFETIME = timedelta(days=7)
 
@@ -64,16 +68,19 @@ def open_request(
         check_change(change_field, change_value)
     if kind == "objection" and complete and not category:
         raise CaseError("an objection names the --category it objects to")
+    try:
+        deadline(received, 2)  # the latest the deadline can become must be a date
+    except (ValueError, OverflowError):
+        raise CaseError(f"received {received}: its deadline is past the calendar") from None
     with transaction.atomic():
-        request = SubjectRequest.objects.create(
-            ref=_next_ref(received),
+        request = _create_with_new_ref(
             kind=kind,
             email=identity.email,
             name=identity.name,
             username=identity.username,
             personnummer=identity.personnummer,
             received=received,
-            due=months_after(received, 1),
+            due=deadline(received),
             change_field=change_field,
             change_value=change_value,
             category=category,
@@ -92,16 +99,36 @@ def check_change(field: str, value: str) -> None:
         Identity.of(value)  # a new e-mail must be one
 
 
-def _next_ref(received: date) -> str:
-    prefix = f"DSR-{received.year}-"
-    last = (
-        SubjectRequest.objects.filter(ref__startswith=prefix)
-        .order_by("-ref")
-        .values_list("ref", flat=True)
-        .first()
-    )
-    number = int(last.rsplit("-", 1)[1]) + 1 if last else 1
-    return f"{prefix}{number:04d}"
+# A ref is said over the phone and printed on letters, and must not tell how many requests
+# came before it: DSR-YEAR- and 8 random characters of Crockford's base32 (no I, L, O, U),
+# 40 bits. Refs of the old form (DSR-2026-0025) stay what they are.
+CROCKFORD = "0123456789ABCDEFGHJKMNPQRSTVWXYZ"
+REF_TRIES = 5
+_RANDOM_REF = re.compile(r"^(DSR-\d{4}-)([0-9A-Z]{8})$")
+
+
+def new_ref(received: date) -> str:
+    return f"DSR-{received.year}-" + "".join(secrets.choice(CROCKFORD) for _ in range(8))
+
+
+def normal_ref(text: str) -> str:
+    """A ref as typed or read out (lower case, spaces, O for 0, I or L for 1) as stored."""
+    ref = text.strip().upper()
+    found = _RANDOM_REF.match(ref)
+    if found:
+        ref = found.group(1) + found.group(2).translate(str.maketrans("OIL", "011"))
+    return ref
+
+
+def _create_with_new_ref(**fields) -> SubjectRequest:
+    """Insert with a fresh random ref; on the rare collision (the ref is unique), another."""
+    for _ in range(REF_TRIES):
+        try:
+            with transaction.atomic():
+                return SubjectRequest.objects.create(ref=new_ref(fields["received"]), **fields)
+        except IntegrityError:
+            continue
+    raise CaseError(f"no free reference found in {REF_TRIES} tries; try again")
 
 
 def open_by_deadline():
@@ -111,7 +138,9 @@ def open_by_deadline():
         default=Value(1),
         output_field=IntegerField(),
     )
-    return SubjectRequest.objects.annotate(closed_rank=rank).order_by("closed_rank", "due", "ref")
+    return SubjectRequest.objects.annotate(closed_rank=rank).order_by(
+        "closed_rank", "due", "received", "pk"
+    )  # refs are random: ties go by date of receipt
 
 
 def extend(
@@ -129,9 +158,14 @@ def extend(
         )
     if told_on < request.received:
         raise CaseError(f"told on {told_on}, before the request was received ({request.received})")
+    if told_on > timezone.localdate(now):
+        raise CaseError(
+            f"told on {told_on}, which has not come yet: record the extension once the "
+            "subject has been told"
+        )
     request.extension_months, request.extension_reason = months, reason.strip()
     request.extension_told_on = told_on
-    request.due = months_after(request.received, 1 + months)
+    request.due = deadline(request.received, months)
     with transaction.atomic():
         request.save()
         note(
@@ -158,10 +192,14 @@ def on_record(policy: Policy, identity: Identity) -> bool:
     return False
 
 
-def send_link(
-    policy: Policy, request: SubjectRequest, *, now: datetime, actor: str, lang: str = "sv"
-) -> VerificationLink:
-    """Mail a one-time link to the address on record; only the token's hash is kept."""
+LINK_MAIL = "subject_link"  # the outbox's kind for the mail with a one-time link
+
+
+def _link_mail(
+    policy: Policy, request: SubjectRequest, *, now: datetime, lang: str
+) -> tuple[VerificationLink, Message]:
+    """A new one-time link for the address on record, and the mail that carries it; only the
+    token's hash is kept."""
     if not request.is_open:
         raise CaseError(f"{request.ref} is closed ({request.get_status_display()})")
     if not on_record(policy, identity_of(request)):
@@ -194,9 +232,49 @@ def send_link(
             f"Confirm that it was you by opening the link below. It works for 7 days "
             f"and only once.\n\n{url}\n\nIf it was not you, ignore this message.\n\n{org}\n"
         )
-    send_mail(subject, body, None, [request.email])
-    note("subject.link_sent", request, actor=actor, at=now)
+    return link, Message(subject, body, (request.email,))
+
+
+def send_link(
+    policy: Policy, request: SubjectRequest, *, now: datetime, actor: str, lang: str = "sv"
+) -> VerificationLink:
+    """Staff (the admin's button, `gallra subject send-link`): a one-time link to the address
+    on record, queued in the outbox, which sends it after the answer (docs/mail.md).
+    SubjectUnknown when the address is on record nowhere: staff may know that."""
+    with transaction.atomic():
+        link, message = _link_mail(policy, request, now=now, lang=lang)
+        outbox.queue(message, kind=LINK_MAIL, ref=request.ref, now=now)
+        note("subject.link_queued", request, actor=actor, at=now)
     return link
+
+
+def queue_link(request: SubjectRequest, *, now: datetime, actor: str, lang: str = "sv") -> None:
+    """The privacy centre: a link goes out only if the address is on record, and whether it
+    is, is looked up when the outbox delivers, not in the web request. So the answer is the
+    same, in the same time, for an address that is known and one that is not."""
+    data = {"request": request.pk, "lang": lang, "actor": actor}
+    outbox.queue_later(LINK_MAIL, data, ref=request.ref, now=now)
+
+
+def _compose_link(data: dict, now: datetime) -> Message | None:
+    """At delivery: the link mail for an open request whose address is on record, or None."""
+    request = SubjectRequest.objects.filter(pk=data["request"]).first()
+    if request is None or not request.is_open:
+        return None
+    try:
+        _link, message = _link_mail(current_policy(), request, now=now, lang=data["lang"])
+    except SubjectUnknown:
+        reason = "the address is on record nowhere"
+        note("subject.link_not_sent", request, actor=data["actor"], at=now, reason=reason)
+        return None
+    return message
+
+
+def _link_delivered(ref: str, now: datetime) -> None:
+    log.append("subject.link_sent", actor="outbox", at=now, refs=[ref], data={"request": ref})
+
+
+outbox.register(LINK_MAIL, compose=_compose_link, delivered=_link_delivered)
 
 
 def use_link(token: str, *, now: datetime) -> SubjectRequest:
@@ -246,9 +324,9 @@ def request_for(email: str, kinds: tuple[str, ...], ref: str | None = None) -> S
     identity = Identity.of(email)
     requests = SubjectRequest.objects.filter(kind__in=kinds, status__in=SubjectRequest.OPEN)
     if ref:
-        requests = requests.filter(ref=ref)
+        requests = requests.filter(ref=normal_ref(ref))
     requests = [
-        r for r in requests.order_by("received", "ref") if r.email.lower() == identity.email.lower()
+        r for r in requests.order_by("received", "pk") if r.email.lower() == identity.email.lower()
     ]
     what = " or ".join(kinds)
     if not requests:

@@ -1,7 +1,9 @@
 """Data-subject requests (GDPR Art. 12, 15-21) as cases with a deadline and proof.
 
 A request is answered within one month of receipt (Art. 12(3)); the deadline moves by up to
-two more months only when the subject was told why within the first month. Nothing is
+two more months only when the subject was told why within the first month. Every such date is
+a period of Regulation 1182/71 (`gallra.policy.periods.months_from`): a month that ends on a
+weekend or a Swedish public holiday ends on the next working day. Nothing is
 released or erased before the subject's identity is verified. Erasure reaches several
 stores (gallra and each connected dataset); `StoreStep` records, per store, whether it is
 done, so that a failed store keeps the request open and a rerun does only what remains.
@@ -16,11 +18,14 @@ from django.db import models
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
-from gallra.policy.durations import Duration
+from gallra.policy.periods import months_from
 
 
-def months_after(start: date, months: int) -> date:
-    return Duration(months=months, text=f"P{months}M").after(start)
+def deadline(received: date, extension_months: int = 0) -> date:
+    """The last day to answer a request received on `received`: one month, plus the
+    extension, all counted from receipt (Art. 12(3); 1182/71 Art. 3). The one source of every
+    due date gallra stores or shows."""
+    return months_from(received, 1 + extension_months)
 
 
 class SubjectRequest(models.Model):
@@ -67,10 +72,17 @@ class SubjectRequest(models.Model):
     closed_at = models.DateTimeField(_("closed"), null=True, blank=True)
     answer = models.JSONField(_("answer"), default=dict, blank=True)
 
+    # Not personal: refs, kinds, dates, states, staff user names, the name of the field to
+    # change and a policy category. Personal: who asked and every free text (kept out).
+    plain_fields = (
+        *("id", "ref", "kind", "received", "due", "extension_months", "extension_told_on"),
+        *("status", "verified_at", "verified_by", "change_field", "category", "closed_at"),
+    )
+
     class Meta:
         verbose_name = _("data-subject request")
         verbose_name_plural = _("data-subject requests")
-        ordering = ["due", "ref"]
+        ordering = ["due", "received", "pk"]  # refs are random: ties go by date of receipt
         indexes = [models.Index(fields=["status", "due"]), models.Index(fields=["email"])]
 
     def __str__(self) -> str:
@@ -88,7 +100,8 @@ class SubjectRequest(models.Model):
         return self.is_open and self.due < (today or timezone.localdate())
 
     def first_due(self) -> date:
-        return months_after(self.received, 1)
+        """The end of the first month: the last day to tell the subject of an extension."""
+        return deadline(self.received)
 
 
 class VerificationLink(models.Model):
@@ -126,6 +139,8 @@ class StoreStep(models.Model):
     detail = models.TextField(_("detail"), blank=True)
     at = models.DateTimeField(_("at"))
     result = models.JSONField(default=dict, blank=True)
+
+    plain_fields = ("id", "request", "store", "status", "at")  # not: detail, result
 
     class Meta:
         verbose_name = _("store step")

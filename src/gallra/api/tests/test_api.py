@@ -6,7 +6,7 @@ import json
 import re
 
 import pytest
-from django.core.management import call_command
+from django.core.management import CommandError, call_command
 from django.test import Client
 
 from gallra.api.models import ApiToken
@@ -110,15 +110,18 @@ def test_the_token_command_prints_the_token_once_and_logs_no_token(db, capsys):
 
     # The name is free again once revoked; an active one cannot be taken twice.
     call_command("api", "token", "create", "anna", "--name", "billing-sync")
-    with pytest.raises(Exception, match="exists"):
+    with pytest.raises(CommandError, match="an active token named 'billing-sync' exists") as e:
         call_command("api", "token", "create", "anna", "--name", "billing-sync")
+    assert e.value.returncode == 1
 
 
 def test_the_token_command_names_an_unknown_user_and_a_token_not_active(db):
-    with pytest.raises(Exception, match="no user 'nobody'"):
+    with pytest.raises(CommandError, match="^no user 'nobody'$") as e:
         call_command("api", "token", "create", "nobody", "--name", "x")
-    with pytest.raises(Exception, match="no active token named 'x'"):
+    assert e.value.returncode == 2
+    with pytest.raises(CommandError, match="^no active token named 'x'$") as e:
         call_command("api", "token", "revoke", "x")
+    assert e.value.returncode == 1
 
 
 def test_a_token_notes_when_it_was_last_used(client, token_for):

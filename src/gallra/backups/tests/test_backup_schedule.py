@@ -39,12 +39,17 @@ def test_a_failed_backup_is_mailed_and_tried_again_an_hour_later(
     settings.GALLRA_BACKUP_PASSWORD_FILE = str(wrong)
     with at(DAY):
         schedule.run_if_due()
-    [(to, subject, body)] = smtp.messages
-    assert to == ["drift@redcloud.example"]
+    # The backup fails, and the drill after it (the next job of the day still runs) cannot
+    # read the repository either: one mail each, to who answers for backups.
+    [(to, subject, body), (to_drill, drill_subject, drill_body)] = smtp.messages
+    assert to == to_drill == ["drift@redcloud.example"]
     assert "Säkerhetskopieringen misslyckades" in subject
     assert "the repository password is wrong" in body
+    assert "Kontrollen av säkerhetskopian misslyckades" in drill_subject
+    assert "the repository password is wrong" in drill_body
     with at(DAY + timedelta(minutes=30)):
         assert schedule.run_if_due() is False  # not every five minutes
     with at(DAY + timedelta(minutes=70)):
         assert schedule.run_if_due() is True
     assert BackupRun.objects.filter(kind="backup", ok=False).count() == 2
+    assert BackupRun.objects.filter(kind="verify", ok=False).count() == 2

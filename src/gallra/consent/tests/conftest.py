@@ -30,3 +30,14 @@ def release_writer():
     from gallra.consent.writer import writer
 
     writer.release()
+
+
+@pytest.fixture(autouse=True)
+def client_counts(settings):
+    """Each test starts with no client counted, under the default limits."""
+    from gallra.consent.limits import clients
+
+    settings.GALLRA_CONSENT_RATE = (60, 1000)
+    clients.clear()
+    yield clients
+    clients.clear()

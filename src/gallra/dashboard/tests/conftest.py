@@ -26,11 +26,11 @@ EMAIL_DOMAIN = "kund-zyxw.example"
 
 
 def months_before(day: date, months: int) -> date:
-    from gallra.subjects.models import months_after
+    from gallra.policy.durations import Duration
 
-    # The earliest day whose `months` later is on or after `day`.
+    # The earliest day whose `months` later (the retention rules' calendar) is on or after `day`.
     start = day - timedelta(days=31 * months + 3)
-    while months_after(start, months) < day:
+    while Duration(months=months).after(start) < day:
         start += timedelta(days=1)
     return start
 

@@ -8,7 +8,7 @@ from datetime import timedelta
 
 import pytest
 from django.apps import apps
-from django.core.management import call_command
+from django.core.management import CommandError, call_command
 from django.db import connection
 from django.test.utils import CaptureQueriesContext
 from django.utils import timezone
@@ -19,6 +19,7 @@ from gallra.evidence.log import append
 from gallra.instance.demo import years_before
 from gallra.policy.loading import current_policy
 from gallra.registry.importing import import_document
+from gallra.retention import arming
 from gallra.retention.models import EnforcementRun
 from gallra.retention.planner import due_date
 
@@ -161,6 +162,7 @@ def test_daily_checks_are_green_only_when_passed_within_two_days(ceo, staff, tod
     assert run_row(html, "(enforce)").count("never run") == 1
 
     now = timezone.now()
+    arming.arm(current_policy(), now, "vd")  # not armed, the row is amber (test_arming.py)
     EnforcementRun.objects.create(at=today, started=now, finished=now, actor="enforce")
     problem = "restore: table registry_customer: 3 rows, expected 4"
     BackupRun.objects.create(kind="verify", started=now, finished=now, ok=False, problem=problem)
@@ -184,8 +186,9 @@ def test_a_broken_evidence_chain_shows_red_with_the_first_bad_entry(ceo, staff):
     for i in range(3):
         append("delete", actor="enforce", at=timezone.now(), refs=[f"P-{i}"])
     Entry.objects.filter(seq=2).update(count=7)
-    with pytest.raises(Exception, match="entry 2"):
+    with pytest.raises(CommandError, match="^entry 2: content does not match its hash") as e:
         call_command("evidence", "verify", stdout=io.StringIO())
+    assert e.value.returncode == 1
     row = run_row(front_page(ceo, "en"), "(evidence verify)")
     assert "dashboard-failed" in row and "entry 2: content does not match its hash" in row
 

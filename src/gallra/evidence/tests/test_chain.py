@@ -2,6 +2,7 @@
 
 import hashlib
 import json
+import re
 import threading
 from datetime import datetime, timedelta, timezone
 
@@ -75,24 +76,25 @@ def test_customers_are_searchable(db):
 
 
 @pytest.mark.parametrize(
-    "kwargs",
+    "kwargs, error, message",
     [
-        {"at": datetime(2026, 3, 1, 12, 0)},  # naive
-        {"refs": "C-1"},
-        {"customers": "C-1"},
-        {"refs": [1]},
-        {"customers": ["C|1"]},
-        {"data": {"share": 0.5}},
-        {"data": {1: "x"}},
-        {"data": {"when": START}},
-        {"actor": ""},
-        {"action": "x" * 51},
-        {"count": -1},
+        ({"at": datetime(2026, 3, 1, 12, 0)}, ValueError, "evidence times must be timezone-aware"),
+        ({"refs": "C-1"}, TypeError, "refs and customers are lists of refs, not a single string"),
+        ({"customers": "C-1"}, TypeError, "refs and customers are lists of refs, not a single"),
+        ({"refs": [1]}, TypeError, "a ref must be a non-empty string, not 1"),
+        ({"customers": ["C|1"]}, ValueError, "a customer ref cannot contain '|'"),
+        ({"data": {"share": 0.5}}, TypeError, "data.share: float is not allowed (use a string)"),
+        ({"data": {1: "x"}}, TypeError, "data: keys must be strings"),
+        ({"data": {"when": START}}, TypeError, "data.when: datetime is not allowed"),
+        ({"actor": ""}, ValueError, "actor and action are required"),
+        ({"action": "x" * 51}, ValueError, "action must be a string of at most 50 characters"),
+        ({"count": -1}, ValueError, "count must be a whole number, zero or more"),
     ],
 )
-def test_bad_input_is_refused_and_nothing_is_written(db, kwargs):
+def test_bad_input_is_refused_and_nothing_is_written(db, kwargs, error, message):
+    """Each refusal is the one meant, with its message: a TypeError from a bug does not pass."""
     kwargs = {"action": "delete", "actor": "enforce", "at": START, **kwargs}
-    with pytest.raises((TypeError, ValueError)):
+    with pytest.raises(error, match=re.escape(message)):
         append(kwargs.pop("action"), **kwargs)
     assert not Entry.objects.exists()
 
@@ -100,9 +102,9 @@ def test_bad_input_is_refused_and_nothing_is_written(db, kwargs):
 def test_entries_cannot_be_changed_or_deleted_through_the_model(five):
     entry = Entry.objects.get(seq=2)
     entry.count = 0
-    with pytest.raises(ValueError):
+    with pytest.raises(ValueError, match="^evidence entries cannot be changed$"):
         entry.save()
-    with pytest.raises(ValueError):
+    with pytest.raises(ValueError, match="^evidence entries cannot be deleted$"):
         entry.delete()
 
 
@@ -121,7 +123,7 @@ def test_separate_transactions_keep_seq_contiguous():
     with transaction.atomic():
         append("delete", actor="enforce", at=START, refs=["P-1"])
     # A failed piece of work takes its entry with it, and leaves no gap behind.
-    with pytest.raises(RuntimeError), transaction.atomic():
+    with pytest.raises(RuntimeError, match="the deletion failed"), transaction.atomic():
         append("delete", actor="enforce", at=START, refs=["P-2"])
         raise RuntimeError("the deletion failed")
     with transaction.atomic():

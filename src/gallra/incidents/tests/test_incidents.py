@@ -16,7 +16,7 @@ from django.utils import timezone
 from gallra.evidence.log import entry_as_dict
 from gallra.evidence.models import Entry
 from gallra.incidents.models import Incident, overdue_notifications
-from gallra.logins.models import BRUTE_FORCE, STUFFING, LoginAlert
+from gallra.logins.models import AFTER_FAILURES, BRUTE_FORCE, NEW_COUNTRY, STUFFING, LoginAlert
 
 H = timedelta(hours=1)
 FREE_TEXT = {
@@ -342,3 +342,20 @@ def test_the_command_exits_1_when_a_notification_is_overdue(db):
     code, out = run()
     assert code == 0 and "(late)" in out
     assert run("--at", "yesterday")[0] == 2
+
+
+@pytest.mark.parametrize(
+    ("kind", "key"), [(NEW_COUNTRY, "anna.svensson US"), (AFTER_FAILURES, "anna.svensson")]
+)
+def test_an_incident_from_an_alert_on_an_account_does_not_name_the_account(db, kind, key):
+    """The incident list is open to roles that may not see account names (P22): the name
+    stays on the alert's page, which masks it for them."""
+    at = timezone.now()
+    alert = LoginAlert.objects.create(
+        kind=kind, key=key, detail="first login from US; before only from SE",
+        first_at=at, last_at=at, events=1,
+    )  # fmt: skip
+    made, opened = Incident.open_for_login_alert(alert, actor="vd", now=at)
+    assert opened
+    assert "anna" not in made.title + made.description
+    assert str(alert.pk) in made.description  # the way back to the alert

@@ -208,7 +208,8 @@ def test_journal_export_is_read_like_auth_log(shares, policy, tmp_path):
     micros = int(datetime(2026, 11, 24, 21, 27, 21, tzinfo=UTC).timestamp()) * 1_000_000
     entries = [
         {"__CURSOR": f"s=1;i={i}", "__REALTIME_TIMESTAMP": str(micros + i),
-         "_HOSTNAME": "web2", "SYSLOG_IDENTIFIER": "sshd-session",
+         "_HOSTNAME": "web2", "SYSLOG_IDENTIFIER": "sshd-session", "_UID": "0",
+         "_COMM": "sshd-session", "_SYSTEMD_UNIT": "ssh.service",
          "MESSAGE": f"Failed password for root from 203.0.113.{i} port 1 ssh2"}
         for i in range(1, 6)
     ]  # fmt: skip

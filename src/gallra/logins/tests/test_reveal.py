@@ -6,6 +6,8 @@ import itertools
 from datetime import UTC, date, datetime
 
 import pytest
+from cryptography.exceptions import InvalidTag
+from cryptography.hazmat.primitives.asymmetric.x25519 import X25519PrivateKey
 from django.core.management import call_command
 from django.core.management.base import CommandError
 
@@ -13,7 +15,7 @@ from gallra.evidence.models import Entry
 from gallra.logins import escrow
 from gallra.logins.escrow import ShareError, new_escrow, share_text
 from gallra.logins.ingest import ingest_files
-from gallra.logins.models import LoginEvent, SealingKey
+from gallra.logins.models import Escrow, LoginEvent, SealingKey
 from gallra.logins.reveal import Request, RevealRefused, reveal
 from gallra.retention.enforcement import enforce
 
@@ -108,13 +110,30 @@ def test_a_wrong_share_reveals_nothing_and_says_why(night, tmp_path):
 
 
 def test_without_the_shares_the_database_alone_opens_nothing(night):
-    """Everything stored, even the wrapped keys, does not give the address back."""
+    """Everything stored, even the wrapped keys, does not give the address back: a wrong key
+    fails AES-GCM's authentication (InvalidTag), not some other error that a bug would raise
+    as well (a TypeError would not pass here)."""
     event = LoginEvent.objects.filter(network="203.0.113.0/24").first()
     key = SealingKey.objects.get(pk=event.sealed_with)
     label = f"login-sealing-key:{key.month:%Y-%m}".encode()
-    wrong_private = bytes(32)
-    with pytest.raises(Exception):  # noqa: B017,PT011 (any failure to open is the point)
-        escrow.unwrap(key.wrapped, key.ephemeral_public, wrong_private, label)
+    current = Escrow.current()
+    right = escrow.private_key_from_shares(night[:2], current.set_id, current.public_key)
+    assert len(escrow.unwrap(key.wrapped, key.ephemeral_public, right, label)) == 32  # control
+    wrong_keys = [
+        bytes(32),  # zeros
+        X25519PrivateKey.generate().private_bytes_raw(),  # another escrow key
+        bytes([right[0] ^ 0x40]) + right[1:],  # one bit off (a bit the curve does not clear)
+    ]
+    for wrong in wrong_keys:
+        with pytest.raises(InvalidTag):
+            escrow.unwrap(key.wrapped, key.ephemeral_public, wrong, label)
+    # the right key, but the label of another month: the key is bound to its month
+    with pytest.raises(InvalidTag):
+        escrow.unwrap(key.wrapped, key.ephemeral_public, right, b"login-sealing-key:2026-10")
+    # a wrapped key changed in storage
+    tampered = bytes(key.wrapped)[:-1] + bytes([bytes(key.wrapped)[-1] ^ 1])
+    with pytest.raises(InvalidTag):
+        escrow.unwrap(tampered, key.ephemeral_public, right, label)
 
 
 def test_after_the_month_keys_are_destroyed_nothing_is_revealed(night, policy, tmp_path):
@@ -159,7 +178,7 @@ def test_shamir_split_and_combine():
     for trio in itertools.combinations(points, 3):
         assert escrow.combine(list(trio)) == secret
     assert escrow.combine(points[:2]) != secret
-    with pytest.raises(ValueError):
+    with pytest.raises(ValueError, match=r"^need 1 <= threshold <= shares <= 255$"):
         escrow.split(secret, 2, 3)
-    with pytest.raises(ShareError):
+    with pytest.raises(ShareError, match="^no shares were given"):
         escrow.private_key_from_shares([], "x", b"")

@@ -159,7 +159,8 @@ def test_lines_that_are_no_login_event_are_named_by_category(line, category):
 def _journal(message, identifier="sshd", micros=1_764_019_641_000_000, **extra):
     return json.dumps({
         "__CURSOR": "s=1;i=2", "__REALTIME_TIMESTAMP": str(micros), "_HOSTNAME": "web2",
-        "SYSLOG_IDENTIFIER": identifier, "_PID": "1201", "MESSAGE": message, **extra,
+        "SYSLOG_IDENTIFIER": identifier, "_PID": "1201", "_UID": "0", "_COMM": identifier,
+        "_EXE": f"/usr/sbin/{identifier}", "MESSAGE": message, **extra,
     })  # fmt: skip
 
 

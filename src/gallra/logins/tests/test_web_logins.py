@@ -84,3 +84,31 @@ def test_web_events_raise_alerts_too(client, token):
     body = {"events": [event(i, username="admin", ip=f"203.0.113.{i}") for i in range(1, 7)]}
     assert post(client, body, token).json()["stored"] == 6
     assert LoginAlert.objects.get().kind == "brute_force"
+
+
+def test_the_alert_mail_of_a_web_post_waits_in_the_outbox_not_in_the_request(
+    client, token, smtp, settings
+):
+    """Item 3 of issue 16: no request talks SMTP. The relay is down while the events come in;
+    the post is answered all the same, and the alert reaches the logins role afterwards."""
+    from django.contrib.auth.models import Group, User
+
+    from gallra.outbox.delivery import deliver
+    from gallra.outbox.models import Mail
+
+    tech = Group.objects.create(name="technician")  # responsibilities.logins in the policy
+    User.objects.create(username="tekniker", email="tekniker@redcloud.example",
+                        is_staff=True).groups.add(tech)  # fmt: skip
+    relay_port = settings.EMAIL_PORT
+    settings.EMAIL_PORT = 1  # nothing listens there: the relay is down
+    body = {"events": [event(i, username="admin", ip=f"203.0.113.{i}") for i in range(1, 7)]}
+    response = post(client, body, token)
+    assert response.status_code == 200 and response.json()["stored"] == 6
+    assert LoginAlert.objects.get().notified is not None  # queued, so not queued again
+    assert Mail.objects.filter(kind="login_alerts").count() == 1
+    assert smtp.messages == []
+    settings.EMAIL_PORT = relay_port
+    assert deliver().sent == 1
+    [(to, subject, _body)] = smtp.messages
+    assert to == ["tekniker@redcloud.example"]
+    assert Mail.objects.count() == 0  # nothing kept once delivered

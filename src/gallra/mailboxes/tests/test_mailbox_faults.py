@@ -104,7 +104,7 @@ def test_the_commands_exit_with_1_when_a_mailbox_fails(maildir, db, tmp_path, mo
     assert f"mailbox 'arkiv': {tmp_path}/not-mounted is not a Maildir" in err.getvalue()
     assert maildir.message_ids() == set()
     with pytest.raises(CommandError) as failed:
-        call_command("enforce", "--at", AT.isoformat(), stdout=io.StringIO())
+        call_command("enforce", "--arm", "--at", AT.isoformat(), stdout=io.StringIO())
     assert failed.value.returncode == 1 and "not-mounted is not a Maildir" in str(failed.value)
     with pytest.raises(CommandError) as failed:
         call_command("mail", "scan", "--mailbox", "nej")

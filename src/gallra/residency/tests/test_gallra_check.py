@@ -21,6 +21,7 @@ def jufcorp(settings, monkeypatch, tmp_path):
     monkeypatch.setenv("GALLRA_SERVER_COUNTRY", "SE")
     settings.GALLRA_BACKUP_REPOSITORY = str(tmp_path / "repository")
     settings.EMAIL_HOST = "127.0.0.1"
+    settings.GALLRA_ENFORCE_ARMED = True  # armed: this module is about places (test_arming.py)
 
 
 def test_the_jufcorp_configuration_passes(db, jufcorp):

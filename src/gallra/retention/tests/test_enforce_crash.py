@@ -273,7 +273,7 @@ class Timeline:
 
 
 def enforce_argv(gallra: Gallra) -> list[str]:
-    return gallra.command("enforce", "--at", AT, "--actor", "test", "--format", "json")
+    return gallra.command("enforce", "--arm", "--at", AT, "--actor", "test", "--format", "json")
 
 
 def start(gallra: Gallra, name: str) -> subprocess.Popen:
@@ -359,7 +359,7 @@ def run_and_kill(
 
 def finish(gallra: Gallra) -> list[dict]:
     """Run enforce to the end; its JSON summaries."""
-    result = gallra.run("enforce", "--at", AT, "--actor", "test", "--format", "json")
+    result = gallra.run("enforce", "--arm", "--at", AT, "--actor", "test", "--format", "json")
     return json.loads(result.stdout)
 
 

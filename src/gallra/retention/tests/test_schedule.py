@@ -3,9 +3,12 @@
 from datetime import UTC, datetime
 from unittest import mock
 
+from django.utils import timezone
+
+from gallra.policy.loading import current_policy
 from gallra.registry.importing import import_document
 from gallra.registry.models import Prospect
-from gallra.retention import schedule
+from gallra.retention import arming, schedule
 from gallra.retention.models import EnforcementRun
 
 
@@ -17,6 +20,7 @@ def at(stockholm_hour: int):
 
 def test_daily_run_happens_once_after_its_time(db, monkeypatch):
     monkeypatch.setenv("GALLRA_ENFORCE_TIME", "03:00")
+    arming.arm(current_policy(), timezone.now(), "vd")  # a person reviewed the plan
     import_document({"prospects": [{"ref": "PR-1", "name": "Gammal", "created": "2026-01-01"}]})
     with at(2):
         assert schedule.run_if_due() is False

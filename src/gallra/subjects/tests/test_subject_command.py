@@ -21,8 +21,8 @@ def run(*args) -> str:
 
 
 def register(kind: str, email: str = ANNA["email"]) -> str:
-    return re.match(r"(DSR-\d{4}-\d{4}) registered", run("request", "--type", kind, "--email",
-                                                         email)).group(1)  # fmt: skip
+    out = run("request", "--type", kind, "--email", email)
+    return re.match(r"(DSR-\d{4}-[0-9A-HJKMNP-TV-Z]{8}) registered", out).group(1)
 
 
 def test_access_then_erasure_from_the_command_line(connected, registry, tmp_path):

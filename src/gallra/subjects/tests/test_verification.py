@@ -12,6 +12,7 @@ from django.core.management.base import CommandError
 from django.utils import timezone
 
 from gallra.evidence.models import Entry
+from gallra.outbox.delivery import deliver
 from gallra.policy.loading import current_policy
 from gallra.subjects import cases
 from gallra.subjects.identity import Identity
@@ -39,7 +40,10 @@ def link_path(inbox) -> str:
 def test_the_link_reaches_the_address_on_record_and_verifies_once(smtp, registry, client):
     request = anna_request()
     cases.send_link(current_policy(), request, now=timezone.now(), actor="staff")
+    assert smtp.messages == []  # queued in the outbox, sent after the answer
+    deliver()
     path = link_path(smtp)
+    assert Entry.objects.filter(action="subject.link_sent", data__request=request.ref).exists()
     assert "DSR-" in smtp.messages[0][1] and "7 dagar" in smtp.messages[0][2]
 
     page = client.get(path)  # opening the link (or a mail scanner doing so) verifies nothing
@@ -64,6 +68,7 @@ def test_an_expired_link_verifies_nothing(smtp, registry, client):
     request = anna_request()
     sent = timezone.now() - timedelta(days=7, minutes=1)
     link = cases.send_link(current_policy(), request, now=sent, actor="staff")
+    deliver()
     assert link.expires < timezone.now()
     response = client.post(link_path(smtp))
     assert response.status_code == 410
@@ -83,6 +88,7 @@ def test_no_link_goes_to_an_address_gallra_does_not_hold(smtp, registry):
                                  now=NOW, actor="test")  # fmt: skip
     with pytest.raises(cases.SubjectUnknown, match="on record nowhere"):
         cases.send_link(current_policy(), request, now=NOW, actor="staff")
+    deliver()
     assert smtp.messages == []
 
 
@@ -99,15 +105,15 @@ def test_nothing_is_released_or_erased_before_verification(registry):
 def test_deadline_is_one_month_and_extends_only_when_told_in_time(registry):
     request = cases.open_request("access", Identity.of(ANNA["email"]),
                                  received=date(2026, 1, 31), now=NOW, actor="t")  # fmt: skip
-    assert request.due == date(2026, 2, 28)
+    assert request.due == date(2026, 3, 2)  # 28 February is a Saturday (1182/71 Art. 3(4))
     with pytest.raises(cases.CaseError, match="after the first month"):
-        cases.extend(request, 2, "many systems", date(2026, 3, 1), now=NOW, actor="t")
+        cases.extend(request, 2, "many systems", date(2026, 3, 3), now=NOW, actor="t")
     with pytest.raises(cases.CaseError, match="1 or 2"):
         cases.extend(request, 3, "many systems", date(2026, 2, 1), now=NOW, actor="t")
     with pytest.raises(cases.CaseError, match="reason"):
         cases.extend(request, 2, "", date(2026, 2, 1), now=NOW, actor="t")
     request.refresh_from_db()
-    assert request.due == date(2026, 2, 28)
+    assert request.due == date(2026, 3, 2)
     cases.extend(request, 2, "Begäran rör tre system.", date(2026, 2, 10), now=NOW, actor="t")
     request.refresh_from_db()
     assert request.due == date(2026, 4, 30) and request.extension_told_on == date(2026, 2, 10)

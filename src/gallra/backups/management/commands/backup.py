@@ -6,6 +6,7 @@ See docs/backups.md.
 from __future__ import annotations
 
 import argparse
+import logging
 from datetime import datetime
 
 from django.core.management.base import BaseCommand, CommandError
@@ -13,8 +14,10 @@ from django.utils import timezone
 
 from gallra.backups.restic import BackupError, restic
 from gallra.backups.restore import restore
-from gallra.backups.runs import cutoff, run_backup, snapshots, verify
+from gallra.backups.runs import cutoff, run_backup, snapshots, unexpected, verify
 from gallra.policy.loading import policy_for_command
+
+log = logging.getLogger(__name__)
 
 
 def _time(text: str) -> datetime:
@@ -85,3 +88,8 @@ class Command(BaseCommand):
                     self.stdout.write(f"{snap['short_id']}  {snap['at']:%Y-%m-%d %H:%M} UTC{late}")
         except BackupError as exc:
             raise CommandError(str(exc), returncode=1) from exc
+        except CommandError:
+            raise
+        except Exception as exc:  # one line, not a traceback (GALLRA_LOG_LEVEL=DEBUG shows it)
+            log.debug("gallra backup %s failed", action, exc_info=True)
+            raise CommandError(unexpected(exc), returncode=1) from exc

@@ -36,12 +36,34 @@
     var m = doc.cookie.match(/(?:^|; )gallra_consent=([^;]*)/);
     try { return m ? JSON.parse(decodeURIComponent(m[1])) : null; } catch (e) { return null; }
   }
+  /* A choice holds until 00:00 (the policy's time zone, Stockholm) on the day the policy's
+     renew_after after the day it was made, in calendar terms: made on 31 August 2026, asked
+     again from 00:00 on 28 February 2027. The server's config.renewal is the same sum. */
+  var zone;
+  function wall(t) {  /* the time zone's clock at instant t, written as if it were UTC */
+    zone = zone || new Intl.DateTimeFormat("en-GB", { timeZone: cfg.time_zone, hourCycle: "h23",
+      year: "numeric", month: "numeric", day: "numeric", hour: "numeric", minute: "numeric",
+      second: "numeric" });
+    var p = {};
+    zone.formatToParts(new Date(t)).forEach(function (x) { p[x.type] = +x.value; });
+    return Date.UTC(p.year, p.month - 1, p.day, p.hour % 24, p.minute, p.second);
+  }
+  function renewsAt(t) {
+    var d = new Date(wall(t)), r = cfg.renew, m = d.getUTCMonth() + r.months + 12 * r.years;
+    var y = d.getUTCFullYear() + Math.floor(m / 12), last;
+    m %= 12;
+    last = new Date(Date.UTC(y, m + 1, 0)).getUTCDate();  /* 31 Aug + 6 months: 28 Feb */
+    var midnight = Date.UTC(y, m, Math.min(d.getUTCDate(), last) + r.days);
+    var guess = midnight - (wall(midnight) - midnight);  /* no clock change is at midnight */
+    return midnight - (wall(guess) - guess);
+  }
   function current(s) {
-    return s && s.r === cfg.revision && Date.now() - s.t < cfg.renew_days * 864e5 ? s : null;
+    return s && s.r === cfg.revision && typeof s.t === "number" && s.t <= Date.now() &&
+      Date.now() < renewsAt(s.t) ? s : null;
   }
   function write(s) {
     doc.cookie = NAME + "=" + encodeURIComponent(JSON.stringify(s)) + "; Max-Age=" +
-      cfg.renew_days * 86400 + "; Path=/; SameSite=Lax" +
+      Math.ceil((renewsAt(s.t) - s.t) / 1000) + "; Path=/; SameSite=Lax" +
       (location.protocol === "https:" ? "; Secure" : "");
   }
 

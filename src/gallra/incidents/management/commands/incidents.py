@@ -5,19 +5,21 @@ from __future__ import annotations
 
 import json
 import math
-from datetime import datetime
+from datetime import UTC, datetime
 
 from django.core.management.base import BaseCommand, CommandError
 from django.utils import timezone
 
-from gallra.incidents.models import NO_RISK, Incident, overdue_notifications
+from gallra.incidents.models import NO_RISK, Incident
 from gallra.incidents.reminders import remind
 from gallra.instance.arguments import local_time
 from gallra.policy.loading import policy_for_command
 
 
 def _local(value: datetime | None) -> str:
-    return f"{timezone.localtime(value):%Y-%m-%d %H:%M}" if value else ""
+    """Stockholm time with its zone (CET or CEST): the hour repeated in October is then
+    still one time."""
+    return f"{timezone.localtime(value):%Y-%m-%d %H:%M %Z}" if value else ""
 
 
 class Command(BaseCommand):
@@ -42,10 +44,11 @@ class Command(BaseCommand):
         now = local_time(options["at"]) if options["at"] else timezone.now()
         if options["mail"]:
             remind(policy_for_command(), now)
-        overdue = list(overdue_notifications(now).values_list("pk", flat=True))
+        incidents = list(Incident.objects.open().order_by("known_at", "pk"))
+        # One test of lateness for the exit status, the text and the JSON (in UTC).
+        overdue = [i.pk for i in incidents if i.is_overdue(now)]
         if options["quiet"] and not overdue:
             return
-        incidents = list(Incident.objects.open().order_by("known_at", "pk"))
         if options["format"] == "json":
             self.stdout.write(json.dumps([self._row(i, now) for i in incidents], indent=2,
                                          ensure_ascii=False))  # fmt: skip
@@ -70,7 +73,7 @@ class Command(BaseCommand):
     def _clock(incident: Incident, now: datetime) -> str:
         if incident.notification_due:
             hours = incident.hours_left(now)
-            if hours < 0:
+            if incident.is_overdue(now):
                 return f"OVERDUE by {math.ceil(-hours)} h"
             return f"{math.floor(hours)} h left"
         if incident.imy_notified_at is not None:
@@ -85,12 +88,13 @@ class Command(BaseCommand):
         return {
             "ref": incident.ref,
             "title": incident.title,
-            "known_at": incident.known_at.isoformat(),
+            "known_at": incident.known_at.astimezone(UTC).isoformat(),
             "deadline": incident.deadline.isoformat(),
             "risk": incident.risk,
             "notification_due": incident.notification_due,
             "hours_left": round(incident.hours_left(now), 1),
-            "overdue": incident.notification_due and incident.hours_left(now) < 0,
+            "seconds_left": math.floor(incident.seconds_left(now)),
+            "overdue": incident.is_overdue(now),
             "imy_notified_at": incident.imy_notified_at and incident.imy_notified_at.isoformat(),
             "late_notification": incident.late_notification,
             "subjects_must_be_told": incident.subjects_must_be_told,

@@ -9,7 +9,9 @@ from __future__ import annotations
 
 import argparse
 import json
+import tempfile
 from datetime import date
+from pathlib import Path
 
 from django.core.management.base import BaseCommand, CommandError
 from django.utils import timezone
@@ -43,6 +45,7 @@ class Command(BaseCommand):
                 self.stderr.write(str(problem))
             raise CommandError("the demo data was not imported", returncode=1) from exc
         counts = {kind: dict(value) for kind, value in report.counts.items()}
+        _remove_old_demo_log()
         requests = _demo_requests(today)
         logins = _demo_logins(today)
         if format == "json":
@@ -112,10 +115,12 @@ def _shares_file():
     return settings.GALLRA_DATA / "demo-escrow-shares.txt"
 
 
-def _demo_log():
+def _remove_old_demo_log() -> None:
+    """Earlier versions left the demo's auth.log, raw addresses and all, in the data
+    directory; nothing with a raw address may stay there (P7)."""
     from django.conf import settings
 
-    return settings.GALLRA_DATA / "demo-auth.log"
+    (settings.GALLRA_DATA / "demo-auth.log").unlink(missing_ok=True)
 
 
 def _demo_logins(today: date) -> int:
@@ -160,10 +165,13 @@ def _demo_logins(today: date) -> int:
                           f"port {40000 + i} ssh2")  # fmt: skip
     add(120, f"Failed password for {users[0]} from 198.51.100.7 port 41000 ssh2")
     add(121, f"Accepted password for {users[0]} from 8.8.8.8 port 41001 ssh2")  # abroad
-    path = _demo_log()
-    path.write_text("\n".join(lines) + "\n")
     now = datetime.combine(today, datetime.min.time(), UTC) + timedelta(hours=6)
-    report = ingest_files([path], policy, now=now)
+    # The log holds raw addresses, which gallra never keeps (P7): it lives in a private
+    # temporary directory (0700) only while it is read, never in the data directory.
+    with tempfile.TemporaryDirectory(prefix="gallra-demo-") as folder:
+        path = Path(folder) / "auth.log"
+        path.write_text("\n".join(lines) + "\n")
+        report = ingest_files([path], policy, now=now)
     if report.first_at is not None:
         detect(policy, report.first_at, report.last_at)
     return report.events

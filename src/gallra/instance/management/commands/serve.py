@@ -4,8 +4,9 @@ Runs gallra under waitress, a production WSGI server (not Django's runserver, wh
 development only). Static files, the admin's included, are served by WhiteNoise from the
 same process, so nothing else is needed on a small installation. Behind a TLS proxy
 (GALLRA_HTTPS=1) the proxy's X-Forwarded-Proto and X-Forwarded-For are trusted from
---trusted-proxy only (default 127.0.0.1); see docs/production.md. It also runs `enforce`
-and the task reminders once a day (GALLRA_ENFORCE_TIME, see retention/schedule.py).
+--trusted-proxy only (default 127.0.0.1); see docs/production.md. It also runs the daily
+jobs: `enforce` (deleting only once armed), reminders, checks and backups
+(GALLRA_ENFORCE_TIME, see retention/schedule.py).
 """
 
 from __future__ import annotations
@@ -46,11 +47,16 @@ class Command(BaseCommand):
                 "trusted_proxy_headers": {"x-forwarded-proto", "x-forwarded-for"},
                 "clear_untrusted_proxy_headers": True,
             }
-        from gallra.retention.schedule import daily_time, start_daily_thread
+        from gallra.retention.schedule import armed_line, daily_time, start_daily_thread
         from gallra.wsgi import application
 
         if start_daily_thread():
             self.stdout.write(f"gallra: enforcing the policy daily after {daily_time():%H:%M}")
+            self.stdout.write(f"gallra: {armed_line()}")
+        from gallra.outbox.delivery import EVERY, start_thread
+
+        start_thread()  # mail from the web pages goes out after the answer (docs/mail.md)
+        self.stdout.write(f"gallra: delivering the outbox's mail every {EVERY:g} s")
         shown = f"[{host}]" if ":" in host else host
         self.stdout.write(f"gallra: serving on http://{shown}:{port}/admin/")
         if https:

@@ -20,6 +20,7 @@ from gallra.logins.ingest import Report, follow, ingest_files
 from gallra.logins.models import Escrow
 from gallra.logins.reveal import Request, RevealRefused, reveal
 from gallra.logins.sealing import NoEscrow
+from gallra.outbox.delivery import deliver
 from gallra.policy.loading import policy_for_command
 
 
@@ -97,10 +98,14 @@ class Command(BaseCommand):
         if report.first_at is None:
             return
         report.alerts = len(detection.detect(policy, report.first_at, report.last_at))
-        try:
-            detection.notify(policy)
-        except OSError as exc:  # the mail server: the alerts stay unsent and are tried again
-            self.stderr.write(f"alert mail not sent ({exc}); it is tried again next run")
+        if detection.notify(policy):
+            # Not a web request: deliver now; a relay that is down leaves the mail queued.
+            outcome = deliver()
+            if outcome.failed:
+                self.stderr.write(
+                    f"alert mail not sent ({'; '.join(outcome.errors)}); "
+                    "it stays in the outbox and is tried again"
+                )
 
     def _follow(self, policy, options):
         stop = threading.Event()

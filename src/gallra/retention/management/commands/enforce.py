@@ -1,11 +1,19 @@
-"""`gallra enforce [--at DATE] [--dry-run] [--format text|json]`: carry out the plan."""
+"""`gallra enforce [--at DATE] [--dry-run | --arm] [--format text|json]`: carry out the plan.
+
+Deleting needs enforcement to be armed (retention/arming.py): `--arm` is a person saying
+"I have reviewed the plan (`--dry-run`), go", for the policy's retention rules as they are.
+Not armed, a plain `gallra enforce` (from cron, say) deletes nothing, says what would have
+gone and exits 1.
+"""
 
 import json
 import sys
 
 from django.core.management.base import BaseCommand, CommandError
+from django.utils import timezone, translation
+from django.utils.translation import gettext as _
 
-from gallra.retention import words
+from gallra.retention import arming, words
 from gallra.retention.command import DateArguments
 from gallra.retention.enforcement import EnforcementBusy, enforce
 
@@ -16,17 +24,49 @@ class Command(DateArguments, BaseCommand):
     def add_arguments(self, parser):
         self.add_date_arguments(parser)
         parser.add_argument("--dry-run", action="store_true", help="count, delete nothing")
+        parser.add_argument(
+            "--arm",
+            action="store_true",
+            help="you have reviewed the plan (--dry-run): arm enforcement for the policy's "
+            "retention rules as they are now, then carry it out; the daily run of `gallra "
+            "serve` and a plain `gallra enforce` delete only while armed",
+        )
         parser.add_argument("--format", choices=["text", "json"], default="text")
         parser.add_argument("--actor", default="enforce", help="who runs it, for the evidence")
 
     def handle(self, *args, **options):
         policy, at, lang = self.resolve(options)
+        actor = options["actor"]
+        if not actor or len(actor) > 100 or not actor.isprintable():
+            raise CommandError(
+                "--actor: a name of 1 to 100 printable characters (who runs it, for the "
+                "evidence log)",
+                returncode=2,
+            )
+        if options["arm"] and options["dry_run"]:
+            raise CommandError(
+                "--arm carries the plan out: review it with --dry-run first, then arm without "
+                "--dry-run",
+                returncode=2,
+            )
+        with translation.override(lang):
+            if options["dry_run"]:
+                found = arming.state(policy)
+            elif options["arm"]:
+                found = self._arm(policy, options)
+            else:
+                found = arming.notice(policy, timezone.now(), options["actor"])
+                if not found.armed:
+                    self._not_armed(policy, at, lang, options, found)
         show = options["format"] == "text" and sys.stderr.isatty()
         try:
             summaries = enforce(
-                policy, at, actor=options["actor"], dry_run=options["dry_run"],
+                policy,
+                at,
+                actor=options["actor"],
+                dry_run=options["dry_run"],
                 progress=self._progress if show else None,
-            )  # fmt: skip
+            )
         except EnforcementBusy as exc:
             raise CommandError(str(exc), returncode=1) from exc
         if show:
@@ -36,9 +76,63 @@ class Command(DateArguments, BaseCommand):
         else:
             for s in summaries:
                 self.stdout.write(words.enforce_summary(s, lang))
+            if options["dry_run"]:
+                with translation.override(lang):
+                    self.stdout.write(self._armed_line(found))
         failed = summaries[-1].mail.get("problems", [])
         if failed:  # a mailbox not reached or not finished: the next run resumes it
             raise CommandError("\n".join(failed), returncode=1)
+
+    def _arm(self, policy, options) -> arming.State:
+        by = options["actor"] if options["actor"] != "enforce" else arming.login_name()
+        found, new = arming.arm(policy, timezone.now(), by)
+        if new and options["format"] == "text":
+            self.stdout.write(
+                _(
+                    "Enforcement armed by %(who)s for the policy's retention rules as they are "
+                    "now (digest %(digest)s): the daily run deletes what is due until they "
+                    "change."
+                )
+                % {"who": by, "digest": found.digest[:12]}
+            )
+        return found
+
+    def _not_armed(self, policy, at, lang, options, found: arming.State) -> None:
+        going = arming.skip(policy, at, timezone.now(), options["actor"], found)
+        if options["format"] == "json":
+            self.stdout.write(
+                json.dumps(
+                    {"armed": False, "why": found.why, "would_delete": going.as_data()}, indent=2
+                )
+            )
+        else:
+            self.stdout.write(
+                _("Nothing was deleted: enforcement is not armed (%(why)s).") % {"why": found.why}
+            )
+            lines = words.enforce_summary(going.summary, lang).splitlines()[1:]
+            self.stdout.write(
+                _("%(n)s records would be deleted on %(day)s:") % {"n": going.total, "day": at}
+            )
+            for line in lines:
+                self.stdout.write(line)
+        raise CommandError(
+            _(
+                "enforcement is not armed (%(why)s): %(n)s records would be deleted; review them "
+                "with `gallra enforce --dry-run`, then arm with `gallra enforce --arm` "
+                "(docs/retention.md)"
+            )
+            % {"why": found.why, "n": going.total},
+            returncode=1,
+        )
+
+    @staticmethod
+    def _armed_line(found: arming.State) -> str:
+        if found.armed:
+            return _("Enforcement is %(how)s.") % {"how": found.how}
+        return _(
+            "Enforcement is not armed (%(why)s): the daily run deletes nothing until you arm "
+            "it with `gallra enforce --arm`."
+        ) % {"why": found.why}
 
     def _progress(self, done: int, total: int) -> None:
         width = 30

@@ -10,6 +10,7 @@ from pathlib import Path
 from django.core.management.base import BaseCommand, CommandError
 from django.utils import timezone
 
+from gallra.outbox.delivery import deliver
 from gallra.policy.loading import policy_for_command
 from gallra.subjects import cases, changes, erasure, export
 from gallra.subjects.identity import BadIdentity, Identity
@@ -21,6 +22,22 @@ def _date(text: str) -> date:
         return date.fromisoformat(text)
     except ValueError:
         raise CommandError(f"{text!r} is not a date (YYYY-MM-DD)", returncode=2) from None
+
+
+def _row(r: SubjectRequest, at: date) -> dict:
+    """A request's dates as `--format json` gives them: the stored ones, as everywhere."""
+    told = r.extension_told_on
+    return {
+        "ref": r.ref,
+        "kind": r.kind,
+        "status": r.status,
+        "received": r.received.isoformat(),
+        "first_month_ends": r.first_due().isoformat(),
+        "extension_months": r.extension_months,
+        "extension_told_on": told.isoformat() if told else None,
+        "due": r.due.isoformat(),
+        "overdue": r.is_overdue(at),
+    }
 
 
 class Command(BaseCommand):
@@ -40,8 +57,10 @@ class Command(BaseCommand):
         p.add_argument("--category", default="", help="objection: the category objected to")
         p = sub.add_parser("list", help="requests, open ones by deadline (overdue first)")
         p.add_argument("--all", action="store_true", help="closed ones too")
+        p.add_argument("--format", choices=["text", "json"], default="text")
         p = sub.add_parser("show", help="one request, with what each store did")
         p.add_argument("ref")
+        p.add_argument("--format", choices=["text", "json"], default="text")
         p = sub.add_parser("send-link", help="e-mail a one-time verification link")
         p.add_argument("ref")
         p.add_argument("--lang", choices=["sv", "en"], default="sv")
@@ -88,7 +107,7 @@ class Command(BaseCommand):
 
     def _request(self, ref: str) -> SubjectRequest:
         try:
-            return SubjectRequest.objects.get(ref=ref)
+            return SubjectRequest.objects.get(ref=cases.normal_ref(ref))
         except SubjectRequest.DoesNotExist:
             raise CommandError(f"no request {ref!r}", returncode=2) from None
 
@@ -111,12 +130,24 @@ class Command(BaseCommand):
         requests = cases.open_by_deadline()
         if not o["all"]:
             requests = requests.filter(status__in=SubjectRequest.OPEN)
+        if o["format"] == "json":
+            rows = [_row(r, at) | {"email": r.email} for r in requests]
+            self.stdout.write(json.dumps(rows, ensure_ascii=False, indent=2))
+            return
         for r in requests:
             late = " OVERDUE" if r.is_overdue(at) else ""
             self.stdout.write(f"{r.due}{late}  {r.ref}  {r.kind}  {r.status}  {r.email}")
 
     def do_show(self, policy, o, now, at, actor):
         r = self._request(o["ref"])
+        if o["format"] == "json":
+            steps = [
+                {"store": s.store, "status": s.status, "detail": s.detail}
+                for s in r.steps.order_by("id")
+            ]
+            row = _row(r, at) | {"email": r.email, "stores": steps, "answer": r.answer}
+            self.stdout.write(json.dumps(row, ensure_ascii=False, indent=2))
+            return
         self.stdout.write(
             f"{r.ref}: {r.kind}, {r.get_status_display()}, received {r.received}, "
             f"due {r.due}{' (OVERDUE)' if r.is_overdue(at) else ''}"
@@ -130,7 +161,16 @@ class Command(BaseCommand):
         link = cases.send_link(
             policy, self._request(o["ref"]), now=now, actor=actor, lang=o["lang"]
         )
-        self.stdout.write(f"link sent to {link.sent_to}, valid until {link.expires:%Y-%m-%d %H:%M}")
+        valid = f"valid until {link.expires:%Y-%m-%d %H:%M}"
+        outcome = deliver()  # a command is no web request: it delivers the outbox itself
+        if outcome.failed or outcome.given_up:
+            raise CommandError(
+                f"link to {link.sent_to} queued ({valid}), but the relay failed: "
+                f"{outcome.errors[-1]}. It is tried again by `gallra serve` or "
+                "`gallra outbox send` (docs/mail.md)",
+                returncode=1,
+            )
+        self.stdout.write(f"link sent to {link.sent_to}, {valid}")
 
     def do_verify(self, policy, o, now, at, actor):
         cases.verify_by_staff(self._request(o["ref"]), o["how"], o["by"], now=now)
