@@ -23,6 +23,7 @@ from gallra.backups.models import BackupRun
 from gallra.dashboard.chart import draw, plan_link
 from gallra.dashboard.timeline import Timeline, deletions
 from gallra.evidence.models import Entry
+from gallra.instance.schedule import JOBS, today_failures
 from gallra.logins.models import LoginAlert
 from gallra.outbox import delivery as outbox
 from gallra.policy.loading import PolicyError, current_policy
@@ -30,7 +31,6 @@ from gallra.policy.model import Policy
 from gallra.registry.models import BY_RECORD_TYPE, Hold
 from gallra.retention import arming
 from gallra.retention.models import EnforcementRun, ManualTask
-from gallra.retention.schedule import JOBS, today_failures
 from gallra.subjects.models import SubjectRequest
 
 ROWS = 10  # rows a list panel shows; "show all" leads to the rest
@@ -157,7 +157,7 @@ class Run:
         return "waiting" if self.waiting and not failed else "failed"
 
 
-# The daily jobs of `gallra serve` (retention.schedule) that have a row of their own here.
+# The daily jobs of `gallra serve` (instance.schedule) that have a row of their own here.
 ROW_OF_JOB = {"enforce": 0, "drill": 1, "backup": 2, "residency": 3}
 
 

@@ -7,7 +7,22 @@ log.append(), and an edit would break the chain anyway.
 from django.contrib import admin
 
 from gallra.evidence.models import Entry
-from gallra.instance.admin import ReadOnlyAdmin
+
+
+class ReadOnlyAdmin(admin.ModelAdmin):
+    """A record of what happened: staff may look, no one may add, change or delete.
+
+    Here, at the bottom layer, so every app's records of what happened can use it (README,
+    Layers); instance/admin.py passes it on to the apps above."""
+
+    def has_add_permission(self, request):
+        return False
+
+    def has_change_permission(self, request, obj=None):
+        return False
+
+    def has_delete_permission(self, request, obj=None):
+        return False
 
 
 @admin.register(Entry)

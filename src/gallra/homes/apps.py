@@ -8,3 +8,7 @@ class HomesConfig(AppConfig):
 
     def ready(self) -> None:
         from gallra.homes import grants  # noqa: F401 (connects its signal)
+        from gallra.homes.store import HomesStore
+        from gallra.retention import stores
+
+        stores.register(HomesStore())  # P3: ended grants go before the registry's deletions

@@ -1,16 +1,6 @@
-"""What several apps' admin pages share."""
+"""What several apps' admin pages share. ReadOnlyAdmin lives with the evidence log, at the
+bottom layer, so that the log and retention can use it too (README, Layers)."""
 
-from django.contrib import admin
+from gallra.evidence.admin import ReadOnlyAdmin
 
-
-class ReadOnlyAdmin(admin.ModelAdmin):
-    """A record of what happened: staff may look, no one may add, change or delete."""
-
-    def has_add_permission(self, request):
-        return False
-
-    def has_change_permission(self, request, obj=None):
-        return False
-
-    def has_delete_permission(self, request, obj=None):
-        return False
+__all__ = ["ReadOnlyAdmin"]

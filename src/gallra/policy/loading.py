@@ -302,6 +302,16 @@ def _cross_checks(policy: Policy, known_fields: Iterable[str] | None) -> Iterato
                 'login events need exactly one rule, with trigger = "created"',
             )
 
+    memory = policy.deletion_memory.category
+    if memory not in categories:
+        yield ("deletion_memory", "category"), _unknown("category", memory)
+    elif len(policy.rules_for(memory)) != 1 or policy.rules_for(memory)[0].trigger != "created":
+        yield (
+            ("deletion_memory", "category"),
+            'the deletion memory needs exactly one rule, with trigger = "created" (the day the '
+            "record was deleted)",
+        )
+
     yield from _dataset_checks(policy, categories)
     yield from _mailbox_checks(policy, categories)
 
@@ -486,9 +496,10 @@ def _texts(policy: Policy, where: KeyPath, **texts: Text | None) -> Iterator[tup
 
 
 def registry_fields() -> set[str]:
-    from gallra.registry.models import personal_fields
+    """The registry's personal-data fields, as it registers them (policy/hooks.py)."""
+    from gallra.policy import hooks
 
-    return personal_fields()
+    return hooks.personal_fields()
 
 
 def current_policy() -> Policy:

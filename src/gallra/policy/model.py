@@ -8,6 +8,7 @@ allowed, ...) is checked in `checks.py`. See docs/policy-file.md for every key.
 from __future__ import annotations
 
 import re
+from datetime import date
 from typing import Annotated, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, PlainSerializer, PlainValidator, model_validator
@@ -113,6 +114,24 @@ class Rule(Strict):
     description: Text | None = None
     task: Text | None = None  # what a manual rule asks each person to do
 
+    def due_date(self, trigger: date) -> date:
+        """The day a record whose trigger happened on `trigger` becomes due under this rule."""
+        anchor = trigger if self.counted_from == "trigger" else date(trigger.year + 1, 1, 1)
+        return self.keep_for.after(anchor)
+
+    def threshold(self, at: date) -> date:
+        """The last trigger date whose record is due by `at` (due_date is monotone)."""
+        low, high = date.min.toordinal(), at.toordinal()  # due_date(at) >= at: high is safe
+        if self.due_date(date.fromordinal(low)) > at:
+            return date.min
+        while low < high:
+            middle = (low + high + 1) // 2
+            if self.due_date(date.fromordinal(middle)) <= at:
+                low = middle
+            else:
+                high = middle - 1
+        return date.fromordinal(low)
+
 
 class Residency(Strict):
     allowed_countries: list[Country] = Field(min_length=1)
@@ -149,6 +168,13 @@ class Logins(Strict):
     escrow_shares: int = Field(3, ge=2, le=10)
     escrow_threshold: int = Field(2, ge=2, le=10)
     alerts: LoginAlerts = LoginAlerts()
+
+
+class DeletionMemory(Strict):
+    """What gallra remembers of a deleted record so that no import brings it back (keyed
+    digests of its ref); the category's rule gives that memory its own end."""
+
+    category: Ident = "deletion_memory"
 
 
 class Security(Strict):
@@ -299,6 +325,7 @@ class Policy(Strict):
     store: list[Store] = []
     backups: Backups
     logins: Logins
+    deletion_memory: DeletionMemory = DeletionMemory()
     security: Security = Security()
     commitments: Commitments = Commitments()
     recipient: list[Recipient] = []
@@ -315,6 +342,10 @@ class Policy(Strict):
     def login_rule(self) -> Rule:
         """The retention rule of login events (the checks make sure there is one)."""
         return self.rules_for(self.logins.category)[0]
+
+    def deletion_memory_rule(self) -> Rule:
+        """The retention rule of the deletion memory (the checks make sure there is one)."""
+        return self.rules_for(self.deletion_memory.category)[0]
 
     def text(self, value: Text | None, language: str) -> str:
         """A human text in `language`, falling back to the policy's first language."""

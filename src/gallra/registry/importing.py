@@ -23,8 +23,9 @@ from typing import BinaryIO
 
 from django.db import connection, models, transaction
 from django.utils import timezone
+from django.utils.translation import gettext
 
-from gallra.registry import checks, crypto
+from gallra.registry import checks, crypto, tombstones
 from gallra.registry.jsonstream import JSONShapeError, read_sections
 from gallra.registry.models import (
     BY_RECORD_TYPE,
@@ -60,11 +61,25 @@ class ImportFailed(Exception):
         super().__init__("\n".join(map(str, problems)))
 
 
+@dataclass(frozen=True)
+class Refusal:
+    """A record the file holds that gallra deleted: it is not created again (P15)."""
+
+    path: str
+    record_type: str
+    ref: str
+    reason: str
+
+    def __str__(self) -> str:
+        return f"{self.path}: {self.record_type} {self.ref}: {self.reason}"
+
+
 @dataclass
 class ImportReport:
     counts: dict[str, dict[str, int]] = field(
         default_factory=lambda: defaultdict(lambda: {"created": 0, "updated": 0, "unchanged": 0})
     )
+    refused: list[Refusal] = field(default_factory=list)
 
     @property
     def total(self) -> int:
@@ -208,18 +223,22 @@ class Row:
 def import_file(path: str | Path) -> ImportReport:
     try:
         with open(path, "rb") as f:
-            return import_stream(f)
+            return import_stream(f, source=str(path))
     except OSError as exc:
         raise ImportFailed([Problem("", f"cannot read {path}: {exc.strerror}")]) from exc
 
 
-def import_document(data: dict) -> ImportReport:
+def import_document(data: dict, source: str = "") -> ImportReport:
     """Import records given as a Python dict in the file format (dates as ISO strings)."""
-    return import_stream(io.BytesIO(json.dumps(data, default=str).encode()))
+    return import_stream(io.BytesIO(json.dumps(data, default=str).encode()), source=source)
 
 
-def import_stream(fileobj: BinaryIO) -> ImportReport:
-    importer = _Importer()
+def import_stream(fileobj: BinaryIO, source: str = "") -> ImportReport:
+    """Import all or nothing; a record gallra deleted is refused (report.refused), not created.
+
+    `source` names where the records come from, for the refusals ("delete it there").
+    """
+    importer = _Importer(source or gettext("the import file"))
     try:
         with transaction.atomic():
             importer.run(fileobj)
@@ -231,7 +250,9 @@ def import_stream(fileobj: BinaryIO) -> ImportReport:
 
 
 class _Importer:
-    def __init__(self) -> None:
+    def __init__(self, source: str) -> None:
+        self.source = source
+        self.refused: dict[str, set[str]] = defaultdict(set)  # record type -> refs not written
         self.problems: list[Problem] = []
         self.report = ImportReport()
         self.stamp = timezone.now()
@@ -424,8 +445,13 @@ class _Importer:
             self._duplicate(kind, by_ref[ref])
         if self.problems:
             return
-        self._resolve_links(model, rows)
+        gone = tombstones.buried(kind, [row.ref for row in rows if row.ref not in found])
+        for row in rows:
+            if row.ref in gone:  # P15: deleted here, still in the source
+                self._refuse(kind, row, gone[row.ref].reason(self.source))
+        rows = self._resolve_links(model, [row for row in rows if row.ref not in gone])
         new = [row for row in rows if row.ref not in found]
+        before = [ref for ref in before if ref not in self.refused[kind]]
         if model is Customer:
             self._customer_keys(new)
         if before:
@@ -439,6 +465,10 @@ class _Importer:
             self.writer.insert(
                 model, ["ref", *new[0].values], [(r.ref, *r.values.values()) for r in new]
             )
+
+    def _refuse(self, kind: str, row: Row, reason: str) -> None:
+        self.refused[kind].add(row.ref)
+        self.report.refused.append(Refusal(row.path, kind, row.ref, reason))
 
     def _duplicate(self, kind: str, row: Row) -> None:
         self.problem(row.path, f"duplicate ref {row.ref!r}: another {kind} in this file has it")
@@ -486,25 +516,47 @@ class _Importer:
             self.ciphers[ref] = crypto.cipher_for(ref)
         return self.ciphers[ref]
 
-    def _resolve_links(self, owner: type[Record], rows: list[Row]) -> None:
-        """Turn the refs a row points at into primary keys, in one query per target type."""
+    def _resolve_links(self, owner: type[Record], rows: list[Row]) -> list[Row]:
+        """Turn the refs a row points at into primary keys, in one query per target type.
+
+        A link to a record this import refused is emptied where it may be (an invoice kept by
+        law outlives its customer); a row that cannot be without it is refused too. Returns
+        the rows still to write.
+        """
         wanted: dict[type[Record], set[str]] = defaultdict(set)
         for row in rows:
             for model, ref in row.links.values():
                 if ref is not None:
                     wanted[model].add(ref)
         ids = {model: self.writer.ids(model, list(refs)) for model, refs in wanted.items()}
+        kept = []
         for row in rows:
             for name, (model, ref) in row.links.items():
                 pk = ids[model].get(ref) if ref is not None else None
-                if ref is not None and pk is None:
+                if ref is not None and pk is None and ref in self.refused[model.record_type]:
+                    if not owner._meta.get_field(name).null:
+                        reason = gettext("it belongs to %(type)s %(ref)s, which was deleted") % {
+                            "type": model.record_type,
+                            "ref": ref,
+                        }
+                        self._refuse(owner.record_type, row, reason)
+                        break
+                elif ref is not None and pk is None:
                     # Named before it was written (a later section): settle at the end.
                     self.unresolved.append((owner, row, name, model, ref))
                 row.values[f"{name}_id"] = pk
+            else:
+                kept.append(row)
+        return kept
 
     def _resolve_late_links(self) -> None:
         for owner, row, name, model, ref in self.unresolved:
             pk = model.objects.filter(ref=ref).values_list("pk", flat=True).first()
+            if pk is None and (
+                ref in self.refused[model.record_type]
+                or tombstones.buried(model.record_type, [ref])
+            ):
+                continue  # the link stays empty, as retention left it (only optional ones wait)
             if pk is None:
                 self.problem(f"{row.path}.{name}", f"no {model.record_type} with ref {ref!r}")
                 continue
@@ -515,6 +567,14 @@ class _Importer:
             kind, ref = row.values["target_type"], row.values["target_ref"]
             types = [kind] if kind else list(BY_RECORD_TYPE)
             found = [t for t in types if BY_RECORD_TYPE[t].objects.filter(ref=ref).exists()]
+            gone = [t for t in types if ref in self.refused[t] or tombstones.buried(t, [ref])]
+            if not found and gone:
+                reason = gettext("it names %(type)s %(ref)s, which was deleted") % {
+                    "type": gone[0],
+                    "ref": ref,
+                }
+                self._refuse("hold", row, reason)
+                continue
             if len(found) != 1:
                 message = (
                     f"no record {'of type ' + kind + ' ' if kind else ''}with ref {ref!r}"
@@ -524,8 +584,9 @@ class _Importer:
                 self.problem(f"{row.path}.target", message)
                 continue
             row.values["target_type"] = found[0]
-        if self.holds and not self.problems:
-            self._write(Hold, self.holds)
+        holds = [row for row in self.holds if row.ref not in self.refused["hold"]]
+        if holds and not self.problems:
+            self._write(Hold, holds)
 
 
 class _TooMany(Exception):

@@ -464,3 +464,31 @@ def unclassified_fields(model: type[Record]) -> list[str]:
 def _shred_customer_key(sender, instance: Customer, **kwargs) -> None:
     """A customer that goes takes its data key first (enforcement does this in bulk itself)."""
     crypto.destroy_keys([instance.ref], now=timezone.now(), actor="registry", why="deleted")
+
+
+class Tombstone(models.Model):
+    """A record gallra deleted, remembered so that no import or sync brings it back (P15).
+
+    Only a keyed digest of the record type and ref is kept (registry/tombstones.py), never the
+    ref or the data; the policy's deletion-memory rule ends the memory itself.
+    """
+
+    record_type = models.CharField(_("record type"), max_length=30)
+    digest = models.CharField(_("digest"), max_length=64)
+    rule = models.CharField(_("rule"), max_length=100)  # a retention rule, or "erasure"
+    request = models.CharField(_("request"), max_length=40, blank=True)  # the erasure's ref
+    deleted_on = models.DateField(_("deleted on"))
+    created_at = models.DateTimeField(_("registered"), default=timezone.now)
+
+    plain_fields = ("id", "record_type", "rule", "request", "deleted_on", "created_at")
+
+    class Meta:
+        verbose_name = _("deleted record")
+        verbose_name_plural = _("deleted records")
+        constraints = [
+            models.UniqueConstraint(fields=["record_type", "digest"], name="one_tombstone")
+        ]
+        indexes = [models.Index(fields=["deleted_on"])]
+
+    def __str__(self) -> str:
+        return f"{self.record_type} {self.digest[:12]}"

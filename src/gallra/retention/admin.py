@@ -2,7 +2,7 @@ from django.contrib import admin, messages
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
-from gallra.instance.admin import ReadOnlyAdmin
+from gallra.evidence.admin import ReadOnlyAdmin
 from gallra.retention.models import EnforcementRun, ManualTask
 from gallra.retention.tasks import acknowledge
 

@@ -30,6 +30,7 @@ from gallra.policy.durations import Duration
 from gallra.policy.model import Policy
 from gallra.retention.enforcement import Summary, enforce
 from gallra.retention.models import Arming
+from gallra.retention.stores import stores
 
 SETTING = "GALLRA_ENFORCE_ARMED"
 
@@ -249,7 +250,8 @@ class WouldGo:
     @property
     def total(self) -> int:
         s = self.summary
-        return sum(s.deleted.values()) + s.logins.get("deleted", 0) + s.mail.get("due", 0)
+        elsewhere = sum(store.would_delete(s.stores.get(store.id, {})) for store in stores())
+        return sum(s.deleted.values()) + elsewhere  # the registry, then logins, mail, ...
 
     def by_rule_text(self) -> str:
         """The counts by rule, in brackets after a space; empty when nothing would go."""

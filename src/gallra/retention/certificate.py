@@ -7,14 +7,18 @@ again later with the same content plus what happened since.
 
 from __future__ import annotations
 
+import json
+from argparse import ArgumentParser
 from collections import defaultdict
 from dataclasses import dataclass, field
 from datetime import date, timedelta
 
+from django.core.management.base import BaseCommand, CommandError
 from django.utils import timezone
 
 from gallra.evidence.log import verify
 from gallra.evidence.models import Entry
+from gallra.policy.loading import policy_for_command
 from gallra.policy.model import Policy
 from gallra.registry.models import Customer, Invoice
 from gallra.retention import words
@@ -123,3 +127,24 @@ def render(cert: Certificate, policy: Policy, lang: str) -> str:
          f"chain {intact}, head {ev['head']}.")
     )  # fmt: skip
     return "\n".join(lines)
+
+
+# -- `gallra evidence certificate CUSTOMER_REF` (registered in apps.py) -------------------------
+
+
+def add_command_arguments(parser: ArgumentParser) -> None:
+    parser.add_argument("customer_ref")
+    parser.add_argument("--lang", choices=["sv", "en"], default="sv")
+    parser.add_argument("--format", choices=["text", "json"], default="text")
+
+
+def command(cmd: BaseCommand, options: dict) -> None:
+    policy = policy_for_command()
+    cert = certificate(policy, options["customer_ref"], timezone.localdate())
+    if not cert.customer_exists and not cert.deleted and not cert.kept:
+        raise CommandError(f"no customer {options['customer_ref']!r} in gallra or its evidence",
+                           returncode=2)  # fmt: skip
+    if options["format"] == "json":
+        cmd.stdout.write(json.dumps(cert.as_dict(), indent=2, ensure_ascii=False))
+    else:
+        cmd.stdout.write(render(cert, policy, options["lang"]))

@@ -10,6 +10,10 @@
 
 A run that did not finish is finished by the next `enforce`, with its own date, before a new
 one starts: nothing is deleted twice and no deletion goes unlogged.
+
+The stores outside the registry (stores.py: home directory grants, login events, mailboxes)
+take their turn around this: those that must go first before step 1, the others after step
+3. Each adds its part to the run's summary.
 """
 
 from __future__ import annotations
@@ -26,16 +30,15 @@ from django.db import connection, transaction
 from django.utils import timezone
 
 from gallra.evidence.log import append
-from gallra.homes.grants import remove_ended_grants
-from gallra.logins.retention import forget_accounts
-from gallra.logins.retention import purge as purge_logins
-from gallra.mailboxes.enforcement import enforce_mail
 from gallra.policy.model import Policy
-from gallra.registry import crypto
+from gallra.registry import crypto, tombstones
 from gallra.registry.models import Hold
 from gallra.retention.kinds import KINDS, SET_NULL, active_hold
 from gallra.retention.models import DueRecord, EnforcementRun
 from gallra.retention.planner import Planner, kept_dependant
+from gallra.retention.signals import records_deleted
+from gallra.retention.stores import Store
+from gallra.retention.stores import stores as registered_stores
 from gallra.retention.tasks import create_tasks
 
 BATCH = 5000
@@ -49,8 +52,27 @@ class Summary:
     deleted: Counter = field(default_factory=Counter)  # (rule, record_type) -> count
     resumed: bool = False
     dry_run: bool = False
-    logins: dict = field(default_factory=dict)  # what the login rule did (logins.retention)
-    mail: dict = field(default_factory=dict)  # what the mailboxes' rules did (mailboxes)
+    stores: dict[str, dict] = field(default_factory=dict)  # store id -> what it did (stores.py)
+
+    @property
+    def logins(self) -> dict:
+        """What the login rule did (the logins store's part)."""
+        return self.stores.get("logins", {})
+
+    @property
+    def mail(self) -> dict:
+        """What the mailboxes' rules did (the mailboxes store's part)."""
+        return self.stores.get("mail", {})
+
+    @property
+    def problems(self) -> list[str]:
+        """What a store could not do this run (the next run resumes it)."""
+        found = {s.id: s for s in registered_stores()}
+        return [
+            problem
+            for store_id, part in self.stores.items()
+            for problem in found.get(store_id, Store()).problems(part)
+        ]
 
     def as_dict(self) -> dict:
         return {
@@ -60,8 +82,8 @@ class Summary:
             "deleted": sum(self.deleted.values()),
             "resumed": self.resumed,
             "dry_run": self.dry_run,
-            "logins": self.logins,
-            "mail": self.mail,
+            **{s.id: {} for s in registered_stores()},  # every store's key, in every run
+            **self.stores,
             "by_rule": [
                 {"rule": rule, "type": record_type, "count": n}
                 for (rule, record_type), n in sorted(self.deleted.items())
@@ -91,14 +113,15 @@ def enforce(
                 summary.deleted[(rule, record_type)] += 1
             summary.due = sum(summary.deleted.values())
             transaction.set_rollback(True)
-        summary.logins = purge_logins(policy, at, now(), actor, dry_run=True)
-        if policy.mailbox:
-            summary.mail = enforce_mail(policy, at, actor=actor, now=now, dry_run=True).as_dict()
+        for store in registered_stores():
+            summary.stores[store.id] = store.enforce(policy, at, actor=actor, now=now, dry_run=True)
         return [summary]
 
     summaries = []
     with only_one_enforcer():
-        remove_ended_grants(at, now(), actor)  # P3: before an account or agreement they name goes
+        # Homes first (P3): no account or agreement goes while a grant still names it.
+        first = [s for s in registered_stores() if s.before_registry]
+        done = {s.id: s.enforce(policy, at, actor=actor, now=now) for s in first}
         create_tasks(policy, at, now())
         for run in EnforcementRun.objects.filter(finished__isnull=True).order_by("pk"):
             summaries.append(_finish(run, actor, batch, progress, now, resumed=True))
@@ -107,9 +130,10 @@ def enforce(
             run.due = Planner(policy, at).decide(run)
             run.save(update_fields=["due"])
         summaries.append(_finish(run, actor, batch, progress, now, resumed=False))
-        summaries[-1].logins = purge_logins(policy, at, now(), actor)
-        if policy.mailbox:  # P19, P21: after the registry, so its links are as of today
-            summaries[-1].mail = enforce_mail(policy, at, actor=actor, now=now).as_dict()
+        for store in registered_stores():  # logins, mail (P19, P21): as of today's registry
+            if not store.before_registry:
+                done[store.id] = store.enforce(policy, at, actor=actor, now=now)
+        summaries[-1].stores = done
     return summaries
 
 
@@ -206,18 +230,21 @@ def _delete_batch(run, rows, actor, now, summary: Summary) -> None:
     if ids and record_type == "customer":  # the data key first: every copy becomes unreadable
         crypto.destroy_keys([r[4] for r in going], now=now(), actor=actor, why="retention")
     if ids:
-        if record_type == "account":  # their login events keep the name only as a pseudonym
+        names: list[str] = []
+        if record_type == "account":  # stores that know an account by its name hear it below
             names = list(kind.model.objects.filter(pk__in=ids).values_list("username", flat=True))
         for model, column in SET_NULL.get(record_type, []):
             _execute(f"UPDATE {_table(model)} SET {_q(column)} = NULL WHERE {_q(column)}", ids)  # noqa: S608
         _execute(f"DELETE FROM {_table(kind.model)} WHERE {_q('id')}", ids)  # noqa: S608
-        if record_type == "account":
-            forget_accounts(names)
+        records_deleted.send(  # in this batch's transaction: logins forgets the names
+            sender=kind.model, record_type=record_type, refs=[r[4] for r in going], names=names
+        )
     by_rule: dict[str, list] = defaultdict(list)
     for row in going:
         by_rule[row[5]].append(row)
     for rule, group in by_rule.items():
         refs = [r[4] for r in group]
+        tombstones.bury(record_type, refs, rule=rule, on=run.at, now=now())  # never imported again
         # Only expired holds can name a record that is going; they go with it.
         holds = Hold.objects.filter(target_type=record_type, target_ref__in=refs, until__lt=run.at)
         per_customer = Counter(r[6] for r in group if r[6])

@@ -28,22 +28,12 @@ CHUNK = 2000
 
 def due_date(rule: Rule, trigger: date) -> date:
     """The day a record whose trigger happened on `trigger` becomes due under `rule`."""
-    anchor = trigger if rule.counted_from == "trigger" else date(trigger.year + 1, 1, 1)
-    return rule.keep_for.after(anchor)
+    return rule.due_date(trigger)
 
 
 def threshold(rule: Rule, at: date) -> date:
     """The last trigger date whose record is due by `at` (due_date is monotone in the trigger)."""
-    low, high = date.min.toordinal(), at.toordinal()  # due_date(at) >= at, so high is safe
-    if due_date(rule, date.fromordinal(low)) > at:
-        return date.min
-    while low < high:
-        middle = (low + high + 1) // 2
-        if due_date(rule, date.fromordinal(middle)) <= at:
-            low = middle
-        else:
-            high = middle - 1
-    return date.fromordinal(low)
+    return rule.threshold(at)
 
 
 def rules_by_type(policy: Policy) -> dict[str, list[Rule]]:

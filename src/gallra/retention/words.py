@@ -5,9 +5,9 @@ from __future__ import annotations
 from collections import Counter
 from datetime import date
 
-from gallra.mailboxes import words as mail_words
 from gallra.policy.model import Policy
 from gallra.retention.planner import Decision
+from gallra.retention.stores import stores
 
 TYPES = {
     "customer": ("kund", "customer"),
@@ -134,15 +134,7 @@ def enforce_summary(s, lang: str) -> str:
     lines = [head]
     for (rule, record_type), n in sorted(s.deleted.items()):
         lines.append(f"  {rule}: {n} {type_name(record_type, lang)}")
-    if s.logins.get("deleted"):
-        n = s.logins["deleted"]
-        lines.append(f"  {s.logins['rule']}: {n} " + ("inloggningar" if lang == "sv" else "logins"))
-    for month in s.logins.get("keys_destroyed", []):
-        lines.append(
-            f"  Nycklarna för inloggningar {month} förstörda: IP-adresserna kan aldrig visas."
-            if lang == "sv"
-            else f"  Keys of the logins of {month} destroyed: their addresses can never be shown."
-        )
-    if s.mail:
-        lines += mail_words.summary_lines(s.mail, lang)
+    for store in stores():  # each store says its own part (homes, logins, mail, ...)
+        if s.stores.get(store.id):
+            lines += store.summary_lines(s.stores[store.id], lang)
     return "\n".join(lines)

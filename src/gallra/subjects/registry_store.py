@@ -18,7 +18,7 @@ from django.db.models.functions import Lower
 from gallra.evidence import log
 from gallra.logins.retention import forget_accounts
 from gallra.policy.model import Policy
-from gallra.registry import crypto
+from gallra.registry import crypto, tombstones
 from gallra.registry.models import (
     Account,
     Correspondence,
@@ -235,6 +235,9 @@ def erase(
             if record_type == "account":  # login events keep the name only as a pseudonym
                 forget_accounts([r.username for r in going])
             refs = [r.ref for r in going]
+            tombstones.bury(
+                record_type, refs, rule=tombstones.ERASURE, on=at, now=now, request=request_ref
+            )  # no import brings them back
             result.deleted[record_type] = refs
             log.append(
                 "subject.erase",

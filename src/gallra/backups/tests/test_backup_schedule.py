@@ -7,7 +7,7 @@ import pytest
 from django.contrib.auth.models import Group, User
 
 from gallra.backups.models import BackupRun
-from gallra.retention import schedule
+from gallra.instance import schedule
 
 pytestmark = pytest.mark.django_db(transaction=True)  # the online backup needs no open transaction
 DAY = datetime(2026, 11, 25, 2, 5, tzinfo=UTC)  # 03:05 in Stockholm

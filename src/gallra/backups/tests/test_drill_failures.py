@@ -29,8 +29,8 @@ from gallra.backups.models import BackupRun
 from gallra.backups.restic import restic
 from gallra.backups.tests.conftest import cheapen_key
 from gallra.evidence.models import Entry
+from gallra.instance import schedule
 from gallra.instance.tests.conftest import Gallra
-from gallra.retention import schedule
 from gallra.retention.models import DailyRun, ManualTask
 
 pytestmark = pytest.mark.django_db(transaction=True)  # the online backup needs no open transaction
@@ -369,7 +369,7 @@ def test_on_production_postgresql_the_drill_needs_createdb_and_says_so(
 
     # The daily run of `gallra serve`: the backup works, the drill fails in one line.
     daily = gallra.run(
-        "shell", "-c", "from gallra.retention.schedule import run_if_due; run_if_due()"
+        "shell", "-c", "from gallra.instance.schedule import run_if_due; run_if_due()"
     )
     expected = (
         f"the database role {role} may not create the restore drill's scratch "

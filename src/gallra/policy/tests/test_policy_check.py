@@ -210,7 +210,8 @@ BROKEN = {
         ("unknown key",),
     ),
     "unknown-key-in-array-of-tables": Broken(
-        'trigger = "created"', 'trigger = "created"\nkeep_four = "P6M"', "keep_four",
+        'trigger = "created"\nkeep_for = "P12M"',
+        'trigger = "created"\nkeep_four = "P6M"\nkeep_for = "P12M"', "keep_four",
         "rule[{i}].keep_four", ("unknown key",), array="[[rule]]", needle="keep_four",
     ),
     "string-for-integer": Broken(
@@ -413,7 +414,8 @@ BROKEN = {
         "cookies", ("exactly one cookie category", "required"),
     ),
     "trigger-not-allowed": Broken(
-        'trigger = "created"', 'trigger = "birthday"', "birthday", "rule[{i}].trigger",
+        'trigger = "created"\nkeep_for = "P12M"', 'trigger = "birthday"\nkeep_for = "P12M"',
+        "birthday", "rule[{i}].trigger",
         ("must be", "'agreement_ended'"), array="[[rule]]", needle="birthday",
     ),
 }

@@ -372,17 +372,20 @@ def test_every_model_has_list_and_add_page(admin_client, data, model):
 
 def read_po(path: Path) -> dict[str, str]:
     """msgid -> msgstr of a .po file (the header under ""; a msgid with a context as
-    "context\x04msgid", as gettext keys it); fails on fuzzy or plural entries."""
+    "context\x04msgid", as gettext keys it; a plural entry as "msgid\x00plural" -> its forms
+    joined by "\x00", as the .mo file keys it); fails on fuzzy entries."""
     entries: dict[str, str] = {}
     msgid: list[str] | None = None
-    msgstr: list[str] = []
+    plural: list[str] = []
+    forms: dict[int, list[str]] = {}
     context: list[str] = []
     current: list[str] = []
 
     def flush() -> None:
         if msgid is not None:
             prefix = "".join(context) + "\x04" if context else ""
-            entries[prefix + "".join(msgid)] = "".join(msgstr)
+            key = "".join(msgid) + ("\x00" + "".join(plural) if plural else "")
+            entries[prefix + key] = "\x00".join("".join(forms[n]) for n in sorted(forms))
 
     for number, line in enumerate(path.read_text(encoding="utf-8").splitlines(), 1):
         line = line.strip()
@@ -400,10 +403,13 @@ def read_po(path: Path) -> dict[str, str]:
             if msgid is not None:  # a new entry without a context
                 flush()
                 context = []
-            msgid, msgstr = [], []
+            msgid, plural, forms = [], [], {}
             current, line = msgid, rest
-        elif keyword == "msgstr":
-            current, line = msgstr, rest
+        elif keyword == "msgid_plural":
+            current, line = plural, rest
+        elif keyword == "msgstr" or keyword.startswith("msgstr["):
+            n = int(keyword[7:-1]) if keyword != "msgstr" else 0
+            current, line = forms.setdefault(n, []), rest
         else:
             assert line.startswith('"'), f"cannot read line {number}: {line}"
         current.append(ast.literal_eval(line))
@@ -415,11 +421,18 @@ def test_po_is_complete_and_mo_compiled_from_it():
     entries = read_po(LOCALE / "django.po")
     entries.pop("")  # the header
     assert len(entries) > 50
-    untranslated = [msgid for msgid, msgstr in entries.items() if not msgstr]
+    untranslated = [m for m, s in entries.items() if not all(s.split("\x00"))]
     assert not untranslated
     with (LOCALE / "django.mo").open("rb") as f:
         compiled = gettext.GNUTranslations(f)
-    stale = {m: s for m, s in entries.items() if compiled.gettext(m) != s}
+
+    def translated(key: str) -> str:
+        if "\x00" not in key:
+            return compiled.gettext(key)
+        singular, plural = key.split("\x00")
+        return "\x00".join(compiled.ngettext(singular, plural, n) for n in (1, 2))
+
+    stale = {m: s for m, s in entries.items() if translated(m) != s}
     assert not stale, "run msgfmt -o django.mo django.po"
 
 

@@ -36,6 +36,7 @@ from django.core.management.base import CommandError
 from gallra.config import DEFAULT_POLICY
 from gallra.evidence.models import Entry
 from gallra.homes.models import AccessGrant
+from gallra.instance import schedule
 from gallra.instance.tests.conftest import Gallra
 from gallra.logins.ingest import ingest_files
 from gallra.logins.models import Escrow, LoginEvent
@@ -54,7 +55,7 @@ from gallra.registry.models import (
     Person,
     TechnicalDocument,
 )
-from gallra.retention import arming, schedule
+from gallra.retention import arming
 from gallra.retention.models import DailyRun
 
 DAY = datetime(2026, 11, 25, 2, 5, tzinfo=UTC)  # 03:05 in Stockholm, after the daily time

@@ -1,4 +1,5 @@
-"""`gallra evidence verify`, `gallra evidence export [--from] [--to]`, `... certificate REF`.
+"""`gallra evidence verify`, `gallra evidence export [--from] [--to]`, and the actions other
+apps add (evidence/actions.py): retention's `certificate REF`.
 
 `verify` appends its result (`evidence_verified`: ok, the first bad sequence number) so that
 the front page can show when the chain was last checked and whether it held.
@@ -14,6 +15,7 @@ from django.core.management.base import BaseCommand, CommandError
 from django.db import DatabaseError, transaction
 from django.utils import timezone
 
+from gallra.evidence.actions import ACTIONS
 from gallra.evidence.log import CHUNK, VerifyResult, append, entry_as_dict, verify
 from gallra.evidence.models import Entry
 
@@ -35,16 +37,14 @@ class Command(BaseCommand):
         export.add_argument("--to", dest="end", metavar="DATE", help="last day, inclusive")
         export.add_argument("--format", choices=["csv", "json"], default="json")
         export.add_argument("--out", metavar="FILE", help="default: standard output")
-        cert = sub.add_parser("certificate", help="A deletion certificate for one customer.")
-        cert.add_argument("customer_ref")
-        cert.add_argument("--lang", choices=["sv", "en"], default="sv")
-        cert.add_argument("--format", choices=["text", "json"], default="text")
+        for name, added in ACTIONS.items():
+            added.add_arguments(sub.add_parser(name, help=added.help))
 
     def handle(self, *args, action, **options):
         if action == "verify":
             self._verify(options["format"])
-        elif action == "certificate":
-            self._certificate(options)
+        elif action in ACTIONS:
+            ACTIONS[action].handle(self, options)
         else:
             self._export(options)
 
@@ -69,20 +69,6 @@ class Command(BaseCommand):
                                                  "problem": result.problem})  # fmt: skip
         except (RuntimeError, DatabaseError) as exc:
             self.stderr.write(f"the result could not be added to the evidence log: {exc}")
-
-    def _certificate(self, options):
-        from gallra.policy.loading import policy_for_command
-        from gallra.retention.certificate import certificate, render
-
-        policy = policy_for_command()
-        cert = certificate(policy, options["customer_ref"], timezone.localdate())
-        if not cert.customer_exists and not cert.deleted and not cert.kept:
-            raise CommandError(f"no customer {options['customer_ref']!r} in gallra or its evidence",
-                               returncode=2)  # fmt: skip
-        if options["format"] == "json":
-            self.stdout.write(json.dumps(cert.as_dict(), indent=2, ensure_ascii=False))
-        else:
-            self.stdout.write(render(cert, policy, options["lang"]))
 
     def _export(self, options):
         start, end = _day(options["start"], "--from"), _day(options["end"], "--to")

@@ -6,7 +6,7 @@ same process, so nothing else is needed on a small installation. Behind a TLS pr
 (GALLRA_HTTPS=1) the proxy's X-Forwarded-Proto and X-Forwarded-For are trusted from
 --trusted-proxy only (default 127.0.0.1); see docs/production.md. It also runs the daily
 jobs: `enforce` (deleting only once armed), reminders, checks and backups
-(GALLRA_ENFORCE_TIME, see retention/schedule.py).
+(GALLRA_ENFORCE_TIME, see instance/schedule.py).
 """
 
 from __future__ import annotations
@@ -47,7 +47,7 @@ class Command(BaseCommand):
                 "trusted_proxy_headers": {"x-forwarded-proto", "x-forwarded-for"},
                 "clear_untrusted_proxy_headers": True,
             }
-        from gallra.retention.schedule import armed_line, daily_time, start_daily_thread
+        from gallra.instance.schedule import armed_line, daily_time, start_daily_thread
         from gallra.wsgi import application
 
         if start_daily_thread():

@@ -5,6 +5,7 @@ import json
 from django.core.management.base import BaseCommand, CommandError
 
 from gallra import config
+from gallra.policy import hooks
 from gallra.policy.loading import PolicyError, load_policy, located, registry_fields
 
 
@@ -46,11 +47,9 @@ class Command(BaseCommand):
             self._show_text(policy, path)
 
     def _check_datasets(self, path, policy):
-        from gallra.subjects.datasets import check_against_database
-
         found = []
         for i, dataset in enumerate(policy.dataset):
-            found += [(("dataset", i, *k), m) for k, m in check_against_database(dataset)]
+            found += [(("dataset", i, *k), m) for k, m in hooks.check_dataset(dataset)]
         problems = located(path, found)
         for problem in problems:
             self.stderr.write(str(problem))

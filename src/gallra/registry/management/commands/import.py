@@ -1,6 +1,12 @@
-"""`gallra import FILE.json`: load existing records (format: docs/import.md)."""
+"""`gallra import FILE.json`: load existing records (format: docs/import.md).
+
+Exit 0: imported. Exit 1: imported, except the records gallra deleted (each named on stderr,
+with the rule and day; delete them in the source). Exit 2: the file has problems; nothing
+was imported.
+"""
 
 from django.core.management.base import BaseCommand, CommandError
+from django.utils.translation import ngettext
 
 from gallra.registry.importing import ImportFailed, import_file
 
@@ -26,3 +32,15 @@ class Command(BaseCommand):
         self.stdout.write(
             f"{file}: {report.changed()} of {report.total} records created or updated"
         )
+        if report.refused:  # P15: what gallra deleted does not come back from the source
+            for refusal in report.refused:
+                self.stderr.write(f"{file}: {refusal}")
+            raise CommandError(
+                ngettext(
+                    "%(n)d record was not imported: gallra deleted it (above)",
+                    "%(n)d records were not imported: gallra deleted them (above)",
+                    len(report.refused),
+                )
+                % {"n": len(report.refused)},
+                returncode=1,
+            )

@@ -79,8 +79,8 @@ class Command(DateArguments, BaseCommand):
             if options["dry_run"]:
                 with translation.override(lang):
                     self.stdout.write(self._armed_line(found))
-        failed = summaries[-1].mail.get("problems", [])
-        if failed:  # a mailbox not reached or not finished: the next run resumes it
+        failed = summaries[-1].problems
+        if failed:  # a store (a mailbox) not reached or not finished: the next run resumes it
             raise CommandError("\n".join(failed), returncode=1)
 
     def _arm(self, policy, options) -> arming.State:

@@ -6,10 +6,10 @@ from itertools import chain
 
 from django.core.management.base import BaseCommand
 
-from gallra.mailboxes.decisions import plan_mail
 from gallra.retention import words
 from gallra.retention.command import DateArguments
 from gallra.retention.planner import plan
+from gallra.retention.stores import plan_all
 
 
 class Command(DateArguments, BaseCommand):
@@ -27,7 +27,7 @@ class Command(DateArguments, BaseCommand):
         policy, at, lang = self.resolve(options)
         decisions = chain(
             plan(policy, at, options["record_type"]),
-            plan_mail(policy, at, options["record_type"]),  # as of the last scan (P19, P21)
+            plan_all(policy, at, options["record_type"]),  # the stores' (mail: as last scanned)
         )
         if options["format"] == "json":
             self._json(decisions)

@@ -5,10 +5,11 @@ from unittest import mock
 
 from django.utils import timezone
 
+from gallra.instance import schedule
 from gallra.policy.loading import current_policy
 from gallra.registry.importing import import_document
 from gallra.registry.models import Prospect
-from gallra.retention import arming, schedule
+from gallra.retention import arming
 from gallra.retention.models import EnforcementRun
 
 

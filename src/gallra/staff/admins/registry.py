@@ -1,5 +1,9 @@
 """The registry in Django's admin, in Swedish (the default) and English.
 
+Here in staff, not in the registry: the pages rest on staff's roles and its record of who
+looked at what (access.py), and the registry, a layer below, imports nothing of staff
+(README, Layers). The admin URLs are the registry's all the same (/admin/registry/...).
+
 What a customer entrusts to the provider stays sealed here too: a credential's secret and a
 technical document's content are never shown, in clear or as ciphertext. Staff may only set a
 new value, which is sealed under the customer's key on save. A customer's wrapped key is never

@@ -7,14 +7,18 @@ today's jobs are done, and runs those that are not after the configured time
 already done today from cron (`gallra enforce`, `gallra backup run`, `gallra backup verify`)
 is not run again.
 
-Enforce deletes only while enforcement is armed (arming.py); otherwise it records, once a
-day, that it skipped and what would have gone, and the other jobs run as usual.
+Enforce deletes only while enforcement is armed (retention/arming.py); otherwise it records,
+once a day, that it skipped and what would have gone, and the other jobs run as usual.
 
 Each job runs on its own: whatever goes wrong in one (any exception) is logged in one line,
 recorded in the evidence log (`daily_job_failed`, unless the job records its own failure,
 as the backup and the drill do) and mailed to the staff of the job's area; the next job
 still runs, and the failed one is tried again an hour later (mailed again only when it
 fails differently).
+
+The schedule lives here, at the top, because it drives every app's daily job: retention's,
+residency's, the incidents' and the backups'. No lower app imports it (README, Layers); the
+record of each run, DailyRun, stays with retention.
 """
 
 from __future__ import annotations

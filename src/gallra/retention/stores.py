@@ -1,0 +1,86 @@
+"""Stores: places outside the registry that `enforce` and `plan` reach (homes, logins, mail...).
+
+Retention sits below the apps that keep personal data elsewhere, so it does not import them:
+each app registers a `Store` in its AppConfig.ready(), and `enforce` and `plan` go over
+`stores()`. A new kind of store is one more registration, with no change to the engine.
+
+Order: stores with `before_registry` run before the registry's own deletions (homes: no
+account or agreement goes while a grant still names it, P3); the others after them, so
+that what they judge by (a message's links to customers) is as of the same day. Within
+each group, by `order`, then by registration.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Iterable
+from datetime import date, datetime
+
+from gallra.policy.model import Policy
+from gallra.retention.planner import Decision
+
+
+class Store:
+    """One store's part in retention. Every method has a default that does nothing."""
+
+    id: str = ""  # names the store's part of an enforcement summary (and of its JSON)
+    before_registry: bool = False
+    order: int = 100
+
+    def plan(self, policy: Policy, at: date, record_type: str | None = None) -> Iterable[Decision]:
+        """`gallra plan`: the store's records and what happens to each on `at`."""
+        return ()
+
+    def enforce(
+        self,
+        policy: Policy,
+        at: date,
+        *,
+        actor: str,
+        now: Callable[[], datetime],
+        dry_run: bool = False,
+    ) -> dict:
+        """Carry out the policy on `at` (dry run: count, change nothing). Returns the store's
+        part of the summary: JSON-able, empty when there is nothing to say."""
+        return {}
+
+    def summary_lines(self, part: dict, lang: str) -> list[str]:
+        """The lines the part adds to `enforce`'s text summary, in `lang` ("sv" or "en")."""
+        return []
+
+    def problems(self, part: dict) -> list[str]:
+        """What could not be done (the next run resumes it): `enforce` then exits 1."""
+        return [str(p) for p in part.get("problems", [])]
+
+    def would_delete(self, part: dict) -> int:
+        """Of a dry run's part: how many records a run would delete (for the not-armed notice)."""
+        return 0
+
+
+_stores: dict[str, Store] = {}
+
+
+def register(store: Store) -> Store:
+    """Add a store (from an AppConfig.ready()). The same id again replaces the earlier one."""
+    if not store.id:
+        raise ValueError(f"{type(store).__name__}: a store needs an id")
+    _stores.pop(store.id, None)
+    _stores[store.id] = store
+    return store
+
+
+def unregister(store_id: str) -> None:
+    _stores.pop(store_id, None)
+
+
+def stores() -> list[Store]:
+    """Every registered store, each once, in the order `enforce` runs them."""
+    ranked = sorted(
+        enumerate(_stores.values()), key=lambda p: (not p[1].before_registry, p[1].order, p[0])
+    )
+    return [store for _, store in ranked]
+
+
+def plan_all(policy: Policy, at: date, record_type: str | None = None) -> Iterable[Decision]:
+    """Every store's decisions for `gallra plan`, one store after another."""
+    for store in stores():
+        yield from store.plan(policy, at, record_type)
