@@ -27,9 +27,13 @@ from gallra.backups import dump, keys
 from gallra.backups.restic import BackupError
 from gallra.backups.runs import SCRATCH, lock, remove_leftovers, restore_database, snapshots
 from gallra.evidence.log import append
-from gallra.evidence.models import ChainHead
+from gallra.evidence.models import ChainHead, Entry
 from gallra.logins.models import LoginEvent, MonthKey, SealingKey
+from gallra.policy.loading import current_policy
+from gallra.registry import tombstones
 from gallra.registry.models import BY_RECORD_TYPE, CustomerKey
+from gallra.retention import replay
+from gallra.retention.stores import owner_of
 
 
 @dataclass
@@ -39,6 +43,11 @@ class Restored:
     replayed: Counter = field(default_factory=Counter)
     journal_from: list[str] = field(default_factory=list)
     keys: int = 0
+    places: dict[str, dict] = field(default_factory=dict)  # dataset/mailbox id -> its replay
+
+    @property
+    def problems(self) -> list[str]:
+        return [p for part in self.places.values() for p in part.get("problems", [])]
 
 
 def pick(snapshot: str) -> dict:
@@ -102,7 +111,38 @@ def _restore(snapshot: str, now: datetime, actor: str) -> Restored:
                      "customer_keys": result.keys,
                      "entries_lost": (live_head[0] - restored_head.seq) if live_head else None,
                      "live_head_hash": live_head[1] if live_head else None})  # fmt: skip
+    # What gallra deleted in the provider's datasets and mailboxes since the snapshot: a folder
+    # restored with it (a Maildir under /home, a SQLite file) has it back; carry it out again.
+    result.places = _replay_places(journal, now, actor)
     return result
+
+
+def _replay_places(journal: list[dict], now: datetime, actor: str) -> dict[str, dict]:
+    policy = current_policy()
+    out = {}
+    for place in replay.places(policy):
+        entries = [_entry(e) for e in journal if _place_of(e) == place]
+        if entries:
+            out[place] = owner_of(policy, place).replay(
+                policy, place, entries, actor=actor, now=now
+            )
+    return out
+
+
+def _place_of(entry: dict) -> str | None:
+    data = entry.get("data") or {}
+    if entry["action"] not in replay.ACTIONS or "replayed" in data:
+        return None
+    return data.get("store") or data.get("mailbox")
+
+
+def _entry(e: dict) -> Entry:
+    """A journal entry as the stores read evidence (not saved: the journal is its record)."""
+    return Entry(
+        seq=e["seq"], at=_at(e), actor=e["actor"], action=e["action"], rule=e["rule"],
+        record_type=e["record_type"], refs=e["refs"], count=e["count"], data=e.get("data") or {},
+        customers="".join(f"|{c}" for c in e["customers"]) + ("|" if e["customers"] else ""),
+    )  # fmt: skip
 
 
 def _live(since: datetime) -> tuple[list[dict], list[CustomerKey], tuple[int, str] | None]:
@@ -133,6 +173,23 @@ def _merge(*journals: list[dict]) -> list[dict]:
     return out
 
 
+def _bury_again(entry: dict, data: dict) -> None:
+    day = datetime.fromisoformat(entry["at"]).date()
+    if entry["action"] == "subject.erase":
+        rule, request = tombstones.ERASURE, data.get("request", "")
+    else:
+        rule, request = entry["rule"], ""
+        day = date.fromisoformat(data.get("deletion_date", day.isoformat()))
+    tombstones.bury(
+        entry["record_type"],
+        entry["refs"],
+        rule=rule,
+        on=day,
+        now=datetime.fromisoformat(entry["at"]),
+        request=request,
+    )
+
+
 def _replay(entry: dict, short: str, now: datetime, result: Restored) -> None:
     action, record_type, refs = entry["action"], entry["record_type"], entry["refs"]
     data = entry.get("data") or {}
@@ -146,8 +203,9 @@ def _replay(entry: dict, short: str, now: datetime, result: Restored) -> None:
         gone = LoginEvent.objects.filter(at__lt=datetime.fromisoformat(data["before"])).delete()[0]
     elif record_type in BY_RECORD_TYPE:
         gone = BY_RECORD_TYPE[record_type].objects.filter(ref__in=refs).delete()[0]
-    else:
-        return  # a connected dataset's rows: a restore of gallra's database does not touch them
+        _bury_again(entry, data)  # the snapshot predates their memory: no import brings them back
+    else:  # a dataset's rows, a mailbox's messages: their proof stays (replayed there below)
+        gone = 0
     result.replayed[f"{action}/{record_type}"] += len(refs) or entry["count"]
     append(
         action, actor=entry["actor"], at=now, rule=entry["rule"], record_type=record_type,

@@ -9,6 +9,7 @@ from datetime import date, datetime
 from gallra.mailboxes import words
 from gallra.mailboxes.decisions import plan_mail
 from gallra.mailboxes.enforcement import enforce_mail
+from gallra.mailboxes.replay import replay_mail
 from gallra.policy.model import Policy
 from gallra.retention.planner import Decision
 from gallra.retention.stores import Store
@@ -39,3 +40,11 @@ class MailStore(Store):
 
     def would_delete(self, part: dict) -> int:
         return part.get("due", 0)
+
+    def places(self, policy: Policy) -> list[str]:
+        return [m.id for m in policy.mailbox]
+
+    def replay(
+        self, policy: Policy, place: str, entries: list, *, actor: str, now: datetime
+    ) -> dict:
+        return replay_mail(policy, place, entries, actor=actor, now=now)

@@ -313,6 +313,61 @@ class Mailbox(Strict):
         return self
 
 
+# The registry sections a `sql` source may fill, in the import file's own words (docs/import.md).
+SOURCE_SECTIONS = ("customers", "agreements", "people", "accounts", "requests", "documents",
+                   "credentials", "invoices", "prospects", "quotes", "correspondence",
+                   "holds")  # fmt: skip
+SOURCE_KEYS = {
+    "sql": frozenset({"dataset", *SOURCE_SECTIONS}),
+    "passwd": frozenset({"path", "getent", "uid_min", "uid_max"}),
+    "ldap": frozenset({"url", "base_dn", "bind_dn", "password_file", "ca_file", "filter",
+                       "username_attribute"}),  # fmt: skip
+}
+
+
+class Source(Strict):
+    """Where the registry's facts are read from by `gallra sync` (docs/sync.md): SQL queries
+    over a declared dataset, the passwd database, or an LDAP directory. The keys of the other
+    kinds are refused by the checks (loading.py), at their line."""
+
+    id: Ident
+    kind: Literal["sql", "passwd", "ldap"]
+    # sql: one SELECT per section; its column names are the import file's keys
+    dataset: str = ""
+    customers: str = ""
+    agreements: str = ""
+    people: str = ""
+    accounts: str = ""
+    requests: str = ""
+    documents: str = ""
+    credentials: str = ""
+    invoices: str = ""
+    prospects: str = ""
+    quotes: str = ""
+    correspondence: str = ""
+    holds: str = ""
+    # passwd
+    path: str = ""  # default /etc/passwd
+    getent: bool = False  # `getent passwd` instead of a file: every NSS source (LDAP, sssd)
+    uid_min: int = Field(1000, ge=0, le=4294967294)
+    uid_max: int = Field(60000, ge=0, le=4294967294)
+    # ldap
+    url: str = ""
+    base_dn: str = ""
+    bind_dn: str = ""
+    password_file: str = ""  # a file holding the password, never the password itself
+    ca_file: str = ""  # ldaps://: the CA certificates (PEM); "": the system's
+    filter: str = "(objectClass=posixAccount)"
+    username_attribute: str = "uid"
+
+    def queries(self) -> dict[str, str]:
+        """section -> SELECT, for the sections this source fills, in the import's order."""
+        return {s: getattr(self, s) for s in SOURCE_SECTIONS if getattr(self, s)}
+
+    def passwd_path(self) -> str:
+        return self.path or "/etc/passwd"
+
+
 class Policy(Strict):
     revision: int = Field(ge=1)
     languages: list[Literal["sv", "en"]] = Field(min_length=1)
@@ -332,6 +387,7 @@ class Policy(Strict):
     cookies: Cookies
     dataset: list[Dataset] = []
     mailbox: list[Mailbox] = []
+    source: list[Source] = []  # gallra sync (docs/sync.md)
 
     def category_by_id(self, category_id: str) -> Category:
         return next(c for c in self.category if c.id == category_id)

@@ -55,6 +55,20 @@ class Store:
         """Of a dry run's part: how many records a run would delete (for the not-armed notice)."""
         return 0
 
+    def places(self, policy: Policy) -> list[str]:
+        """The ids of the places this store keeps data in that a provider may restore from its
+        own backup (a dataset, a mailbox): what `gallra replay --store` accepts."""
+        return []
+
+    def replay(
+        self, policy: Policy, place: str, entries: list, *, actor: str, now: datetime
+    ) -> dict:
+        """Carry out again, in `place`, the deletions and erasures of these evidence entries
+        (evidence.models.Entry, oldest first), each with a new evidence entry saying so.
+        Returns {"reapplied": n, "problems": [...]}; an entry already carried out changes
+        nothing."""
+        return {"reapplied": 0, "problems": []}
+
 
 _stores: dict[str, Store] = {}
 
@@ -78,6 +92,11 @@ def stores() -> list[Store]:
         enumerate(_stores.values()), key=lambda p: (not p[1].before_registry, p[1].order, p[0])
     )
     return [store for _, store in ranked]
+
+
+def owner_of(policy: Policy, place: str) -> Store | None:
+    """The store that keeps `place` (a dataset or mailbox id), if any."""
+    return next((s for s in stores() if place in s.places(policy)), None)
 
 
 def plan_all(policy: Policy, at: date, record_type: str | None = None) -> Iterable[Decision]:

@@ -1,6 +1,7 @@
 """Crypto-shredding reaches into the backups, and a restore brings back nothing erased."""
 
 import base64
+import shutil
 import tempfile
 from datetime import UTC, date, datetime, timedelta
 from pathlib import Path
@@ -9,13 +10,14 @@ import pytest
 from cryptography.exceptions import InvalidTag
 from django.db import transaction
 
+from gallra import config
 from gallra.backups import dump, keys
 from gallra.backups.restic import restic
 from gallra.backups.restore import restore
 from gallra.backups.runs import run_backup
 from gallra.evidence.log import verify as verify_evidence
 from gallra.evidence.models import Entry
-from gallra.registry import crypto
+from gallra.registry import crypto, tombstones
 from gallra.registry.models import (
     Agreement,
     Credential,
@@ -124,6 +126,12 @@ def test_a_restore_replays_the_deletions_and_erasures_made_since(history):
     )
     assert again.get().refs == ["P-ERASE"]
     assert verify_evidence().ok
+    # The snapshot predates the memory of those deletions: it is written again, so that the
+    # next import from the billing system does not bring them back either.
+    gone = tombstones.buried("customer", ["C-GONE", "C-KEEP"])
+    assert list(gone) == ["C-GONE"] and gone["C-GONE"].rule == "customer-data-after-relationship"
+    erased = tombstones.buried("person", ["P-ERASE"])["P-ERASE"]
+    assert (erased.rule, erased.request) == (tombstones.ERASURE, "SR-1")
 
 
 def test_a_server_without_its_keys_takes_them_from_the_keys_snapshot(history):
@@ -132,3 +140,38 @@ def test_a_server_without_its_keys_takes_them_from_the_keys_snapshot(history):
     keep = Customer.objects.get(ref="C-KEEP")
     assert keep.unseal(TechnicalDocument.objects.get(ref="D-C-KEEP").content) == b"ritning C-KEEP"
     assert not Customer.objects.filter(ref="C-GONE").exists()
+
+
+def test_a_restore_replays_the_mail_deletions_in_a_restored_maildir(
+    repository, policy, homes, tmp_path, monkeypatch
+):
+    """The provider restores /home with its Maildirs too: the mail gallra deleted since the
+    snapshot is deleted again, and its proof survives the restore of gallra's database."""
+    from gallra.mailboxes.tests.conftest import MaildirStore, maildir_mailbox, message
+
+    store = MaildirStore(homes / "anna" / "Maildir")
+    old = datetime(2026, 7, 1, 10, tzinfo=UTC)  # older than the three months of P19 by T1
+    store.add(message("gammal@test", old, "x@okand.example"), old)
+    store.add(message("ny@test", T1 - timedelta(days=3), "x@okand.example"), T1 - timedelta(days=3))
+    mailbox = maildir_mailbox(store)
+    with_mail = policy.model_copy(update={"mailbox": [mailbox]})
+    text = config.DEFAULT_POLICY.read_text(encoding="utf-8") + (
+        f'\n[[mailbox]]\nid = "{mailbox.id}"\nkind = "maildir"\ncategory = "correspondence"\n'
+        f'country = "SE"\npath = "{store.root}"\n'
+    )
+    (tmp_path / "policy.toml").write_text(text, encoding="utf-8")
+    monkeypatch.setenv("GALLRA_POLICY", str(tmp_path / "policy.toml"))
+    snapshot = run_backup(with_mail, now=T0, at=T0).snapshot
+    enforce(with_mail, at=T1.date(), actor="enforce", now=lambda: T1)
+    assert store.message_ids() == {"ny@test"}
+    restic("restore", snapshot, "--target", str(tmp_path / "back"), "--include", str(store.root))
+    shutil.rmtree(store.root)
+    shutil.copytree(tmp_path / "back" / str(store.root).lstrip("/"), store.root)
+    assert store.message_ids() == {"gammal@test", "ny@test"}  # the provider's own restore
+
+    done = restore(snapshot[:8], now=T1 + timedelta(hours=2))
+    assert store.message_ids() == {"ny@test"}
+    assert done.places[mailbox.id] == {"reapplied": 1, "problems": []}
+    mail = Entry.objects.filter(action="delete", record_type="mail").order_by("seq")
+    assert [e.data["replayed"].get("removed_again") for e in mail] == [0, 1]
+    assert verify_evidence().ok

@@ -80,6 +80,16 @@ class Command(BaseCommand):
                     f"restored snapshot {done.snapshot[:8]} of {done.taken:%Y-%m-%d %H:%M} UTC; "
                     f"{again} deletions and erasures made since were carried out again"
                 )
+                for place, part in sorted(done.places.items()):
+                    self.stdout.write(
+                        f"{place}: {part.get('reapplied', 0)} rows or messages removed again"
+                    )
+                if done.problems:  # the database is back; a place to replay again later
+                    raise CommandError(
+                        "\n".join(done.problems)
+                        + "\nrun `gallra replay --store ID --since DATE` once it is reachable",
+                        returncode=1,
+                    )
             else:
                 now = timezone.now()
                 limit = cutoff(policy, now)
