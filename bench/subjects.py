@@ -14,9 +14,14 @@ The provider's databases, built once per size (rebuilt when --subjects changes):
 * SQLite bench/out/subjects-crm.sqlite3 ("crm"): every third subject is a contact with one
   call note.
 
-Identity columns and foreign keys are indexed. gallra itself runs on SQLite in
-bench/out/subjects-gallra/ with the JufCorp policy plus the declaration of the three
-datasets, and a registry of 20,000 people (the first 20,000 subjects, one account each).
+Identity columns and foreign keys are indexed. Customers, tickets and contacts name the
+registry person they belong to (`person_ref`, declared as the table's `owner`), as a
+provider's systems must for retention to date their rows (docs/policy-file.md,
+`dataset.table`); orders, order lines, messages and calls go with their parent row.
+
+gallra itself runs on SQLite in bench/out/subjects-gallra/ with the JufCorp policy plus the
+declaration of the three datasets, and a registry of 20,000 people (the first 20,000
+subjects, one account each).
 
 Measured per subject, on distinct random subjects (seeded), after one warm-up each:
 
@@ -75,6 +80,7 @@ name = "customers"
 identity = {{ email = "email" }}
 columns = {{ email = "customer_contact", name = "customer_contact", phone = "customer_contact" }}
 since = "created"
+owner = {{ record = "person", column = "person_ref" }}   # the shop's customer in gallra
 erase = "delete"
 
 [[dataset.table]]
@@ -110,6 +116,7 @@ country = "SE"
 name = "tickets"
 identity = {{ requester_email = "email", requester_name = "name" }}
 columns = {{ requester_email = "customer_contact", requester_name = "customer_contact" }}
+owner = {{ record = "person", column = "person_ref" }}
 erase = "delete"
 
 [[dataset.table]]
@@ -134,6 +141,7 @@ country = "SE"
 name = "contacts"
 identity = {{ email = "email" }}
 columns = {{ email = "customer_contact", full_name = "customer_contact" }}
+owner = {{ record = "person", column = "person_ref" }}
 erase = "delete"
 
 [[dataset.table]]
@@ -164,6 +172,7 @@ def build_pg(n: int) -> None:
 
     def size():
         with psycopg.connect(PG_URL) as c:
+            c.execute("SELECT person_ref FROM customers LIMIT 1")  # built before owners: rebuild
             return c.execute("SELECT subjects FROM bench_meta").fetchone()[0]
 
     if built_size(size) == n:
@@ -175,7 +184,7 @@ def build_pg(n: int) -> None:
     with psycopg.connect(PG_URL) as c:
         c.execute("""
             CREATE TABLE customers (id BIGINT PRIMARY KEY, email TEXT NOT NULL, name TEXT,
-                phone TEXT, created DATE);
+                phone TEXT, created DATE, person_ref TEXT);
             CREATE TABLE orders (id BIGINT PRIMARY KEY, customer_id BIGINT
                 REFERENCES customers (id), delivery_name TEXT, delivery_address TEXT,
                 created DATE);
@@ -187,7 +196,7 @@ def build_pg(n: int) -> None:
         """)
         with c.cursor().copy("COPY customers FROM STDIN") as copy:
             for i in range(1, n + 1):
-                copy.write_row((i, email(i), f"Person {i}", f"070-{i:07d}", "2024-01-01"))
+                copy.write_row((i, email(i), f"Person {i}", f"070-{i:07d}", "2024-01-01", f"P-{i}"))
         with c.cursor().copy("COPY orders FROM STDIN") as copy:
             for i in range(1, n + 1):
                 copy.write_row((i, i, f"Person {i}", f"Gatan {i}", "2025-01-01"))
@@ -216,6 +225,7 @@ def build_mariadb(n: int) -> None:
 
     def size():
         with connect() as c, c.cursor() as cur:
+            cur.execute("SELECT person_ref FROM tickets LIMIT 1")  # built before owners: rebuild
             cur.execute("SELECT subjects FROM bench_meta")
             return cur.fetchone()[0]
 
@@ -228,13 +238,13 @@ def build_mariadb(n: int) -> None:
     tickets, messages = OUT / "tickets.tsv", OUT / "messages.tsv"
     with tickets.open("w") as t, messages.open("w") as m:
         for i in range(2, n + 1, 2):
-            t.write(f"{i}\t{email(i)}\tPerson {i}\n")
+            t.write(f"{i}\t{email(i)}\tPerson {i}\tP-{i}\n")
             m.write(f"{3 * i}\t{i}\t{email(i)}\tPerson {i}\tKan inte logga in.\n")
             m.write(f"{3 * i + 1}\t{i}\tsupport@redcloud.example\tSupport\tVi tittar.\n")
             m.write(f"{3 * i + 2}\t{i}\t{email(i)}\tPerson {i}\tTack!\n")
     with connect() as c, c.cursor() as cur:
         cur.execute("""CREATE TABLE tickets (id BIGINT PRIMARY KEY, requester_email
-            VARCHAR(200), requester_name VARCHAR(200)) ENGINE=InnoDB""")
+            VARCHAR(200), requester_name VARCHAR(200), person_ref VARCHAR(100)) ENGINE=InnoDB""")
         cur.execute("""CREATE TABLE messages (id BIGINT PRIMARY KEY, ticket_id BIGINT NOT NULL,
             author_email VARCHAR(200), author_name VARCHAR(200), body TEXT,
             FOREIGN KEY (ticket_id) REFERENCES tickets (id)) ENGINE=InnoDB""")
@@ -252,6 +262,7 @@ def build_mariadb(n: int) -> None:
 def build_sqlite(n: int) -> None:
     def size():
         with sqlite3.connect(CRM) as c:
+            c.execute("SELECT person_ref FROM contacts LIMIT 1")  # built before owners: rebuild
             return c.execute("SELECT subjects FROM bench_meta").fetchone()[0]
 
     if built_size(size) == n:
@@ -260,13 +271,15 @@ def build_sqlite(n: int) -> None:
     CRM.unlink(missing_ok=True)
     with sqlite3.connect(CRM) as c:
         c.executescript("""
-            CREATE TABLE contacts (id INTEGER PRIMARY KEY, email TEXT, full_name TEXT);
+            CREATE TABLE contacts (id INTEGER PRIMARY KEY, email TEXT, full_name TEXT,
+                person_ref TEXT);
             CREATE TABLE calls (id INTEGER PRIMARY KEY, contact_id INTEGER NOT NULL
                 REFERENCES contacts (id), note TEXT);
             CREATE TABLE bench_meta (subjects INTEGER);
         """)
-        c.executemany("INSERT INTO contacts VALUES (?, ?, ?)",
-                      ((i, email(i), f"Person {i}") for i in range(3, n + 1, 3)))  # fmt: skip
+        c.executemany("INSERT INTO contacts VALUES (?, ?, ?, ?)",
+                      ((i, email(i), f"Person {i}", f"P-{i}")
+                       for i in range(3, n + 1, 3)))  # fmt: skip
         c.executemany("INSERT INTO calls VALUES (?, ?, ?)",
                       ((i, i, f"Person {i} ringde.") for i in range(3, n + 1, 3)))  # fmt: skip
         c.executescript("CREATE INDEX contacts_email ON contacts (email);"

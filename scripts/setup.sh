@@ -20,6 +20,9 @@ if [ -n "$for_tests" ]; then
     # acl (getfacl/setfacl) for the home-directory tests on a real ext4 image; a real
     # Dovecot for the IMAP mailbox tests (started privately by the tests, on loopback).
     DEBIAN_PACKAGES+=(acl e2fsprogs dovecot-imapd)
+    # OpenLDAP's slapd for the `gallra sync` tests (a private server on loopback, started by
+    # the tests; the system's own instance is not used), and its client tools.
+    DEBIAN_PACKAGES+=(slapd ldap-utils)
     command -v pg_dump >/dev/null || DEBIAN_PACKAGES+=(postgresql-client)
     command -v npm >/dev/null || DEBIAN_PACKAGES+=(npm)
 fi

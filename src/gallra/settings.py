@@ -34,6 +34,8 @@ INSTALLED_APPS = [
     "gallra.evidence",
     "gallra.outbox",  # mail waits here, sealed, until it is delivered (docs/mail.md)
     "gallra.retention",
+    "gallra.datasets",  # the provider's other databases: their SQL, and retention there
+    "gallra.sync",  # facts from the provider's own systems (docs/sync.md)
     "gallra.subjects",
     "gallra.notice",
     "gallra.contact",

@@ -9,6 +9,7 @@ from datetime import datetime, timedelta
 
 from django.conf import settings
 from django.db import models, transaction
+from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
 from gallra.evidence import log
@@ -91,12 +92,13 @@ class ApiToken(models.Model):
 
 class ApiEventSeen(models.Model):
     """The id of each login event already stored through the API, so a retried post is
-    harmless (as logins.WebEventSeen does for ingest tokens). Forgotten once events of that
-    time are past retention: such an event would be skipped anyway."""
+    harmless (as logins.WebEventSeen does for ingest tokens). Forgotten under the policy's
+    duplicate-marks rule, counted from `received` (store.py): a sender retries within hours."""
 
     token = models.ForeignKey(ApiToken, models.CASCADE)
     digest = models.CharField(max_length=64)  # SHA-256 of the sender's event id
     at = models.DateTimeField(db_index=True)  # the event's time
+    received = models.DateTimeField(default=timezone.now, db_index=True)
 
     class Meta:
         verbose_name = _("login event received through the API")

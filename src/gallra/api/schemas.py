@@ -218,3 +218,8 @@ class Verified(Schema):
     head: str = Field(description="the last good entry's hash")
     bad_seq: int | None = Field(description="the first bad entry")
     problem: str
+    pruned: dict[str, str | int] | None = Field(
+        None,
+        description="the entries pruned under the log's rule (through_seq, rule, on, before); "
+        "the chain is checked from the last one's hash on",
+    )

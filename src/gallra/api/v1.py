@@ -27,7 +27,6 @@ from gallra.consent.models import ConsentDecision
 from gallra.evidence import log
 from gallra.evidence.models import Entry
 from gallra.logins import views as web_logins
-from gallra.logins.ingest import oldest_kept
 from gallra.logins.sealing import NoEscrow
 from gallra.mailboxes.decisions import plan_mail
 from gallra.policy.loading import current_policy
@@ -153,10 +152,7 @@ def login_events(request: HttpRequest, body: s.LoginEventsIn):
         return Status(503, {"detail": str(exc)})
     except web_logins.Busy as exc:
         return Status(409, {"detail": str(exc)})
-    # Marks of events past retention mark nothing: such an event would be skipped anyway.
-    today = timezone.now().date()
-    ApiEventSeen.objects.filter(at__lt=oldest_kept(current_policy(), today)).delete()
-    return answer
+    return answer  # the marks go under their own rule (own_data duplicate_marks, store.py)
 
 
 # -- data-subject requests ----------------------------------------------------------------

@@ -54,6 +54,7 @@ class ConsentDecision(models.Model):
         super().save(*args, **kwargs)
 
     def delete(self, *args, **kwargs):
+        # Only its retention rule ends it, in bulk with evidence (store.py).
         raise ValueError("a consent decision is proof: it is never deleted")
 
     def same_choice(self, other: ConsentDecision) -> bool:

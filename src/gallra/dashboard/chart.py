@@ -16,6 +16,7 @@ from django.urls import reverse
 from django.utils import dateformat
 from django.utils.formats import number_format
 from django.utils.translation import gettext as _
+from django.utils.translation import ngettext
 
 from gallra.dashboard.timeline import DAYS, Timeline
 from gallra.registry.models import BY_RECORD_TYPE
@@ -81,6 +82,8 @@ def plan_link(rule: str, first: date, last: date | None = None) -> str:
 
 
 def type_name(record_type: str, n: int) -> str:
+    if record_type not in BY_RECORD_TYPE:  # a dataset's rows: `DATASET:TABLE`
+        return ngettext("row in %(table)s", "rows in %(table)s", n) % {"table": record_type}
     meta = BY_RECORD_TYPE[record_type]._meta
     return str(meta.verbose_name if n == 1 else meta.verbose_name_plural)
 

@@ -21,7 +21,8 @@ from django.utils.translation import gettext_lazy
 
 from gallra.backups.models import BackupRun
 from gallra.dashboard.chart import draw, plan_link
-from gallra.dashboard.timeline import Timeline, deletions
+from gallra.dashboard.timeline import DAYS, Timeline, deletions
+from gallra.datasets.enforcement import forecast as dataset_forecast
 from gallra.evidence.models import Entry
 from gallra.instance.schedule import JOBS, today_failures
 from gallra.logins.models import LoginAlert
@@ -335,13 +336,24 @@ def deletion_chart(policy: Policy | None, timeline: Timeline | None) -> dict:
     return {"chart": draw(timeline), "problem": ""}
 
 
+def with_datasets(policy: Policy, timeline: Timeline) -> Timeline:
+    """The rows of the provider's datasets due in the window, as the last `enforce` or `plan`
+    counted them (datasets.Forecast): a page view never opens the provider's databases."""
+    counts = dataset_forecast(timeline.start, DAYS)
+    if counts:
+        timeline.counts.update(counts)
+        rules = set(timeline.rules) | {rule for (_, rule, _) in counts}
+        timeline.rules = [r.id for r in policy.rule if r.id in rules]
+    return timeline
+
+
 def dashboard(now: datetime, today: date) -> dict:
     """Everything the front page shows, as of `now` (Stockholm's `today`)."""
     try:
         policy = current_policy()
     except (PolicyError, OSError):
         policy = None
-    timeline = deletions(policy, today) if policy is not None else None
+    timeline = with_datasets(policy, deletions(policy, today)) if policy is not None else None
     return {
         "today": today,
         "deletions": deletion_chart(policy, timeline),

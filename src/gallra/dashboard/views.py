@@ -17,6 +17,7 @@ from django.utils.translation import gettext as _
 
 from gallra.dashboard.chart import type_name
 from gallra.dashboard.timeline import DAYS, TypeQuery, Window, quick_queries
+from gallra.datasets.enforcement import forecast as dataset_forecast
 from gallra.policy.loading import current_policy
 from gallra.policy.model import Rule
 from gallra.registry.models import BY_RECORD_TYPE
@@ -36,13 +37,15 @@ def planned(request: HttpRequest) -> HttpResponse:
     policy = current_policy()
     rule = next((r for r in policy.rule if r.id == request.GET.get("rule")), None)
     sections = []
+    rows_elsewhere = _dataset_sections(rule, today, first, last) if rule else []
     with quick_queries():
         window = Window(policy, today)
-        if rule is None or rule.id not in window.rule_ids:
+        if rule is None or (rule.id not in window.rule_ids and not rows_elsewhere):
             raise Http404(_("No deletion rule of that name reaches registry records."))
         for kind in sorted(KINDS.values(), key=lambda k: k.stage):
             if not kind.follows and rule in window.reaching[kind.record_type]:
                 sections += _sections(TypeQuery(kind, window), rule, first, last)
+    sections += rows_elsewhere
     context = {
         **admin.site.each_context(request),
         "title": _("Deleted under %(rule)s") % {"rule": rule.id},
@@ -62,6 +65,19 @@ def _day(value: str | None, default: date) -> date:
         return date.fromisoformat(value)
     except ValueError:
         raise Http404(_("%(value)s is not a date (YYYY-MM-DD).") % {"value": value}) from None
+
+
+def _dataset_sections(rule: Rule, today: date, first: date, last: date) -> list[dict]:
+    """The provider's datasets, counted by the last `enforce` or `plan` (a page view never
+    opens them): a count per table, the rows themselves with `gallra plan --type`."""
+    totals: dict[str, int] = {}
+    for (day, rule_id, record_type), n in dataset_forecast(today, DAYS).items():
+        if rule_id == rule.id and first <= day <= last:
+            totals[record_type] = totals.get(record_type, 0) + n
+    return [
+        {"name": type_name(t, 2), "rows": [], "total": n, "cut": False, "elsewhere": t}
+        for t, n in sorted(totals.items())
+    ]
 
 
 def _sections(query: TypeQuery, rule: Rule, first: date, last: date) -> list[dict]:

@@ -10,14 +10,17 @@ from __future__ import annotations
 
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
-from datetime import UTC, datetime
+from datetime import UTC, date, datetime, time
 from typing import Any
 
 from django.db import transaction
+from django.db.models import Max, Min
+from django.utils import timezone
 
-from gallra.evidence.models import GENESIS, ChainHead, Entry
+from gallra.evidence.models import GENESIS, Anchor, ChainHead, Entry
 
 CHUNK = 2000
+PRUNED = "evidence_entry"  # the record type of a pruning's own entry (action "delete")
 
 
 def append(
@@ -113,6 +116,72 @@ def _plain(value: Any, path: str) -> Any:
     raise TypeError(f"{path}: {type(value).__name__} is not allowed (use a string)")
 
 
+# -- pruning: the log's own rule (docs/evidence.md) ---------------------------------------
+
+
+class PruneRefused(Exception):
+    """The entries to prune do not verify: pruning them would hide the break."""
+
+
+def prunable(before: date) -> tuple[int, int]:
+    """(the last seq a pruning of the entries made before `before` would remove, how many).
+
+    The log is pruned from its start only: an entry goes when it and every entry before it
+    were made before that day (Europe/Stockholm), so the kept entries stay one chain.
+    """
+    start = Anchor.objects.filter(pk=1).values_list("seq", flat=True).first() or 0
+    cutoff = datetime.combine(before, time.min, timezone.get_default_timezone())
+    through = Entry.objects.filter(seq__gt=start, at__lt=cutoff).aggregate(n=Max("seq"))["n"]
+    if through is None:
+        return start, 0
+    younger = Entry.objects.filter(seq__gt=start, seq__lte=through, at__gte=cutoff)
+    first_young = younger.aggregate(n=Min("seq"))["n"]
+    if first_young is not None:
+        through = first_young - 1
+    return through, Entry.objects.filter(seq__gt=start, seq__lte=through).count()
+
+
+def prune(before: date, *, actor: str, at: datetime, rule: str, on: date) -> int:
+    """Remove the entries made before `before` (see `prunable`), move the anchor to the last
+    one and record the pruning as an entry of its own; returns how many went.
+
+    All in one transaction holding the chain head: the deletion, the anchor and the entry that
+    names it commit together. The entries to go are checked first, up to the first kept one:
+    a broken chain is refused (PruneRefused), since pruning it would leave no trace of the break.
+    """
+    with transaction.atomic():
+        head = _locked_head()
+        anchor = Anchor.objects.select_for_update().filter(pk=1).first()
+        start, last_hash = (anchor.seq, anchor.hash) if anchor else (0, GENESIS)
+        through, count = prunable(before)
+        if not count:
+            return 0
+        seq, through_hash = start, ""
+        for entry in Entry.objects.filter(seq__gt=start, seq__lte=through + 1).order_by("seq"):
+            problem = _link_problem(entry, seq, last_hash)
+            if problem:
+                raise PruneRefused(f"entry {seq + 1}: {problem}")
+            seq, last_hash = entry.seq, entry.hash
+            if seq == through:
+                through_hash = entry.hash
+        if through == head.seq and head.hash != through_hash:
+            raise PruneRefused(f"entry {through}: its hash differs from the chain head's")
+        going = Entry.objects.filter(seq__gt=start, seq__lte=through)
+        going._raw_delete(going.db)
+        Anchor.objects.update_or_create(
+            pk=1,
+            defaults={"seq": through, "hash": through_hash, "rule": rule, "pruned_on": on,
+                      "before": before},
+        )  # fmt: skip
+        append("delete", actor=actor, at=at, rule=rule, record_type=PRUNED, count=count,
+               data={"deletion_date": on.isoformat(), "before": before.isoformat(),
+                     "through_seq": through, "through_hash": through_hash})  # fmt: skip
+    return count
+
+
+# -- checking ---------------------------------------------------------------------------------
+
+
 @dataclass(frozen=True)
 class VerifyResult:
     ok: bool
@@ -120,6 +189,9 @@ class VerifyResult:
     head: str  # the last good entry's hash (GENESIS for an empty log)
     bad_seq: int | None = None  # the first bad entry; None when ok or the head row is missing
     problem: str = ""
+    # The entries pruned under the log's rule, checked from their anchor on: through_seq,
+    # rule, on (the day of the pruning), before (entries made before this day went).
+    pruned: dict[str, Any] | None = None
 
     def as_dict(self) -> dict[str, Any]:
         return {
@@ -128,16 +200,62 @@ class VerifyResult:
             "head": self.head,
             "bad_seq": self.bad_seq,
             "problem": self.problem,
+            "pruned": self.pruned,
         }
 
 
 def verify() -> VerifyResult:
-    """Walk the whole chain in seq order, recompute every hash, and report the first break.
+    """Walk the whole chain in seq order from its anchor, recompute every hash, and report the
+    first break.
 
     Needs no lock, so enforcement can go on meanwhile: entries appended during the walk are
-    checked too, because the chain head is read after the entries it should account for.
+    checked too, because the chain head is read after the entries it should account for; a
+    pruning during the walk is met by walking again from the new anchor.
     """
-    checked, last_seq, last_hash = 0, 0, GENESIS
+    for _ in range(3):
+        anchor = Anchor.objects.filter(pk=1).first()
+        result = _verify_from(anchor)
+        now = Anchor.objects.filter(pk=1).first()
+        if result.ok or _anchor_key(now) == _anchor_key(anchor):
+            break
+    return result
+
+
+def _anchor_key(anchor: Anchor | None) -> tuple | None:
+    return (anchor.seq, anchor.hash) if anchor else None
+
+
+def _verify_from(anchor: Anchor | None) -> VerifyResult:
+    start, start_hash = (anchor.seq, anchor.hash) if anchor else (0, GENESIS)
+    pruned = None
+    if anchor:
+        pruned = {
+            "through_seq": anchor.seq,
+            "rule": anchor.rule,
+            "on": anchor.pruned_on.isoformat(),
+            "before": anchor.before.isoformat(),
+        }
+    result = _walk(start, start_hash)
+    if result.ok and anchor is not None:
+        proof = (
+            Entry.objects.filter(action="delete", record_type=PRUNED, seq__gt=start)
+            .order_by("-seq")
+            .first()
+        )
+        named = proof and (proof.data.get("through_seq"), proof.data.get("through_hash"))
+        if named != (anchor.seq, anchor.hash):
+            return VerifyResult(
+                False, result.count, result.head, None,
+                f"the anchor (entry {anchor.seq}) is not where the last pruning left it: "
+                "entries were removed from the start",
+                pruned,
+            )  # fmt: skip
+    return VerifyResult(result.ok, result.count, result.head, result.bad_seq, result.problem,
+                        pruned)  # fmt: skip
+
+
+def _walk(start: int, start_hash: str) -> VerifyResult:
+    checked, last_seq, last_hash = 0, start, start_hash
     entries = Entry.objects.order_by("seq")
     while True:
         found = False

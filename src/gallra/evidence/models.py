@@ -8,6 +8,9 @@ what was deleted.
 Each entry's hash covers its content and the previous entry's hash, so changing, removing or
 reordering any entry breaks every hash after it. `ChainHead` remembers the last entry, so
 removing entries from the end breaks the chain too. `gallra.evidence.log` writes and checks it.
+
+The log has an end too (its policy rule, docs/evidence.md): it is pruned from its start, and
+`Anchor` keeps the last pruned entry's seq and hash, from which the rest is checked.
 """
 
 from __future__ import annotations
@@ -119,6 +122,30 @@ class ChainHead(models.Model):
         verbose_name = _("chain head")
         verbose_name_plural = _("chain head")
         constraints = [models.CheckConstraint(condition=models.Q(id=1), name="evidence_one_head")]
+
+    def __str__(self) -> str:
+        return f"{self.seq} {self.hash}"
+
+
+class Anchor(models.Model):
+    """Where the kept log starts: the seq and hash of the last entry pruned, in a single row.
+
+    The first kept entry's prev_hash must be this hash, so the kept entries are checked as
+    before; the pruning's own entry (action "delete", record type "evidence_entry") names the
+    same seq and hash, so an anchor moved to hide more removed entries does not verify.
+    """
+
+    id = models.PositiveSmallIntegerField(primary_key=True, default=1, editable=False)
+    seq = models.PositiveBigIntegerField(_("last pruned entry"))
+    hash = models.CharField(_("its hash"), max_length=64)
+    rule = models.CharField(_("rule"), max_length=100)
+    pruned_on = models.DateField(_("pruned on"))
+    before = models.DateField(_("entries from before"))
+
+    class Meta:
+        verbose_name = _("evidence anchor")
+        verbose_name_plural = _("evidence anchor")
+        constraints = [models.CheckConstraint(condition=models.Q(id=1), name="evidence_one_anchor")]
 
     def __str__(self) -> str:
         return f"{self.seq} {self.hash}"

@@ -1,5 +1,6 @@
-"""The daily run inside `gallra serve`: enforce, the reminders, the residency check, the
-backup and its restore drill (when GALLRA_BACKUP_REPOSITORY is set), once a day.
+"""The daily run inside `gallra serve`: sync (when the policy declares sources), enforce, the
+reminders, the residency check, the backup and its restore drill (when
+GALLRA_BACKUP_REPOSITORY is set), once a day.
 
 A small installation has no cron to configure: `serve` checks every few minutes whether
 today's jobs are done, and runs those that are not after the configured time
@@ -51,6 +52,7 @@ from gallra.retention import arming
 from gallra.retention.enforcement import EnforcementBusy, enforce
 from gallra.retention.models import DailyRun, EnforcementRun
 from gallra.retention.tasks import remind
+from gallra.sync.run import sync, synced_today
 
 log = logging.getLogger(__name__)
 CHECK_EVERY = 300  # seconds
@@ -80,6 +82,26 @@ def daily_time() -> time | None:
 
 
 # -- the jobs ----------------------------------------------------------------------------------
+
+
+def _sync(now: datetime) -> str:
+    """The registry's facts from the provider's systems, before enforce counts from them."""
+    policy = current_policy()
+    failed = [r for r in sync(policy, timezone.localdate(now), actor=ACTOR) if r.exit_code]
+    if failed:  # the others synced; the failed ones changed nothing
+        raise JobFailed("; ".join(r.summary() for r in failed))
+    return DailyRun.Outcome.OK
+
+
+def _synced(now: datetime) -> bool:
+    return synced_today(current_policy(), timezone.localdate(now))
+
+
+def _sources() -> bool:
+    try:
+        return bool(current_policy().source)
+    except (PolicyError, OSError):  # enforce says that the policy cannot be read
+        return False
 
 
 def _enforce(now: datetime) -> str:
@@ -150,6 +172,14 @@ def _repository() -> bool:
 
 
 JOBS: list[Job] = [
+    Job(
+        "sync",
+        "customer_data",
+        gettext_lazy("Facts from the source (sync)"),
+        _sync,
+        wanted=_sources,
+        done_elsewhere=_synced,
+    ),
     Job(
         "enforce",
         "retention",

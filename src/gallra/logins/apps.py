@@ -7,8 +7,9 @@ class LoginsConfig(AppConfig):
     verbose_name = _("login monitoring")
 
     def ready(self) -> None:
-        from gallra.logins.store import LoginStore, forget_deleted_accounts
+        from gallra.logins.store import LoginStore, WebEventMarkStore, forget_deleted_accounts
         from gallra.retention import signals, stores
 
         stores.register(LoginStore())
+        stores.register(WebEventMarkStore())  # duplicate marks end under their own rule
         signals.records_deleted.connect(forget_deleted_accounts, dispatch_uid="logins.forget")

@@ -11,6 +11,7 @@ from __future__ import annotations
 from datetime import datetime
 
 from django.db import models
+from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
 SUCCESS, FAILURE, ABORTED = "success", "failure", "aborted"
@@ -206,11 +207,13 @@ class IngestToken(models.Model):
 
 
 class WebEventSeen(models.Model):
-    """The id of each web-login event already stored, so that a retried post is harmless."""
+    """The id of each web-login event already stored, so that a retried post is harmless.
+    Forgotten under the policy's duplicate-marks rule, counted from `received` (store.py)."""
 
     token = models.ForeignKey(IngestToken, on_delete=models.CASCADE)
     digest = models.CharField(max_length=64)  # SHA-256 of the sender's event id
-    at = models.DateTimeField()  # the event's time: these go with the events
+    at = models.DateTimeField()  # the event's time
+    received = models.DateTimeField(default=timezone.now, db_index=True)
 
     class Meta:
         verbose_name = _("web login event received")

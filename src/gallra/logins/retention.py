@@ -17,7 +17,7 @@ from django.db import connection, transaction
 from gallra.evidence.log import append
 from gallra.logins import partitions
 from gallra.logins.ingest import last_sealed_month, oldest_kept
-from gallra.logins.models import DestroyedMonth, LoginEvent, MonthKey, SealingKey, WebEventSeen
+from gallra.logins.models import DestroyedMonth, LoginEvent, MonthKey, SealingKey
 from gallra.logins.sealing import pseudonym_for
 from gallra.policy.model import Policy
 
@@ -35,7 +35,6 @@ def purge(policy: Policy, at: date, now: datetime, actor: str, dry_run: bool = F
         }
     with transaction.atomic():
         deleted, dropped = partitions.purge_before(threshold)
-        WebEventSeen.objects.filter(at__lt=threshold).delete()
         if deleted:
             append(
                 "delete", actor=actor, at=now, rule=rule.id, record_type="login_event",

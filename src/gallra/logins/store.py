@@ -6,12 +6,15 @@ from __future__ import annotations
 from collections.abc import Callable, Iterable
 from datetime import date, datetime
 
+from django.db.models import QuerySet
 from django.utils import translation
 from django.utils.translation import gettext as _
 from django.utils.translation import ngettext
 
+from gallra.logins.models import WebEventSeen
 from gallra.logins.retention import forget_accounts, purge
 from gallra.policy.model import Policy
+from gallra.retention.own import OwnDataStore, made_before
 from gallra.retention.stores import Store
 
 
@@ -50,6 +53,28 @@ class LoginStore(Store):
 
     def would_delete(self, part: dict) -> int:
         return part.get("deleted", 0)
+
+
+class WebEventMarkStore(OwnDataStore):
+    """The web ingest's duplicate marks (own_data `duplicate_marks`), counted from the day each
+    event was received: a sender's retry comes within hours; a mark is not needed after."""
+
+    id = "web_event_marks"
+    kind = "duplicate_marks"
+    record_type = "web_event_mark"
+
+    def due(self, policy: Policy, at: date) -> QuerySet:
+        before = made_before(policy, self.kind, at)
+        if before is None:
+            return WebEventSeen.objects.none()
+        return WebEventSeen.objects.filter(received__lt=before)
+
+    def said(self, n: int) -> str:
+        return ngettext(
+            "%(rule)s: %(n)s mark of a received web login event",
+            "%(rule)s: %(n)s marks of received web login events",
+            n,
+        )
 
 
 def forget_deleted_accounts(sender, record_type: str, names: Iterable[str] = (), **kwargs) -> None:

@@ -68,6 +68,9 @@ def rule_text(rule: Rule, lang: str) -> str:
         text += f", {OTHER_ROLE[i(lang)]}"
     if rule.legal_source:
         text += f" ({rule.legal_source})"
+    if rule.description:
+        text += ". " + (rule.description.get(lang) or next(iter(rule.description.values()))
+                        if isinstance(rule.description, dict) else rule.description)  # fmt: skip
     return text
 
 

@@ -15,6 +15,7 @@ SUBJECTS = {
     "customers": ("kunder", "customers"), "users": ("användare", "users"),
     "prospects": ("presumtiva kunder", "prospective customers"),
     "visitors": ("besökare på webbplatsen", "website visitors"),
+    "staff": ("medarbetare", "staff members"),
 }  # fmt: skip
 HOLD = (
     "om inte ett avtal, en pågående förhandling eller ett lagkrav motiverar längre tid",

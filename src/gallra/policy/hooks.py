@@ -2,7 +2,7 @@
 
 Two things the policy checks need from higher up, each filled in by an AppConfig.ready():
 the registry's personal-data fields (each must belong to exactly one category), and the
-subjects app's check of a declared dataset against its database (`gallra policy check`).
+datasets app's check of a declared dataset against its database (`gallra policy check`).
 """
 
 from __future__ import annotations

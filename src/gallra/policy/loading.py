@@ -17,9 +17,10 @@ from pathlib import Path
 
 from pydantic import ValidationError
 
+from gallra.policy.durations import Duration
 from gallra.policy.locations import Path as KeyPath
 from gallra.policy.locations import key_lines, line_for
-from gallra.policy.model import Policy, Text
+from gallra.policy.model import OWN_DATA_TRIGGERS, Policy, Text
 
 ALL_STAFF = "all_staff"
 # The EU member states and Iceland, Liechtenstein and Norway: transfers elsewhere need a
@@ -312,8 +313,10 @@ def _cross_checks(policy: Policy, known_fields: Iterable[str] | None) -> Iterato
             "record was deleted)",
         )
 
+    yield from _own_data_checks(policy, categories)
     yield from _dataset_checks(policy, categories)
     yield from _mailbox_checks(policy, categories)
+    yield from _source_checks(policy)
 
     required = [c for c in policy.cookies.category if c.required]
     if len(required) != 1:
@@ -350,6 +353,7 @@ def _duplicate_ids(policy: Policy) -> Iterator[tuple]:
         ("cookies", "category"): policy.cookies.category,
         ("dataset",): policy.dataset,
         ("mailbox",): policy.mailbox,
+        ("source",): policy.source,
     }
     for prefix, items in groups.items():
         seen = Counter()
@@ -357,6 +361,74 @@ def _duplicate_ids(policy: Policy) -> Iterator[tuple]:
             seen[item.id] += 1
             if seen[item.id] == 2:
                 yield (*prefix, i, "id"), f"duplicate id {item.id!r}"
+
+
+# What each kind of gallra's own data is, and the day its rule counts from (docs/retention.md).
+_OWN_DATA_WORDS = {
+    "subject_requests": ("closed data-subject requests", "the day the request was closed"),
+    "consent_proofs": ("consent proofs", "the day of the decision"),
+    "duplicate_marks": ("duplicate marks of received login events", "the day of receipt"),
+    "outbox": ("mails waiting in the outbox", "the day the mail was queued"),
+    "form_guard": ("used form time stamps and failed staff logins", "the day they were made"),
+    "evidence": ("the evidence log's entries", "the day of the entry"),
+}
+
+
+def _own_data_checks(policy: Policy, categories: set[str]) -> Iterator[tuple]:
+    """Each kind of gallra's own data is a category with exactly one rule that deletes,
+    counting from the day its store dates it by, and long enough for gallra to work."""
+    rules = list(policy.rule)
+    for kind, trigger in OWN_DATA_TRIGGERS.items():
+        what, day = _OWN_DATA_WORDS[kind]
+        category = getattr(policy.own_data, kind)
+        if category not in categories:
+            yield ("own_data", kind), _unknown("category", category) + f" (own data: {what})"
+            continue
+        found = policy.rules_for(category)
+        if len(found) != 1 or found[0].trigger != trigger:
+            yield (
+                ("own_data", kind),
+                f'{what} need exactly one rule, with trigger = "{trigger}" ({day})',
+            )
+            continue
+        rule, at = found[0], ("rule", rules.index(found[0]))
+        if rule.unless:
+            yield (
+                (*at, "unless"),
+                f"{what} are kept by no hold or other role: leave out `unless`",
+            )
+        for minimum, why in _own_data_minimums(policy, kind):
+            if not _at_least(rule.keep_for, minimum):
+                yield (*at, "keep_for"), f"{what} must be kept at least {minimum}: {why}"
+
+
+def _own_data_minimums(policy: Policy, kind: str) -> Iterator[tuple[Duration, str]]:
+    """(shortest keep_for, why) below which gallra could not do what the kind is for."""
+    if kind == "consent_proofs":
+        yield policy.cookies.renew_after, "a decision holds until the banner asks again"
+        cookies = [c for cat in policy.cookies.category for c in cat.cookie]
+        cookies += [c for cat in policy.cookies.category for s in cat.service for c in s.cookie]
+        for cookie in cookies:
+            yield cookie.duration, f"cookie {cookie.name!r} set under a decision lasts that long"
+    elif kind == "form_guard":
+        # A time stamp is good for a day (contact/guard.py); whole days from its issue.
+        yield Duration(days=2, text="P2D"), "a used time stamp could otherwise be posted again"
+    elif kind == "outbox":
+        # A mail is tried for three days (outbox/delivery.py); whole days from its queuing.
+        yield Duration(days=4, text="P4D"), "mails still being tried would be dropped"
+    elif kind == "evidence":
+        yield policy.backups.window, "a restore replays every deletion since its snapshot"
+
+
+def _at_least(duration: Duration, minimum: Duration) -> bool:
+    """`duration` ends no earlier than `minimum` from any start day (months and days each at
+    least as many, or more whole days than the minimum can ever span)."""
+    months = duration.years * 12 + duration.months
+    if months >= minimum.years * 12 + minimum.months and duration.days >= minimum.days:
+        return True
+    shortest = 365 * duration.years + 28 * duration.months + duration.days
+    longest = 366 * minimum.years + 31 * minimum.months + minimum.days
+    return shortest >= longest
 
 
 def _dataset_checks(policy: Policy, categories: set[str]) -> Iterator[tuple]:
@@ -378,11 +450,13 @@ def _dataset_checks(policy: Policy, categories: set[str]) -> Iterator[tuple]:
         ):
             yield (*here, "url"), "must be a postgresql://, mysql:// (MariaDB) or sqlite:/// url"
         tables: dict[str, object] = {}
+        dated: set[str] = set()  # tables whose rows have an end
         for j, table in enumerate(dataset.table):
             at = (*here, "table", j)
             if table.name in tables:
                 yield (*at, "name"), f"table {table.name!r} is declared twice"
             yield from _table_checks(table, at, tables, categories, rules)
+            yield from _dating_checks(policy, dataset.id, table, at, dated)
             tables[table.name] = table
 
 
@@ -457,6 +531,57 @@ def _table_checks(table, at, earlier: dict, categories: set[str], rules: dict) -
         yield (*at, "kept_by" if table.kept_by else "dated_by"), 'belongs to erase = "keep"'
 
 
+RECORD_TYPE_LENGTH = 30  # evidence names a dataset row's table as `DATASET:TABLE`
+
+
+def _dating_checks(policy: Policy, dataset_id: str, table, at, dated: set[str]) -> Iterator[tuple]:
+    """Every row of personal data must have an end: some rule of the table's categories must
+    be able to date it (from its owner, its own date columns, or its `via` parent's fate)."""
+    if len(f"{dataset_id}:{table.name}") > RECORD_TYPE_LENGTH:
+        yield (
+            (*at, "name"),
+            f"'{dataset_id}:{table.name}' is longer than {RECORD_TYPE_LENGTH} characters: the "
+            "evidence log names a row's dataset and table so; shorten the dataset id",
+        )
+    if table.dates is not None and not any(table.dates.model_dump().values()):
+        yield (*at, "dates"), "`dates` names no column"
+    rules = policy.table_rules(table)
+    if any(table.can_date(r) for r in rules):
+        dated.add(table.name)
+        return
+    if table.via is not None and not table.own_dates:
+        if table.via.table in dated:
+            dated.add(table.name)  # it goes with its parent row
+        return  # else its parent is refused already (or undeclared): said once, there
+    if not rules:
+        yield (
+            at,
+            f"no rule that deletes reaches table {table.name!r} (its categories have none): "
+            "every row of personal data must have an end",
+        )
+        return
+    needs = "; ".join(
+        f"{trigger} needs {_dating_need(table, trigger)}"
+        for trigger in dict.fromkeys(r.trigger for r in rules)
+    )
+    yield (
+        at,
+        f"no rule can date the rows of table {table.name!r}, so they would never be deleted "
+        f"({needs}): declare `owner` or `dates`"
+        + ("" if table.via else ", or `via` to a table whose rows are dated"),
+    )
+
+
+def _dating_need(table, trigger: str) -> str:
+    from gallra.policy.model import OWNER_TRIGGERS
+
+    if trigger in ("agreement_ended", "account_closed"):
+        records = " or ".join(r for r, t in OWNER_TRIGGERS.items() if trigger in t)
+        mismatch = f", not {table.owner.record}" if table.owner is not None else ""
+        return f"an `owner` of record {records}{mismatch}"
+    return f"`dates.{trigger}`"
+
+
 def _mailbox_checks(policy: Policy, categories: set[str]) -> Iterator[tuple]:
     """A mailbox is weeded by its category's rules: they must delete, counting per message."""
     for i, mailbox in enumerate(policy.mailbox):
@@ -480,6 +605,104 @@ def _mailbox_checks(policy: Policy, categories: set[str]) -> Iterator[tuple]:
                     f"rule {rule.id!r} counts from {rule.trigger!r}; a message counts from "
                     '"created" (its date) or "last_activity" (the last message of its thread)',
                 )
+
+
+def _source_checks(policy: Policy) -> Iterator[tuple]:
+    """A source says where gallra reads facts, and nothing more: only its kind's keys, a
+    declared dataset, and queries that can only read (gallra runs them as written)."""
+    from gallra.policy.model import SOURCE_KEYS
+
+    datasets = {d.id for d in policy.dataset}
+    for i, source in enumerate(policy.source):
+        here = ("source", i)
+        for key in sorted(source.model_fields_set - {"id", "kind"} - SOURCE_KEYS[source.kind]):
+            owner = next(k for k, keys in SOURCE_KEYS.items() if key in keys)
+            yield (*here, key), f'belongs to kind = "{owner}", not "{source.kind}"'
+        if source.kind == "sql":
+            if not source.dataset:
+                yield here, 'a "sql" source needs `dataset`: the declared dataset it reads'
+            elif source.dataset not in datasets:
+                yield (*here, "dataset"), _unknown("dataset", source.dataset)
+            if not source.queries():
+                yield here, 'a "sql" source needs a query for a section, e.g. `customers`'
+            for section, query in source.queries().items():
+                problem = select_only(query)
+                if problem:
+                    yield (*here, section), problem
+            queries = source.queries()
+            if queries and "customers" not in queries and any(s in queries for s in _NESTED):
+                yield here, "records that belong to a customer need the `customers` query too"
+        elif source.kind == "passwd":
+            if source.getent and source.path:
+                yield (*here, "path"), "give `path` or `getent = true`, not both"
+            if source.path and not source.path.startswith("/"):
+                yield (*here, "path"), f"{source.path!r} is not an absolute path"
+            if source.uid_min > source.uid_max:
+                yield (*here, "uid_min"), "cannot be larger than uid_max"
+        else:
+            yield from _ldap_checks(source, here)
+
+
+_NESTED = ("agreements", "people", "accounts", "requests", "documents", "credentials", "invoices")
+
+
+def _ldap_checks(source, here: KeyPath) -> Iterator[tuple]:
+    if not re.match(r"^ldaps?://[^/\s]+/?$", source.url):
+        yield (*here, "url"), "must be ldap://HOST[:PORT] or ldaps://HOST[:PORT]"
+    if not source.base_dn:
+        yield here, 'an "ldap" source needs `base_dn`: where the accounts are'
+    if bool(source.bind_dn) != bool(source.password_file):
+        yield here, "give both `bind_dn` and `password_file`, or neither (an anonymous search)"
+    for key in ("password_file", "ca_file"):
+        value = getattr(source, key)
+        if value and not value.startswith("/"):
+            yield (*here, key), f"{value!r} is not an absolute path"
+    if source.ca_file and not source.url.startswith("ldaps://"):
+        yield (*here, "ca_file"), "belongs to an ldaps:// url"
+    if not re.fullmatch(r"[A-Za-z][A-Za-z0-9-]*", source.username_attribute):
+        yield (*here, "username_attribute"), f"{source.username_attribute!r} is not an attribute"
+    depth = 0
+    for char in source.filter:
+        depth += {"(": 1, ")": -1}.get(char, 0)
+        if depth < 0:
+            break
+    if not (source.filter.startswith("(") and source.filter.endswith(")")) or depth != 0:
+        yield (*here, "filter"), f"{source.filter!r} is not an LDAP filter such as (uid=*)"
+
+
+# A query of a source is read, never written: one SELECT (or WITH ... SELECT), none of the
+# words that change data or lock it, outside strings and quoted names. `gallra sync` also runs
+# it in a read-only transaction where the database has one.
+_SQL_TOKEN = re.compile(
+    r"""'(?:[^'\\]|\\.|'')*'|"(?:[^"]|"")*"|`[^`]*`|--[^\n]*|/\*.*?\*/|\$(\w*)\$.*?\$\1\$"""
+    r"""|(?P<word>[A-Za-z_][A-Za-z0-9_$]*)|(?P<other>[^\s])""",
+    re.S,
+)
+_WRITES = frozenset({"insert", "update", "delete", "merge", "upsert", "drop", "alter", "create",
+                     "truncate", "grant", "revoke", "copy", "call", "into", "lock", "execute",
+                     "nextval", "setval", "vacuum", "reindex", "cluster", "refresh",
+                     "comment", "notify", "listen"})  # fmt: skip
+
+
+def select_only(query: str) -> str | None:
+    """Why `query` is not one read-only SELECT, or None when it is."""
+    words, ends = [], 0
+    for match in _SQL_TOKEN.finditer(query):
+        token = match.group()
+        if token in ("'", '"', "`") or query.startswith("/*", match.start()) and len(token) == 1:
+            return "has a quote or comment that is not closed"
+        if match.group("word"):
+            words.append(match.group("word").lower())
+        if token == ";":  # noqa: S105 (a statement's end, not a password)
+            ends += 1
+        elif ends:
+            return "must be one statement: nothing may follow ';'"
+    if not words or words[0] not in ("select", "with"):
+        return "must be a SELECT (or WITH ... SELECT) statement"
+    changes = sorted(set(words) & _WRITES)
+    if changes:
+        return f"must only read: {changes[0].upper()} is not allowed in a source's query"
+    return None
 
 
 def _texts(policy: Policy, where: KeyPath, **texts: Text | None) -> Iterator[tuple]:

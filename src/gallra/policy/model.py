@@ -177,6 +177,29 @@ class DeletionMemory(Strict):
     category: Ident = "deletion_memory"
 
 
+# gallra's own data: each kind, and the trigger its category's one rule must count from.
+OWN_DATA_TRIGGERS: dict[str, Trigger] = {
+    "subject_requests": "last_activity",  # the day the request was closed; an open one stays
+    "consent_proofs": "created",  # the day of the decision
+    "duplicate_marks": "created",  # the day the event was received
+    "outbox": "created",  # the day the mail was queued
+    "form_guard": "created",  # the day the form time stamp was issued, or the failed login
+    "evidence": "created",  # the day of the entry
+}
+
+
+class OwnData(Strict):
+    """What gallra itself keeps to do its work (closed requests, consent proofs, the evidence
+    log, ...), each kind in a category whose one rule ends it, like any other data."""
+
+    subject_requests: Ident = "subject_requests"
+    consent_proofs: Ident = "consent_proofs"
+    duplicate_marks: Ident = "duplicate_marks"
+    outbox: Ident = "outbox"
+    form_guard: Ident = "form_guard"
+    evidence: Ident = "evidence_log"
+
+
 class Security(Strict):
     password_min_length: int = Field(12, ge=8, le=128)
     two_factor: bool = True
@@ -245,6 +268,31 @@ class DatasetLink(Strict):
     column: SqlName
 
 
+# The registry records a dataset row may belong to, and the triggers of theirs it follows.
+OWNER_TRIGGERS: dict[str, tuple[str, ...]] = {
+    "customer": ("agreement_ended",),
+    "person": ("agreement_ended", "account_closed"),
+    "account": ("agreement_ended", "account_closed"),
+    "prospect": (),
+}
+ROW_TRIGGERS = ("created", "last_activity", "fiscal_year_ended")  # dated by the row itself
+
+
+class DatasetOwner(Strict):
+    """The registry record a row belongs to: `column` holds its `ref`."""
+
+    record: Literal["customer", "person", "account", "prospect"]
+    column: SqlName
+
+
+class DatasetDates(Strict):
+    """The row's own trigger dates: the columns that hold them."""
+
+    created: SqlName | None = None
+    last_activity: SqlName | None = None
+    fiscal_year_ended: SqlName | None = None
+
+
 class DatasetTable(Strict):
     name: SqlName
     key: SqlName = "id"
@@ -259,6 +307,31 @@ class DatasetTable(Strict):
     set_null: list[SqlName] = []
     kept_by: Ident | None = None
     dated_by: SqlName | None = None
+    owner: DatasetOwner | None = None
+    dates: DatasetDates | None = None
+
+    @property
+    def own_dates(self) -> bool:
+        """It says itself how its rows are dated (otherwise a `via` table follows its parent)."""
+        return self.owner is not None or self.dates is not None or bool(self.dated_by)
+
+    def date_columns(self, rule: Rule) -> list[str]:
+        """The row's columns `rule`'s trigger counts from, the first that holds a date
+        winning: `last_activity` falls back to `created`, and the rule a `keep` table is kept
+        by counts from `dated_by`. Empty: the row does not date this trigger itself."""
+        dates = self.dates or DatasetDates()
+        found = [getattr(dates, rule.trigger, None)] if rule.trigger in ROW_TRIGGERS else []
+        if rule.trigger == "last_activity":
+            found.append(dates.created)
+        if self.kept_by == rule.id and self.dated_by:
+            found.append(self.dated_by)
+        return list(dict.fromkeys(c for c in found if c))
+
+    def can_date(self, rule: Rule) -> bool:
+        """Whether the row itself, or its owner, says when `rule` starts counting."""
+        if self.owner is not None and rule.trigger in OWNER_TRIGGERS[self.owner.record]:
+            return True
+        return bool(self.date_columns(rule))
 
 
 class Dataset(Strict):
@@ -320,8 +393,9 @@ SOURCE_SECTIONS = ("customers", "agreements", "people", "accounts", "requests", 
 SOURCE_KEYS = {
     "sql": frozenset({"dataset", *SOURCE_SECTIONS}),
     "passwd": frozenset({"path", "getent", "uid_min", "uid_max"}),
-    "ldap": frozenset({"url", "base_dn", "bind_dn", "password_file", "ca_file", "filter",
-                       "username_attribute"}),  # fmt: skip
+    "ldap": frozenset(
+        {"url", "base_dn", "bind_dn", "password_file", "ca_file", "filter", "username_attribute"}
+    ),
 }
 
 
@@ -381,6 +455,7 @@ class Policy(Strict):
     backups: Backups
     logins: Logins
     deletion_memory: DeletionMemory = DeletionMemory()
+    own_data: OwnData = OwnData()
     security: Security = Security()
     commitments: Commitments = Commitments()
     recipient: list[Recipient] = []
@@ -395,6 +470,15 @@ class Policy(Strict):
     def rules_for(self, category_id: str) -> list[Rule]:
         return [r for r in self.rule if category_id in r.applies_to]
 
+    def table_rules(self, table: DatasetTable) -> list[Rule]:
+        """The deleting rules that reach a dataset table's rows, in policy order: those of its
+        columns' categories; for a `keep` table only the rule that keeps it (the law)."""
+        if table.erase == "keep":
+            return [r for r in self.rule if r.id == table.kept_by and r.action == "delete"]
+        categories = set(table.columns.values())
+        return [r for r in self.rule
+                if r.action == "delete" and categories.intersection(r.applies_to)]  # fmt: skip
+
     def login_rule(self) -> Rule:
         """The retention rule of login events (the checks make sure there is one)."""
         return self.rules_for(self.logins.category)[0]
@@ -402,6 +486,11 @@ class Policy(Strict):
     def deletion_memory_rule(self) -> Rule:
         """The retention rule of the deletion memory (the checks make sure there is one)."""
         return self.rules_for(self.deletion_memory.category)[0]
+
+    def own_data_rule(self, kind: str) -> Rule:
+        """The retention rule of one kind of gallra's own data (a key of `own_data`; the
+        checks make sure there is exactly one)."""
+        return self.rules_for(getattr(self.own_data, kind))[0]
 
     def text(self, value: Text | None, language: str) -> str:
         """A human text in `language`, falling back to the policy's first language."""

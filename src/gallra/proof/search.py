@@ -30,13 +30,13 @@ from django.db import connection
 from gallra.backups import dump
 from gallra.backups.restic import restic
 from gallra.backups.runs import SCRATCH, STAGING_FOLDER, lock, remove_leftovers, snapshots
+from gallra.datasets import sources as datasets
 from gallra.mailboxes.connectors import connect
 from gallra.mailboxes.messages import readable_text
 from gallra.policy.model import Policy
 from gallra.registry import crypto
 from gallra.registry.models import RECORD_MODELS, Customer
 from gallra.retention.planner import rules_by_type
-from gallra.subjects import datasets
 from gallra.subjects.identity import BadIdentity, normalise_personnummer
 
 SEALED = {"registry_technicaldocument": "content", "registry_credential": "secret"}
@@ -200,6 +200,9 @@ class Search:
     # --- connected datasets -----------------------------------------------------------------
 
     def datasets(self) -> list[Hit]:
+        """Every row of the declared tables. A row of a `keep` table is kept by its law until
+        the day its rule ends it (retention deletes it then); any other hit should have gone
+        with its owner's or its own retention rule, or with the subject's erasure."""
         rules = {r.id: r for r in self.policy.rule}
         hits = []
         for dataset in self.policy.dataset:
@@ -207,14 +210,20 @@ class Search:
             with datasets.engine(dataset).connect() as conn:
                 for table in dataset.table:
                     kept_by = rules.get(table.kept_by or "")
+                    removers = " or ".join(r.id for r in self.policy.table_rules(table))
                     rule = (f"kept by {kept_by.id} ({kept_by.legal_source})" if kept_by
-                            else "erasure of the subject's rows in this dataset")  # fmt: skip
+                            else f"should have been removed by {removers or 'no rule'} or by "
+                                 "the subject's erasure")  # fmt: skip
                     rows = conn.execute(sa.select(sa.text("*")).select_from(sa.table(table.name)))
                     for row in rows:
                         text = " ".join(str(v) for v in row if isinstance(v, str | int))
+                        why = rule
+                        if kept_by is not None and table.dated_by:
+                            until = datasets.kept_until(kept_by, row._mapping.get(table.dated_by))
+                            why += f" until {until}" if until else ""
                         for kind in self.kinds(text):
                             where = f"{table.name} {table.key}={row._mapping.get(table.key)}"
-                            hits.append(Hit(place, where, kind, rule, kept_by is not None))
+                            hits.append(Hit(place, where, kind, why, kept_by is not None))
         return hits
 
     # --- mailboxes --------------------------------------------------------------------------

@@ -8,9 +8,11 @@ class RetentionConfig(AppConfig):
 
     def ready(self) -> None:
         from gallra.evidence import actions
-        from gallra.retention import certificate, memory, stores
+        from gallra.retention import certificate, memory, own, stores
 
         stores.register(memory.DeletionMemory())
+        stores.register(own.OutboxStore())  # gallra's own data below retention (own.py)
+        stores.register(own.EvidenceStore())
         actions.register(
             "certificate",
             help="A deletion certificate for one customer.",

@@ -76,7 +76,8 @@ def certificate(policy: Policy, customer_ref: str, at: date) -> Certificate:
             "done": timezone.localdate(task.done_at).isoformat() if task.done_at else None,
         })  # fmt: skip
     chain = verify()
-    cert.evidence = {"entries": seqs, "chain_intact": chain.ok, "head": chain.head}
+    cert.evidence = {"entries": seqs, "chain_intact": chain.ok, "head": chain.head,
+                     "pruned": chain.pruned}  # fmt: skip
     return cert
 
 
@@ -126,6 +127,16 @@ def render(cert: Certificate, policy: Policy, lang: str) -> str:
         (f"Evidence: entries {', '.join(map(str, ev['entries'])) or '–'} of the evidence log; "
          f"chain {intact}, head {ev['head']}.")
     )  # fmt: skip
+    if ev.get("pruned"):
+        p = ev["pruned"]
+        lines.append(
+            (f"Bevisloggens poster till och med {p['through_seq']} (gjorda före {p['before']}) "
+             f"är gallrade enligt regeln {p['rule']} den {p['on']}: raderingar före dess "
+             "visas inte här.") if sv else
+            (f"The evidence log's entries up to {p['through_seq']} (made before {p['before']}) "
+             f"were pruned under rule {p['rule']} on {p['on']}: deletions before then are not "
+             "shown here.")
+        )  # fmt: skip
     return "\n".join(lines)
 
 
@@ -142,8 +153,13 @@ def command(cmd: BaseCommand, options: dict) -> None:
     policy = policy_for_command()
     cert = certificate(policy, options["customer_ref"], timezone.localdate())
     if not cert.customer_exists and not cert.deleted and not cert.kept:
-        raise CommandError(f"no customer {options['customer_ref']!r} in gallra or its evidence",
-                           returncode=2)  # fmt: skip
+        pruned = cert.evidence.get("pruned")
+        also = (f" (its entries made before {pruned['before']} were pruned under rule "
+                f"{pruned['rule']} on {pruned['on']})") if pruned else ""  # fmt: skip
+        raise CommandError(
+            f"no customer {options['customer_ref']!r} in gallra or its evidence{also}",
+            returncode=2,
+        )
     if options["format"] == "json":
         cmd.stdout.write(json.dumps(cert.as_dict(), indent=2, ensure_ascii=False))
     else:

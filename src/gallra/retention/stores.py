@@ -55,6 +55,20 @@ class Store:
         """Of a dry run's part: how many records a run would delete (for the not-armed notice)."""
         return 0
 
+    def explain(self, policy: Policy, at: date, ref: str) -> Decision | None:
+        """`gallra explain REF`: the Decision on `at` for one of the store's records named by
+        its whole ref (a dataset row: `DATASET:TABLE:KEY`); None when it is not the store's."""
+        return None
+
+    def type_name(self, record_type: str, lang: str) -> str | None:
+        """How `plan` and `explain` name a record type of the store's in `lang` (None: not one
+        of the store's; the retention words name the registry's own)."""
+        return None
+
+    def reason(self, decision: Decision, lang: str) -> str | None:
+        """A keep reason of the store's own (one the retention words do not know), in `lang`."""
+        return None
+
     def places(self, policy: Policy) -> list[str]:
         """The ids of the places this store keeps data in that a provider may restore from its
         own backup (a dataset, a mailbox): what `gallra replay --store` accepts."""

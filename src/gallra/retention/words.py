@@ -60,10 +60,20 @@ def _i(lang: str) -> int:
 
 
 def type_name(record_type: str, lang: str) -> str:
+    if record_type not in TYPES:
+        for store in stores():  # a store's own kind of record (a dataset's rows)
+            name = store.type_name(record_type, lang)
+            if name:
+                return name
     return TYPES.get(record_type, (record_type, record_type))[_i(lang)]
 
 
 def reason(d: Decision, lang: str) -> str:
+    if d.reason not in REASONS:
+        for store in stores():  # a store's own reason ("owner unknown")
+            said = store.reason(d, lang)
+            if said:
+                return said
     details = dict(d.details)
     code = d.reason
     if code == "hold" and details.get("until") is None:

@@ -7,8 +7,8 @@ class SubjectsConfig(AppConfig):
     verbose_name = _("data-subject requests")
 
     def ready(self) -> None:
-        from gallra.policy import hooks
+        from gallra.retention import stores
         from gallra.subjects import cases  # noqa: F401 (registers the link mail with the outbox)
-        from gallra.subjects.datasets import check_against_database
+        from gallra.subjects.store import SubjectRequestStore
 
-        hooks.register_dataset_check(check_against_database)  # `gallra policy check`
+        stores.register(SubjectRequestStore())  # closed requests end under their rule

@@ -78,6 +78,9 @@ def erase_request(
             }
             if refs:
                 data = {"request": request.ref, "store": dataset.id, **counts}
+                unlinked = [f"{dataset.id}:{p.table}:{k}" for p in plans for k in p.unlinked]
+                if unlinked:  # a replay unlinks these again, and erases the rest as declared
+                    data["unlinked"] = unlinked
                 log.append("subject.erase", actor=actor, at=now, refs=refs, data=data)
             _step(
                 request,

@@ -18,6 +18,7 @@ ALLOWED: dict[str, frozenset[str]] = {
     **dict.fromkeys(BOTTOM, BOTTOM),
     "registry": BOTTOM | {"registry"},
     "retention": BOTTOM | {"registry", "retention"},
+    "datasets": BOTTOM | {"registry", "retention", "datasets"},
 }
 
 

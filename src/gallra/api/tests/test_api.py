@@ -301,7 +301,7 @@ def test_evidence_newest_first_in_pages_and_the_chain_verified(client, token_for
     assert page["items"][0]["prev_hash"] == page["items"][1]["hash"]
     verified = client.get(f"{API}/evidence/verify", **headers).json()
     assert verified == {"ok": True, "count": 6, "head": Entry.objects.get(seq=6).hash,
-                        "bad_seq": None, "problem": ""}  # fmt: skip
+                        "bad_seq": None, "problem": "", "pruned": None}  # fmt: skip
 
     Entry.objects.filter(seq=3).update(count=99)  # changed behind the log's back
     broken = client.get(f"{API}/evidence/verify", **headers).json()

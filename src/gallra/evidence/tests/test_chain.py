@@ -115,6 +115,7 @@ def test_empty_log_verifies(db):
         "head": GENESIS,
         "bad_seq": None,
         "problem": "",
+        "pruned": None,
     }
 
 

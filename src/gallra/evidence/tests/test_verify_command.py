@@ -45,6 +45,7 @@ def test_json_format(five):
         "head": five[-1].hash,
         "bad_seq": None,
         "problem": "",
+        "pruned": None,
     }
 
 

@@ -247,7 +247,8 @@ BROKEN = {
         ("required key is missing",), header=True,
     ),
     "missing-required-key-in-rule": Broken(
-        'trigger = "created"\n', "", 'id = "login-logs"', "rule[{i}].trigger",
+        'trigger = "created"\nkeep_for = "P12M"', 'keep_for = "P12M"', 'id = "login-logs"',
+        "rule[{i}].trigger",
         ("required key is missing",), header=True, array="[[rule]]", needle='"login-logs"',
     ),
     "bad-iso-duration": Broken(

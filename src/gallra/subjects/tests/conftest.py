@@ -51,6 +51,7 @@ name = "customers"
 identity = { email = "email", name = "name" }
 columns = { email = "customer_contact", name = "customer_contact", phone = "customer_contact" }
 since = "created"
+owner = { record = "customer", column = "customer_ref" }
 erase = "delete"
 
 [[dataset.table]]
@@ -88,6 +89,7 @@ country = "SE"
 name = "tickets"
 identity = { requester_email = "email", requester_name = "name" }
 since = "created"
+owner = { record = "customer", column = "customer_ref" }
 erase = "delete"
 
 [dataset.table.columns]
@@ -114,6 +116,7 @@ name = "contacts"
 identity = { email = "email", pnr = "personnummer", full_name = "name" }
 lowercase_match = true    # the CRM keeps e-mails as typed
 columns = { email = "customer_contact", pnr = "customer_contact", full_name = "customer_contact" }
+owner = { record = "customer", column = "customer_ref" }
 erase = "delete"
 
 [[dataset.table]]
@@ -126,7 +129,7 @@ erase = "delete"
 
 SHOP = """
 CREATE TABLE customers (id BIGINT PRIMARY KEY, email VARCHAR(200) NOT NULL,
-    name VARCHAR(200), phone VARCHAR(40), created DATE);
+    name VARCHAR(200), phone VARCHAR(40), created DATE, customer_ref VARCHAR(100));
 CREATE INDEX customers_email ON customers (email);
 CREATE TABLE orders (id BIGINT PRIMARY KEY, customer_id BIGINT REFERENCES customers (id),
     delivery_name VARCHAR(200), delivery_address VARCHAR(400), created DATE);
@@ -140,7 +143,8 @@ CREATE INDEX invoices_email ON invoices (buyer_email);
 """
 SUPPORT = """
 CREATE TABLE tickets (id BIGINT PRIMARY KEY, requester_email VARCHAR(200),
-    requester_name VARCHAR(200), title VARCHAR(200), created DATE) ENGINE=InnoDB;
+    requester_name VARCHAR(200), title VARCHAR(200), created DATE,
+    customer_ref VARCHAR(100)) ENGINE=InnoDB;
 CREATE INDEX tickets_email ON tickets (requester_email);
 CREATE TABLE messages (id BIGINT PRIMARY KEY, ticket_id BIGINT NOT NULL,
     author_email VARCHAR(200), author_name VARCHAR(200), body TEXT,
@@ -148,7 +152,8 @@ CREATE TABLE messages (id BIGINT PRIMARY KEY, ticket_id BIGINT NOT NULL,
 CREATE INDEX messages_email ON messages (author_email);
 """
 CRM = """
-CREATE TABLE contacts (id INTEGER PRIMARY KEY, email TEXT, pnr TEXT, full_name TEXT);
+CREATE TABLE contacts (id INTEGER PRIMARY KEY, email TEXT, pnr TEXT, full_name TEXT,
+    customer_ref TEXT);
 CREATE INDEX contacts_email ON contacts (lower(email));
 CREATE INDEX contacts_pnr ON contacts (pnr);
 CREATE TABLE calls (id INTEGER PRIMARY KEY, contact_id INTEGER NOT NULL REFERENCES contacts (id),
@@ -279,10 +284,10 @@ def connected(tmp_path, monkeypatch):
     policy.write_text(config.DEFAULT_POLICY.read_text(encoding="utf-8") + DATASETS)
     monkeypatch.setenv("GALLRA_POLICY", str(policy))
     yield Connected(urls, engines, policy)
-    from gallra.subjects import datasets
+    from gallra.datasets import sources
 
-    for key in [k for k in datasets._engines if name in k[1] or str(tmp_path) in k[1]]:
-        datasets._engines.pop(key).dispose()
+    for key in [k for k in sources._engines if name in k[1] or str(tmp_path) in k[1]]:
+        sources._engines.pop(key).dispose()
     for engine in engines.values():
         engine.dispose()
     with pg_admin.connect() as conn:

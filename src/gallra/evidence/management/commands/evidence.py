@@ -1,5 +1,6 @@
 """`gallra evidence verify`, `gallra evidence export [--from] [--to]`, and the actions other
-apps add (evidence/actions.py): retention's `certificate REF`.
+apps add (evidence/actions.py): retention's `certificate REF`. Once the log's rule has pruned
+its start, `verify` checks from the anchor on and says so (docs/evidence.md).
 
 `verify` appends its result (`evidence_verified`: ok, the first bad sequence number) so that
 the front page can show when the chain was last checked and whether it held.
@@ -55,6 +56,13 @@ class Command(BaseCommand):
             self.stdout.write(json.dumps(result.as_dict()))
         elif result.ok:
             self.stdout.write(f"evidence: {result.count} entries, chain intact, head {result.head}")
+        if format == "text" and result.pruned:
+            # English, as the rest of this command's output.
+            p = result.pruned
+            self.stdout.write(
+                f"entries up to {p['through_seq']} (made before {p['before']}) were pruned under "
+                f"rule {p['rule']} on {p['on']}; the kept entries are checked from its hash on"
+            )
         if not result.ok:
             where = f"entry {result.bad_seq}" if result.bad_seq else "evidence"
             raise CommandError(f"{where}: {result.problem}", returncode=1)
