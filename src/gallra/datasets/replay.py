@@ -16,8 +16,8 @@ import sqlalchemy as sa
 from django.db import transaction
 
 from gallra.datasets import sources
-from gallra.evidence.log import append
 from gallra.policy.model import Dataset, DatasetTable, Policy
+from gallra.retention.replay import record_again
 
 
 def replay_dataset(
@@ -36,23 +36,7 @@ def replay_dataset(
         for entry in entries:
             refs = again.get(entry.seq)
             if refs:
-                append(
-                    entry.action,
-                    actor=actor,
-                    at=now,
-                    rule=entry.rule,
-                    record_type=entry.record_type,
-                    refs=refs,
-                    customers=[c for c in entry.customers.split("|") if c],
-                    data={
-                        **entry.data,
-                        "replayed": {
-                            "seq": entry.seq,
-                            "at": entry.at.isoformat(),
-                            "removed_again": len(refs),
-                        },
-                    },
-                )
+                record_again(entry, refs, actor=actor, now=now)
     return {"reapplied": sum(len(r) for r in again.values()), "problems": []}
 
 

@@ -9,11 +9,11 @@ from datetime import datetime
 
 from django.db import transaction
 
-from gallra.evidence.log import append
 from gallra.mailboxes.connectors import MailboxError, connect
 from gallra.mailboxes.messages import read
 from gallra.mailboxes.models import MailMessage
 from gallra.policy.model import Policy
+from gallra.retention.replay import record_again
 
 
 def replay_mail(
@@ -44,21 +44,5 @@ def replay_mail(
             if not refs:
                 continue
             MailMessage.objects.filter(mailbox=mailbox_id, ref__in=refs).delete()
-            append(
-                entry.action,
-                actor=actor,
-                at=now,
-                rule=entry.rule,
-                record_type=entry.record_type,
-                refs=refs,
-                customers=[c for c in entry.customers.split("|") if c],
-                data={
-                    **entry.data,
-                    "replayed": {
-                        "seq": entry.seq,
-                        "at": entry.at.isoformat(),
-                        "removed_again": len(refs),
-                    },
-                },
-            )
+            record_again(entry, refs, actor=actor, now=now)
     return {"reapplied": sum(len(r) for r in again.values()), "problems": []}

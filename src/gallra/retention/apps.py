@@ -11,7 +11,6 @@ class RetentionConfig(AppConfig):
         from gallra.retention import certificate, memory, own, stores
 
         stores.register(memory.DeletionMemory())
-        stores.register(own.OutboxStore())  # gallra's own data below retention (own.py)
         stores.register(own.EvidenceStore())
         actions.register(
             "certificate",

@@ -5,7 +5,8 @@ Closed data-subject requests, consent proofs, duplicate marks, anti-spam state, 
 the evidence log are what gallra keeps to do its work. `[own_data]` in the policy names each
 kind's category; the category's one rule says when it goes (policy/loading.py checks it).
 The apps above retention register their kinds with `OwnDataStore` in their AppConfig.ready();
-the outbox's and the evidence log's stores are here, since those apps sit below retention.
+the evidence log's store is here, since that app sits below retention; the outbox's is in
+instance/stores.py (the outbox is a service every layer uses, so retention does not import it).
 """
 
 from __future__ import annotations
@@ -19,7 +20,6 @@ from django.utils import timezone, translation
 from django.utils.translation import ngettext
 
 from gallra.evidence import log
-from gallra.outbox.models import Mail
 from gallra.policy.model import Policy, Rule
 from gallra.retention.stores import Store
 
@@ -133,26 +133,6 @@ class OwnDataStore(Store):
 def made_before(policy: Policy, kind: str, at: date) -> datetime | None:
     """due_before() for the rule of one kind of own data."""
     return due_before(policy.own_data_rule(kind), at)
-
-
-class OutboxStore(OwnDataStore):
-    """Mail the outbox never delivered: delivery gives up after three days (outbox/delivery.py)
-    when a deliverer runs; this rule ends what is left when none did."""
-
-    id = kind = "outbox"
-    record_type = "queued_mail"
-    ref_field = "ref"  # the request a mail is about (DSR-...), never personal
-
-    def due(self, policy: Policy, at: date) -> QuerySet:
-        before = made_before(policy, self.kind, at)
-        return Mail.objects.filter(queued__lt=before) if before else Mail.objects.none()
-
-    def said(self, n: int) -> str:
-        return ngettext(
-            "%(rule)s: %(n)s mail that was never delivered",
-            "%(rule)s: %(n)s mails that were never delivered",
-            n,
-        )
 
 
 class EvidenceStore(Store):

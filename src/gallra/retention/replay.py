@@ -46,6 +46,23 @@ class Replayed:
         }
 
 
+def record_again(entry: Entry, refs: list[str], *, actor: str, now: datetime) -> None:
+    """The evidence that `entry` was carried out again on these refs (a store's replay)."""
+    append(
+        entry.action,
+        actor=actor,
+        at=now,
+        rule=entry.rule,
+        record_type=entry.record_type,
+        refs=refs,
+        customers=[c for c in entry.customers.split("|") if c],
+        data={
+            **entry.data,
+            "replayed": {"seq": entry.seq, "at": entry.at.isoformat(), "removed_again": len(refs)},
+        },
+    )
+
+
 def places(policy: Policy) -> list[str]:
     return [place for store in stores() for place in store.places(policy)]
 
