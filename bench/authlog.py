@@ -67,17 +67,50 @@ def _words(text: str) -> list[str]:
 MONTHS = ("Jan", "Feb", "Mar", "Apr", "May", "Jun", "Jul", "Aug", "Sep", "Oct", "Nov", "Dec")
 
 # Share of all lines, in percent; scaled so that with `malformed` they add up to 100.
-MIX = {"failed_password": 35, "failed_invalid": 10, "invalid_user": 10, "accepted": 6,
-       "repeated": 3, "pam_failure": 5, "closed": 8, "other": 18}  # fmt: skip
-OTHER = {"session_opened": 16, "session_closed": 14, "received_disconnect": 12,
-         "disconnected_user": 8, "closed_preauth": 8, "kex": 5, "negotiate": 3,
-         "check_pass": 3, "listening": 0.3, "cron_opened": 10, "cron_closed": 10,
-         "sudo_command": 3, "sudo_opened": 2, "sudo_closed": 2, "logind_new": 5,
-         "logind_removed": 4, "systemd_user": 2, "su": 1}  # fmt: skip
-CLOSED = {"closed_authenticating": 35, "closed_invalid": 30, "disconnected_invalid": 25,
-          "disconnected_authenticating": 10}  # fmt: skip
-MALFORMED = {"truncated": 25, "garbage": 20, "no_timestamp": 15, "bad_ip": 20, "blank": 10,
-             "bad_timestamp": 10}  # fmt: skip
+MIX = {
+    "failed_password": 35,
+    "failed_invalid": 10,
+    "invalid_user": 10,
+    "accepted": 6,
+    "repeated": 3,
+    "pam_failure": 5,
+    "closed": 8,
+    "other": 18,
+}
+OTHER = {
+    "session_opened": 16,
+    "session_closed": 14,
+    "received_disconnect": 12,
+    "disconnected_user": 8,
+    "closed_preauth": 8,
+    "kex": 5,
+    "negotiate": 3,
+    "check_pass": 3,
+    "listening": 0.3,
+    "cron_opened": 10,
+    "cron_closed": 10,
+    "sudo_command": 3,
+    "sudo_opened": 2,
+    "sudo_closed": 2,
+    "logind_new": 5,
+    "logind_removed": 4,
+    "systemd_user": 2,
+    "su": 1,
+}
+CLOSED = {
+    "closed_authenticating": 35,
+    "closed_invalid": 30,
+    "disconnected_invalid": 25,
+    "disconnected_authenticating": 10,
+}
+MALFORMED = {
+    "truncated": 25,
+    "garbage": 20,
+    "no_timestamp": 15,
+    "bad_ip": 20,
+    "blank": 10,
+    "bad_timestamp": 10,
+}
 
 PEOPLE = _words("""
 anna bo erik lars karin maria eva lena kerstin johan per nils jan olof sven ingrid
@@ -117,14 +150,33 @@ WORLD_V4 = _words("""
 HOME_V4 = _words("""
 81.224 90.224 83.250 85.224 130.237 193.10 213.64 31.208 78.69 94.254 84.216 188.149
 151.177 84.208 87.59 91.152 195.198 62.20 80.216""")
-WORLD_V6 = ("2001:db8", "2a01:4f8", "2604:a880", "2400:6180", "2001:41d0", "2a03:b0c0",
-            "240e:3b0", "2409:8a1e", "2001:470", "2a02:c7c", "2a05:d014", "2600:1f18",
-            "2a0e:97c0", "2401:db00")  # fmt: skip
+WORLD_V6 = (
+    "2001:db8",
+    "2a01:4f8",
+    "2604:a880",
+    "2400:6180",
+    "2001:41d0",
+    "2a03:b0c0",
+    "240e:3b0",
+    "2409:8a1e",
+    "2001:470",
+    "2a02:c7c",
+    "2a05:d014",
+    "2600:1f18",
+    "2a0e:97c0",
+    "2401:db00",
+)
 HOME_V6 = ("2001:6b0", "2a02:aa1", "2a00:801", "2001:db8")
 KEY_TYPES = ("ED25519",) * 7 + ("RSA",) * 2 + ("ECDSA",)
-COMMANDS = ("/usr/bin/apt update", "/usr/bin/apt upgrade -y", "/usr/bin/systemctl restart nginx",
-            "/usr/bin/journalctl -u gallra", "/usr/bin/tail -f /var/log/syslog",
-            "/usr/sbin/reboot", "/usr/bin/docker ps")  # fmt: skip
+COMMANDS = (
+    "/usr/bin/apt update",
+    "/usr/bin/apt upgrade -y",
+    "/usr/bin/systemctl restart nginx",
+    "/usr/bin/journalctl -u gallra",
+    "/usr/bin/tail -f /var/log/syslog",
+    "/usr/sbin/reboot",
+    "/usr/bin/docker ps",
+)
 NEGOTIATE = (
     "no matching key exchange method found. Their offer: diffie-hellman-group14-sha1,"
     "diffie-hellman-group-exchange-sha1,diffie-hellman-group1-sha1",
@@ -141,8 +193,9 @@ def v6(rng: random.Random, prefix: str, server: bool) -> str:
 
 def pools(rng: random.Random) -> dict:
     def v4(prefixes: list[str], n: int) -> list[str]:
-        return [f"{rng.choice(prefixes)}.{rng.randrange(256)}.{rng.randrange(1, 255)}"
-                for _ in range(n)]  # fmt: skip
+        return [
+            f"{rng.choice(prefixes)}.{rng.randrange(256)}.{rng.randrange(1, 255)}" for _ in range(n)
+        ]
 
     attackers = [f"{rng.choice(WORLD_V4[:40])}.{rng.randrange(256)}" for _ in range(40)]
     attackers6 = [v6(rng, rng.choice(WORLD_V6), True).rsplit(":", 1)[0] for _ in range(6)]
@@ -159,7 +212,7 @@ def pools(rng: random.Random) -> dict:
         "keys": {
             u: (rng.choice(KEY_TYPES), base64.b64encode(rng.randbytes(32)).decode()[:43])
             for u in known
-        },  # fmt: skip
+        },
     }
 
 
@@ -190,8 +243,14 @@ def generate(
     """
     rng = random.Random(seed)
     p = pools(rng)
-    world4, world6, known, uid, home, keys = (p["world4"], p["world6"], p["known"], p["uid"],
-                                              p["home"], p["keys"])  # fmt: skip
+    world4, world6, known, uid, home, keys = (
+        p["world4"],
+        p["world6"],
+        p["known"],
+        p["uid"],
+        p["home"],
+        p["keys"],
+    )
     daemon = {h: "sshd-session" if h in SESSION_HOSTS else "sshd" for h in hosts}
     listener = {h: rng.randrange(500, 1500) for h in hosts}
     session_no = dict.fromkeys(hosts, rng.randrange(1, 5000))
@@ -230,8 +289,11 @@ def generate(
         x = r()
         if x < 0.003:
             v = int(x * 1000)
-            return (("", "empty_user"), ("admin admin", "space_in_user"),
-                    ("x from 10.0.0.1", "from_in_user"))[v]  # fmt: skip
+            return (
+                ("", "empty_user"),
+                ("admin admin", "space_in_user"),
+                ("x from 10.0.0.1", "from_in_user"),
+            )[v]
         if x < 0.25:
             n = int(r() * 8) + 3
             return "".join(rng.choices("abcdefghijklmnopqrstuvwxyz0123456789", k=n)), None
@@ -247,8 +309,15 @@ def generate(
         else:
             user = "root" if r() < 0.65 else known[int(r() * len(known))]
             tricky = None
-        conn = (host, int(r() * 900_000) + 1000, attack_ip(), int(r() * 64_000) + 1024, user,
-                invalid, tricky)  # fmt: skip
+        conn = (
+            host,
+            int(r() * 900_000) + 1000,
+            attack_ip(),
+            int(r() * 64_000) + 1024,
+            user,
+            invalid,
+            tricky,
+        )
         return conn
 
     path = Path(path)
@@ -263,8 +332,10 @@ def generate(
                 if sec != last_sec:
                     last_sec = sec
                     d = start + timedelta(seconds=sec)
-                    ts = (f"{MONTHS[d.month - 1]} {d.day:2d} "
-                          f"{d.hour:02d}:{d.minute:02d}:{d.second:02d}")  # fmt: skip
+                    ts = (
+                        f"{MONTHS[d.month - 1]} {d.day:2d} "
+                        f"{d.hour:02d}:{d.minute:02d}:{d.second:02d}"
+                    )
                 attack = kind not in ("accepted", "other", "malformed")
                 if attack:
                     if burst:
@@ -298,8 +369,10 @@ def generate(
                     who = f"invalid user {user}" if invalid else user
                     times = (2, 3, 3, 3, 4, 5)[int(r() * 6)]
                     key = f"repeated.{times}"
-                    msg = (f"message repeated {times} times: [ Failed password for {who} from "
-                           f"{ip} port {port} ssh2]")  # fmt: skip
+                    msg = (
+                        f"message repeated {times} times: [ Failed password for {who} from "
+                        f"{ip} port {port} ssh2]"
+                    )
                 elif kind == "pam_failure":
                     invalid = r() < 0.3
                     host, pid, ip, port, user, _, tricky = connection(invalid)
@@ -307,8 +380,10 @@ def generate(
                     if r() < 0.02:
                         key = "pam_failure.hostname"
                         ip = f"{ip.replace('.', '-').replace(':', '-')}.static.example.net"
-                    msg = ("pam_unix(sshd:auth): authentication failure; logname= uid=0 euid=0 "
-                           f"tty=ssh ruser= rhost={ip}")  # fmt: skip
+                    msg = (
+                        "pam_unix(sshd:auth): authentication failure; logname= uid=0 euid=0 "
+                        f"tty=ssh ruser= rhost={ip}"
+                    )
                     if not invalid:
                         msg += f"  user={user}"
                 elif kind == "closed":
@@ -328,16 +403,29 @@ def generate(
                     if r() < 0.7:
                         key = "accepted.publickey"
                         ktype, fp = keys[user]
-                        msg = (f"Accepted publickey for {user} from {ip} port {port} ssh2: "
-                               f"{ktype} SHA256:{fp}")  # fmt: skip
+                        msg = (
+                            f"Accepted publickey for {user} from {ip} port {port} ssh2: "
+                            f"{ktype} SHA256:{fp}"
+                        )
                     else:
                         key = "accepted.password"
                         msg = f"Accepted password for {user} from {ip} port {port} ssh2"
                 elif kind == "other":
                     sub = rng.choices(other_kinds, cum_weights=other_cum)[0]
                     key = f"other.{sub}"
-                    host, msg = _other(sub, rng, hosts, known, uid, home, attack_ip, session_no,
-                                       daemon, listener, ts)  # fmt: skip
+                    host, msg = _other(
+                        sub,
+                        rng,
+                        hosts,
+                        known,
+                        uid,
+                        home,
+                        attack_ip,
+                        session_no,
+                        daemon,
+                        listener,
+                        ts,
+                    )
                     buf.append(msg)
                     counts[key] += 1
                     if counts[key] <= keep:
@@ -386,8 +474,10 @@ def _other(sub, rng, hosts, known, uid, home, attack_ip, session_no, daemon, lis
     if sub == "session_opened":
         if rng.random() < 0.3:  # older pam_unix
             return host, f"{sshd}pam_unix(sshd:session): session opened for user {user} by (uid=0)"
-        return host, (f"{sshd}pam_unix(sshd:session): session opened for user "
-                      f"{user}(uid={uid[user]}) by (uid=0)")  # fmt: skip
+        return host, (
+            f"{sshd}pam_unix(sshd:session): session opened for user "
+            f"{user}(uid={uid[user]}) by (uid=0)"
+        )
     if sub == "session_closed":
         return host, f"{sshd}pam_unix(sshd:session): session closed for user {user}"
     if sub == "received_disconnect":
@@ -416,8 +506,10 @@ def _other(sub, rng, hosts, known, uid, home, attack_ip, session_no, daemon, lis
             f"{sshd}banner exchange: Connection from {attack_ip()} port {port}: invalid format",
         )
     if sub == "negotiate":
-        return host, (f"{sshd}Unable to negotiate with {attack_ip()} port {port}: "
-                      f"{rng.choice(NEGOTIATE)} [preauth]")  # fmt: skip
+        return host, (
+            f"{sshd}Unable to negotiate with {attack_ip()} port {port}: "
+            f"{rng.choice(NEGOTIATE)} [preauth]"
+        )
     if sub == "check_pass":
         return host, f"{sshd}pam_unix(sshd:auth): check pass; user unknown"
     if sub == "listening":
@@ -431,42 +523,69 @@ def _other(sub, rng, hosts, known, uid, home, attack_ip, session_no, daemon, lis
             what = f"session closed for user {who}"
         return host, f"{ts} {host} CRON[{pid}]: pam_unix(cron:session): {what}"
     if sub == "sudo_command":
-        return host, (f"{ts} {host} sudo: {user:>8} : TTY=pts/{rng.randrange(4)} ; "
-                      f"PWD=/home/{user} ; USER=root ; COMMAND={rng.choice(COMMANDS)}")  # fmt: skip
+        return host, (
+            f"{ts} {host} sudo: {user:>8} : TTY=pts/{rng.randrange(4)} ; "
+            f"PWD=/home/{user} ; USER=root ; COMMAND={rng.choice(COMMANDS)}"
+        )
     if sub == "sudo_opened":
-        return host, (f"{ts} {host} sudo: pam_unix(sudo:session): session opened for user "
-                      f"root(uid=0) by {user}(uid={uid[user]})")  # fmt: skip
+        return host, (
+            f"{ts} {host} sudo: pam_unix(sudo:session): session opened for user "
+            f"root(uid=0) by {user}(uid={uid[user]})"
+        )
     if sub == "sudo_closed":
         return host, f"{ts} {host} sudo: pam_unix(sudo:session): session closed for user root"
     if sub == "logind_new":
         session_no[host] += 1
-        return host, (f"{ts} {host} systemd-logind[{listener[host] - 90}]: New session "
-                      f"{session_no[host]} of user {user}.")  # fmt: skip
+        return host, (
+            f"{ts} {host} systemd-logind[{listener[host] - 90}]: New session "
+            f"{session_no[host]} of user {user}."
+        )
     if sub == "logind_removed":
         n = session_no[host] - rng.randrange(3)
-        what = f"Removed session {n}." if rng.random() < 0.5 else (
-            f"Session {n} logged out. Waiting for processes to exit.")  # fmt: skip
+        what = (
+            f"Removed session {n}."
+            if rng.random() < 0.5
+            else (f"Session {n} logged out. Waiting for processes to exit.")
+        )
         return host, f"{ts} {host} systemd-logind[{listener[host] - 90}]: {what}"
     if sub == "systemd_user":
-        return host, (f"{ts} {host} systemd[{pid}]: pam_unix(systemd-user:session): session "
-                      f"opened for user {user}(uid={uid[user]}) by (uid=0)")  # fmt: skip
+        return host, (
+            f"{ts} {host} systemd[{pid}]: pam_unix(systemd-user:session): session "
+            f"opened for user {user}(uid={uid[user]}) by (uid=0)"
+        )
     # su
     if rng.random() < 0.5:
         return host, f"{ts} {host} su[{pid}]: (to root) {user} on pts/{rng.randrange(4)}"
-    return host, (f"{ts} {host} su[{pid}]: pam_unix(su-l:session): session opened for user "
-                  f"root(uid=0) by {user}(uid={uid[user]})")  # fmt: skip
+    return host, (
+        f"{ts} {host} su[{pid}]: pam_unix(su-l:session): session opened for user "
+        f"root(uid=0) by {user}(uid={uid[user]})"
+    )
 
 
-BAD_TIMES = ("Nov 31 {h:02d}:{m:02d}:{s:02d}", "Feb 30 {h:02d}:{m:02d}:{s:02d}",
-             "Oct {d:2d} 25:{m:02d}:{s:02d}", "Oct {d:2d} {h:02d}:61:{s:02d}",
-             "Foo {d:2d} {h:02d}:{m:02d}:{s:02d}", "Oct {d:2d} {h:02d}:{m:02d}")  # fmt: skip
+BAD_TIMES = (
+    "Nov 31 {h:02d}:{m:02d}:{s:02d}",
+    "Feb 30 {h:02d}:{m:02d}:{s:02d}",
+    "Oct {d:2d} 25:{m:02d}:{s:02d}",
+    "Oct {d:2d} {h:02d}:61:{s:02d}",
+    "Foo {d:2d} {h:02d}:{m:02d}:{s:02d}",
+    "Oct {d:2d} {h:02d}:{m:02d}",
+)
 
 
 def _bad_ip(rng: random.Random) -> str:
     a, b, c, d = (rng.randrange(256) for _ in range(4))
-    return rng.choice((f"999.{b}.{c}.{d}", f"{256 + a}.{b}.{c}.{d}", f"{a}.{b}.{c}",
-                       f"{a}.{b}.{c}.{d}.{b}", f"{a}.{b}.{c}.{300 + d}", f"2001:db8::g{a}",
-                       f"2a01:4f8:::{a:x}", f"{a}.{b}.{c}.{d}x"))  # fmt: skip
+    return rng.choice(
+        (
+            f"999.{b}.{c}.{d}",
+            f"{256 + a}.{b}.{c}.{d}",
+            f"{a}.{b}.{c}",
+            f"{a}.{b}.{c}.{d}.{b}",
+            f"{a}.{b}.{c}.{300 + d}",
+            f"2001:db8::g{a}",
+            f"2a01:4f8:::{a:x}",
+            f"{a}.{b}.{c}.{d}x",
+        )
+    )
 
 
 def _malformed(sub, rng, hosts, daemon, ts, attack_ip, known) -> str:
@@ -501,8 +620,9 @@ def _malformed(sub, rng, hosts, daemon, ts, attack_ip, known) -> str:
     if sub == "blank":
         return rng.choice(("", "", " ", "\t", "   ", " \t "))
     # bad_timestamp
-    stamp = rng.choice(BAD_TIMES).format(d=rng.randrange(1, 29), h=rng.randrange(24),
-                                         m=rng.randrange(60), s=rng.randrange(60))  # fmt: skip
+    stamp = rng.choice(BAD_TIMES).format(
+        d=rng.randrange(1, 29), h=rng.randrange(24), m=rng.randrange(60), s=rng.randrange(60)
+    )
     return f"{stamp} {head}Failed password for {user} from {attack_ip()} port {port} ssh2"
 
 
@@ -525,12 +645,20 @@ def main() -> None:
     args = parser.parse_args()
     samples: dict[str, list[str]] = {}
     began = time.perf_counter()
-    counts = generate(args.out, args.lines, seed=args.seed, malformed=args.malformed,
-                      samples=samples, keep=args.samples)  # fmt: skip
+    counts = generate(
+        args.out,
+        args.lines,
+        seed=args.seed,
+        malformed=args.malformed,
+        samples=samples,
+        keep=args.samples,
+    )
     seconds = time.perf_counter() - began
     size = args.out.stat().st_size
-    print(f"{args.out}: {args.lines:,} lines, {size / 1e6:.1f} MB in {seconds:.1f} s "
-          f"(seed {args.seed})")  # fmt: skip
+    print(
+        f"{args.out}: {args.lines:,} lines, {size / 1e6:.1f} MB in {seconds:.1f} s "
+        f"(seed {args.seed})"
+    )
     top = kinds(counts)
     for kind in [*MIX, "malformed"]:
         print(f"  {kind:18} {top.get(kind, 0):9,}  {100 * top.get(kind, 0) / args.lines:5.1f}%")

@@ -66,12 +66,21 @@ def fail2ban_groups(log: Path) -> tuple[dict[str, str], str] | None:
     """{pid: matched/ignored/missed} for each line, and fail2ban's version; None without it."""
     tool = shutil.which("fail2ban-regex")
     if not tool or not SSHD_FILTER.exists():
-        print("fail2ban-regex or its stock sshd filter is missing: install Debian's package "
-              "(apt-get install fail2ban, as root).\n")  # fmt: skip
+        print(
+            "fail2ban-regex or its stock sshd filter is missing: install Debian's package "
+            "(apt-get install fail2ban, as root).\n"
+        )
         return None
     version = subprocess.run([tool, "-V"], capture_output=True, text=True).stdout.strip()
-    argv = [tool, "-r", "--print-all-matched", "--print-all-ignored", "--print-all-missed",
-            str(log), str(SSHD_FILTER)]  # fmt: skip
+    argv = [
+        tool,
+        "-r",
+        "--print-all-matched",
+        "--print-all-ignored",
+        "--print-all-missed",
+        str(log),
+        str(SSHD_FILTER),
+    ]
     done = subprocess.run(argv, capture_output=True, text=True, check=False)  # noqa: S603
     if done.returncode:
         raise SystemExit(f"fail2ban-regex failed ({done.returncode}):\n{done.stderr[-2000:]}")
@@ -94,12 +103,16 @@ def main() -> None:
     forms = json.loads(args.forms.read_text())["forms"]
     lines = args.log.read_text().splitlines()
     if sum(f["lines"] for f in forms) != len(lines):
-        raise SystemExit(f"{args.forms} counts {sum(f['lines'] for f in forms)} lines, "
-                         f"{args.log} has {len(lines)}")  # fmt: skip
+        raise SystemExit(
+            f"{args.forms} counts {sum(f['lines'] for f in forms)} lines, "
+            f"{args.log} has {len(lines)}"
+        )
     found = fail2ban_groups(args.log)
     groups, version = found if found else ({}, "")
-    print(f"{args.log.relative_to(ROOT) if args.log.is_relative_to(ROOT) else args.log}: "
-          f"{len(lines)} lines, {len(forms)} forms")  # fmt: skip
+    print(
+        f"{args.log.relative_to(ROOT) if args.log.is_relative_to(ROOT) else args.log}: "
+        f"{len(lines)} lines, {len(forms)} forms"
+    )
     if version:
         print(f"fail2ban-regex {version}, {SSHD_FILTER} (mode normal)")
     print()
@@ -114,19 +127,23 @@ def main() -> None:
         start += form["lines"]
         read = gallra_reads(block)
         total_gallra.update(read)
-        f2b = Counter(groups.get(m[1], "?") if (m := PID.search(line)) else "?"
-                      for line in block)  # fmt: skip
+        f2b = Counter(groups.get(m[1], "?") if (m := PID.search(line)) else "?" for line in block)
         total_f2b.update(f2b)
         shown = ", ".join(f"{n} {what}" for what, n in sorted(read.items()))
-        cells = (f"{f2b['matched']:>18}  {f2b['ignored']:>4}  {f2b['missed']:>6}"
-                 if groups else f"{'-':>18}  {'-':>4}  {'-':>6}")  # fmt: skip
+        cells = (
+            f"{f2b['matched']:>18}  {f2b['ignored']:>4}  {f2b['missed']:>6}"
+            if groups
+            else f"{'-':>18}  {'-':>4}  {'-':>6}"
+        )
         print(f"{form['form']:28} {form['lines']:>5}  {shown:32} {cells}")
     print("-" * len(head))
     shown = ", ".join(f"{n} {what}" for what, n in sorted(total_gallra.items()))
     print(f"{'all':28} {len(lines):>5}  {shown}")
     if groups:
-        print(f"{'':28} {'':>5}  {'':32} {total_f2b['matched']:>18}  "
-              f"{total_f2b['ignored']:>4}  {total_f2b['missed']:>6}")  # fmt: skip
+        print(
+            f"{'':28} {'':>5}  {'':32} {total_f2b['matched']:>18}  "
+            f"{total_f2b['ignored']:>4}  {total_f2b['missed']:>6}"
+        )
     print(
         "\ngallra: failure/aborted/success are events (a `message repeated N times` line is N);"
         "\n`not login` and `other program` are lines counted and dropped. fail2ban: failures "

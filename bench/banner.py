@@ -52,8 +52,14 @@ OTHERS = {
     ],
     "orejime": ["orejime/dist/orejime-standard-sv.js", "orejime/dist/orejime-standard.css"],
 }
-PACKAGES = ["klaro", "vanilla-cookieconsent", "@orestbida/iframemanager", "orejime", "terser",
-            "csso-cli"]  # fmt: skip
+PACKAGES = [
+    "klaro",
+    "vanilla-cookieconsent",
+    "@orestbida/iframemanager",
+    "orejime",
+    "terser",
+    "csso-cli",
+]
 
 
 def gz(data: bytes) -> int:
@@ -63,24 +69,38 @@ def gz(data: bytes) -> int:
 def sizes() -> None:
     work = Path(tempfile.mkdtemp(prefix="gallra-banner-"))
     try:
-        subprocess.run(["npm", "install", "--no-audit", "--no-fund", "--silent", *PACKAGES],
-                       cwd=work, check=True)  # fmt: skip
+        subprocess.run(
+            ["npm", "install", "--no-audit", "--no-fund", "--silent", *PACKAGES],
+            cwd=work,
+            check=True,
+        )
         modules = work / "node_modules"
-        version = {p: json.loads((modules / p / "package.json").read_text())["version"]
-                   for p in PACKAGES}  # fmt: skip
+        version = {
+            p: json.loads((modules / p / "package.json").read_text())["version"] for p in PACKAGES
+        }
         js = subprocess.run(
             [modules / ".bin" / "terser", STATIC / "banner.js", "--compress", "--mangle"],
-            check=True, capture_output=True).stdout  # fmt: skip
-        css = subprocess.run([modules / ".bin" / "csso", STATIC / "banner.css"],
-                             check=True, capture_output=True).stdout  # fmt: skip
+            check=True,
+            capture_output=True,
+        ).stdout
+        css = subprocess.run(
+            [modules / ".bin" / "csso", STATIC / "banner.css"], check=True, capture_output=True
+        ).stdout
         raw = (STATIC / "banner.js").read_bytes() + (STATIC / "banner.css").read_bytes()
-        rows = [("gallra banner.js + banner.css", gz(js + css), len(js + css),
-                 f"terser {version['terser']}, csso-cli {version['csso-cli']}")]  # fmt: skip
+        rows = [
+            (
+                "gallra banner.js + banner.css",
+                gz(js + css),
+                len(js + css),
+                f"terser {version['terser']}, csso-cli {version['csso-cli']}",
+            )
+        ]
         for name, files in OTHERS.items():
             data = b"".join((modules / f).read_bytes() for f in files)
             packages = sorted({f.split("/dist/")[0] for f in files})
-            rows.append((name, gz(data), len(data),
-                         ", ".join(f"{p} {version[p]}" for p in packages)))  # fmt: skip
+            rows.append(
+                (name, gz(data), len(data), ", ".join(f"{p} {version[p]}" for p in packages))
+            )
         print("\nWhat a page loads, minified, gzipped -9 (bytes):")
         for name, zipped, plain, what in rows:
             print(f"  {name:40} {zipped:7,} gz  ({plain:7,} minified)  {what}")
@@ -137,8 +157,9 @@ def serve(env: dict, port: int, threads: int) -> subprocess.Popen:
 
 def count(env: dict) -> int:
     code = "from gallra.consent.models import ConsentDecision as D; print(D.objects.count())"
-    out = subprocess.run([GALLRA, "shell", "-c", code], env=env, check=True,
-                         capture_output=True, text=True)  # fmt: skip
+    out = subprocess.run(
+        [GALLRA, "shell", "-c", code], env=env, check=True, capture_output=True, text=True
+    )
     return int(out.stdout.strip().splitlines()[-1])
 
 
@@ -167,18 +188,34 @@ def rate(backend: str, seconds: int, connections: int, threads: int) -> None:
             urllib.request.urlopen(f"http://127.0.0.1:{port}/consent/config?lang=sv")
         )
         optional = [c for c in config["categories"] if not c["required"]]
-        body = {"id": "%s", "action": "custom", "revision": config["revision"],
-                "hash": config["hash"], "lang": "sv",
-                "categories": {c["id"]: c["id"] == "statistics" for c in optional},
-                "services": {s["id"]: False for c in optional for s in c["services"]}}  # fmt: skip
+        body = {
+            "id": "%s",
+            "action": "custom",
+            "revision": config["revision"],
+            "hash": config["hash"],
+            "lang": "sv",
+            "categories": {c["id"]: c["id"] == "statistics" for c in optional},
+            "services": {s["id"]: False for c in optional for s in c["services"]},
+        }
         script = data / "post.lua"
         body_lua = json.dumps(json.dumps(body))  # a Lua string literal holding the JSON
         script.write_text(f"BODY = {body_lua}\n" + LUA)
         before = count(env)
         result = subprocess.run(
-            ["wrk", "-t2", f"-c{connections}", f"-d{seconds}s", "-s", str(script), "--latency",
-             f"http://127.0.0.1:{port}"], check=True, capture_output=True, text=True,
-        )  # fmt: skip
+            [
+                "wrk",
+                "-t2",
+                f"-c{connections}",
+                f"-d{seconds}s",
+                "-s",
+                str(script),
+                "--latency",
+                f"http://127.0.0.1:{port}",
+            ],
+            check=True,
+            capture_output=True,
+            text=True,
+        )
         time.sleep(1)  # let requests still in flight when wrk stopped finish
         stored = count(env) - before
     finally:
@@ -191,13 +228,18 @@ def rate(backend: str, seconds: int, connections: int, threads: int) -> None:
     errors = (
         out.split("Socket errors:")[1].splitlines()[0].strip() if "Socket errors" in out else "none"
     )
-    latency = {line.split()[0]: line.split()[1] for line in out.splitlines()
-               if line.strip().startswith(("50%", "99%"))}  # fmt: skip
+    latency = {
+        line.split()[0]: line.split()[1]
+        for line in out.splitlines()
+        if line.strip().startswith(("50%", "99%"))
+    }
     answered = total - non2xx
-    print(f"\n{backend}: {answered / seconds:,.0f} decisions/s stored and answered 201 "
-          f"({answered:,} in {seconds} s, {connections} connections; latency median "
-          f"{latency.get('50%')}, p99 {latency.get('99%')}; non-2xx {non2xx}; socket errors: "
-          f"{errors})")  # fmt: skip
+    print(
+        f"\n{backend}: {answered / seconds:,.0f} decisions/s stored and answered 201 "
+        f"({answered:,} in {seconds} s, {connections} connections; latency median "
+        f"{latency.get('50%')}, p99 {latency.get('99%')}; non-2xx {non2xx}; socket errors: "
+        f"{errors})"
+    )
     print(
         f"  rows in the table afterwards: {stored:,} "
         f"({'none lost' if stored >= answered else f'{answered - stored} MISSING'})"

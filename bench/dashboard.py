@@ -55,11 +55,19 @@ TECHNICIANS = 10
 TARGET_MS = 300
 
 REGISTRY = (
-    "registry_customer", "registry_agreement", "registry_person", "registry_account",
-    "registry_customerrequest", "registry_technicaldocument", "registry_credential",
-    "registry_invoice", "registry_prospect", "registry_quote", "registry_correspondence",
+    "registry_customer",
+    "registry_agreement",
+    "registry_person",
+    "registry_account",
+    "registry_customerrequest",
+    "registry_technicaldocument",
+    "registry_credential",
+    "registry_invoice",
+    "registry_prospect",
+    "registry_quote",
+    "registry_correspondence",
     "registry_hold",
-)  # fmt: skip
+)
 
 # Every statement gets %(n)s (customers), %(today)s and %(mail)s (correspondence rows).
 # s = i % 100 is a customer's state: < 10 ended this year, 10-19 renewed, 20 held, else active.
@@ -184,8 +192,15 @@ FILL = [
        FROM generate_series(1, 3 * %(n)s) s""",
     """INSERT INTO evidence_chainhead (id, seq, hash) SELECT 1, 3 * %(n)s, repeat('0', 64)""",
 ]
-SEQUENCES = ("auth_user", *REGISTRY, "subjects_subjectrequest", "retention_manualtask",
-             "logins_loginalert", "retention_enforcementrun", "backups_backuprun")  # fmt: skip
+SEQUENCES = (
+    "auth_user",
+    *REGISTRY,
+    "subjects_subjectrequest",
+    "retention_manualtask",
+    "logins_loginalert",
+    "retention_enforcementrun",
+    "backups_backuprun",
+)
 
 
 def admin(pg_url: str, *statements: str) -> None:
@@ -207,9 +222,19 @@ def env_for(pg_url: str, db: str) -> dict:
 
 def mail_rows(n: int) -> int:
     """Correspondence that makes the registry 10 records per customer."""
-    fixed = {"customers": 100, "agreements": 110, "people": 250, "accounts": 150,
-             "requests": 150, "documents": 30, "credentials": 40, "invoices": 100,
-             "prospects": 5, "quotes": 5, "customer holds": 1}  # fmt: skip
+    fixed = {
+        "customers": 100,
+        "agreements": 110,
+        "people": 250,
+        "accounts": 150,
+        "requests": 150,
+        "documents": 30,
+        "credentials": 40,
+        "invoices": 100,
+        "prospects": 5,
+        "quotes": 5,
+        "customer holds": 1,
+    }
     rest = 10 * n - sum(fixed.values()) * n // 100
     mail = rest * 200 // 201
     while mail + mail // 200 < rest:  # every 200th message has a hold, a record too
@@ -230,8 +255,10 @@ def build(pg_url: str, db: str, n: int, today: date) -> tuple[float, dict[str, i
         for sql in FILL:
             conn.execute(sql, params)
         for table in SEQUENCES:
-            conn.execute(f"SELECT setval(pg_get_serial_sequence('{table}', 'id'), "
-                         f"(SELECT max(id) FROM {table}))")  # fmt: skip
+            conn.execute(
+                f"SELECT setval(pg_get_serial_sequence('{table}', 'id'), "
+                f"(SELECT max(id) FROM {table}))"
+            )
         conn.commit()
         conn.autocommit = True
         conn.execute("VACUUM ANALYZE")
@@ -310,8 +337,7 @@ def worker(renders: int, explain: bool, profile: bool) -> dict:
 def run_worker(pg_url: str, db: str, args) -> dict:
     argv = [sys.executable, __file__, "--worker", "--renders", str(args.renders)]
     argv += ["--explain"] * args.explain + ["--profile"] * args.profile
-    done = subprocess.run(argv, env=env_for(pg_url, db), check=True, capture_output=True,
-                          text=True)  # fmt: skip
+    done = subprocess.run(argv, env=env_for(pg_url, db), check=True, capture_output=True, text=True)
     return json.loads(done.stdout.splitlines()[-1])
 
 
@@ -352,17 +378,25 @@ def main() -> None:
 
 
 def report(results: dict, args) -> None:
-    print(f"\n/admin/ rendered {args.renders} times per registry (after one warm-up), "
-          "Django test Client, PostgreSQL")  # fmt: skip
-    print(f"{'registry':<30} {'records':>10} {'median ms':>10} {'p95 ms':>8} {'first ms':>9} "
-          f"{'queries':>8} {'SQL ms':>7} {'bars':>5}")  # fmt: skip
+    print(
+        f"\n/admin/ rendered {args.renders} times per registry (after one warm-up), "
+        "Django test Client, PostgreSQL"
+    )
+    print(
+        f"{'registry':<30} {'records':>10} {'median ms':>10} {'p95 ms':>8} {'first ms':>9} "
+        f"{'queries':>8} {'SQL ms':>7} {'bars':>5}"
+    )
     for db, (_, total, r) in results.items():
-        print(f"{db:<30} {total:>10,} {statistics.median(r['times']):>10.1f} "
-              f"{p95(r['times']):>8.1f} {r['first']:>9.1f} {r['queries']:>8} "
-              f"{r['query_ms']:>7.1f} {r['segments']:>5}")  # fmt: skip
-    print("first: the first render in the process (it also compiles the timeline's SQL for "
-          "the day); SQL ms: the\ndatabase's time in one page (median of 5 more), as Django "
-          "measures it; bars: segments in the chart")  # fmt: skip
+        print(
+            f"{db:<30} {total:>10,} {statistics.median(r['times']):>10.1f} "
+            f"{p95(r['times']):>8.1f} {r['first']:>9.1f} {r['queries']:>8} "
+            f"{r['query_ms']:>7.1f} {r['segments']:>5}"
+        )
+    print(
+        "first: the first render in the process (it also compiles the timeline's SQL for "
+        "the day); SQL ms: the\ndatabase's time in one page (median of 5 more), as Django "
+        "measures it; bars: segments in the chart"
+    )
     (_, _, large), (_, _, small) = results[LARGE], results[SMALL]
     same = "equal" if large["queries"] == small["queries"] else "NOT EQUAL"
     median = statistics.median(large["times"])

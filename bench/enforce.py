@@ -203,10 +203,21 @@ def rows(layout: Layout, table: str, v: Values) -> Iterator[tuple]:
         for i in range(c):
             for j in range(3):
                 first = j == 0
-                yield (3 * i + j + 1, f"P-{i}-{j}", s, s, "Anna", "Berg",
-                       f"anna{j}@kund{i}.example", "Storgatan 1\n111 22 Stockholm",
-                       "+46 70 123 45 67", v.true, v.true if first else v.false,
-                       v.true if first else v.false, i + 1)  # fmt: skip
+                yield (
+                    3 * i + j + 1,
+                    f"P-{i}-{j}",
+                    s,
+                    s,
+                    "Anna",
+                    "Berg",
+                    f"anna{j}@kund{i}.example",
+                    "Storgatan 1\n111 22 Stockholm",
+                    "+46 70 123 45 67",
+                    v.true,
+                    v.true if first else v.false,
+                    v.true if first else v.false,
+                    i + 1,
+                )
     elif table == "registry_account":
         for i in range(c):
             for j in range(3):
@@ -221,16 +232,39 @@ def rows(layout: Layout, table: str, v: Values) -> Iterator[tuple]:
         for m in range(n):
             i = m // 2
             due = spread(n, old, m)
-            yield (m + 1, f"F-{m}", s, s, f"{m:08d}", v.old_issued if due else v.new_issued,
-                   v.old_fy if due else v.new_fy, v.amount, "SEK", f"Kund {i} AB",
-                   "Box 1\n111 22 Stockholm", i + 1, 3 * i + 1, f"C-{i}")  # fmt: skip
+            yield (
+                m + 1,
+                f"F-{m}",
+                s,
+                s,
+                f"{m:08d}",
+                v.old_issued if due else v.new_issued,
+                v.old_fy if due else v.new_fy,
+                v.amount,
+                "SEK",
+                f"Kund {i} AB",
+                "Box 1\n111 22 Stockholm",
+                i + 1,
+                3 * i + 1,
+                f"C-{i}",
+            )
     elif table == "registry_correspondence":
         n, old = layout.messages, layout.old_messages
         for m in range(n):
             due = spread(n, old, m)
             customer = m % c + 1 if m % 2 else None
-            yield (m + 1, f"M-{m}", s, s, v.old_received if due else v.new_received, None,
-                   "kund@example.com", "Fråga", customer, None)  # fmt: skip
+            yield (
+                m + 1,
+                f"M-{m}",
+                s,
+                s,
+                v.old_received if due else v.new_received,
+                None,
+                "kund@example.com",
+                "Fråga",
+                customer,
+                None,
+            )
     else:
         raise ValueError(table)
 
@@ -404,9 +438,12 @@ def run_child(argv: list[str], env: dict, timeout: float, stdout_to_null: bool =
     with tempfile.TemporaryFile() as out, tempfile.TemporaryFile() as err:
         start = time.perf_counter()
         proc = subprocess.Popen(  # noqa: S603
-            argv, env=env, stdout=subprocess.DEVNULL if stdout_to_null else out, stderr=err,
+            argv,
+            env=env,
+            stdout=subprocess.DEVNULL if stdout_to_null else out,
+            stderr=err,
             start_new_session=True,
-        )  # fmt: skip
+        )
         timed_out = False
         while True:
             pid, status, usage = os.wait4(proc.pid, os.WNOHANG)
@@ -512,8 +549,10 @@ def measure_enforce(backend: Backend, layout: Layout, args, step: str) -> Result
         summaries = json.loads(m.stdout)
         run = summaries[-1]
         if (run["due"], run["deleted"]) != (layout.due, layout.due):
-            raise SystemExit(f"{backend.name} {step}: {run['due']} due, {run['deleted']} deleted, "
-                             f"expected {layout.due}")  # fmt: skip
+            raise SystemExit(
+                f"{backend.name} {step}: {run['due']} due, {run['deleted']} deleted, "
+                f"expected {layout.due}"
+            )
         check_left(backend, layout, step)
     say(backend, step, layout, m)
     return Result(backend.name, step, layout.records, layout.due, m.seconds, m.rss, m.timed_out)
@@ -521,23 +560,30 @@ def measure_enforce(backend: Backend, layout: Layout, args, step: str) -> Result
 
 def say(backend: Backend, step: str, layout: Layout, m: Measured) -> None:
     took = f"> {m.seconds:.0f} s (stopped)" if m.timed_out else f"{m.seconds:.2f} s"
-    print(f"  {backend.name}: {step}, {layout.records:,} records ({layout.due:,} due): {took}, "
-          f"peak RSS {m.rss:.0f} MB", flush=True)  # fmt: skip
+    print(
+        f"  {backend.name}: {step}, {layout.records:,} records ({layout.due:,} due): {took}, "
+        f"peak RSS {m.rss:.0f} MB",
+        flush=True,
+    )
 
 
 def bench_backend(backend: Backend, args, layout: Layout) -> list[Result]:
     results = []
     seconds = backend.build(layout)
-    print(f"  {backend.name}: registry of {layout.records:,} records written in {seconds:.1f} s "
-          f"(bulk insert, not measured)", flush=True)  # fmt: skip
+    print(
+        f"  {backend.name}: registry of {layout.records:,} records written in {seconds:.1f} s "
+        f"(bulk insert, not measured)",
+        flush=True,
+    )
 
     if not args.skip_plan:
         env = backend.fresh()
         argv = [str(GALLRA), "plan", "--at", AT.isoformat(), "--format", "json"]
         m = run_child(argv, env, args.timeout, stdout_to_null=True)
         say(backend, "plan", layout, m)
-        results.append(Result(backend.name, "plan", layout.records, layout.due, m.seconds, m.rss,
-                              m.timed_out))  # fmt: skip
+        results.append(
+            Result(backend.name, "plan", layout.records, layout.due, m.seconds, m.rss, m.timed_out)
+        )
 
     results.append(measure_enforce(backend, layout, args, "enforce"))
 
@@ -555,8 +601,10 @@ def bench_backend(backend: Backend, args, layout: Layout) -> list[Result]:
 
     quarter = layout.quarter()
     seconds = backend.build(quarter)
-    print(f"  {backend.name}: registry of {quarter.records:,} records written in {seconds:.1f} s",
-          flush=True)  # fmt: skip
+    print(
+        f"  {backend.name}: registry of {quarter.records:,} records written in {seconds:.1f} s",
+        flush=True,
+    )
     results.append(measure_enforce(backend, quarter, args, "enforce (quarter)"))
     return results
 
@@ -564,15 +612,29 @@ def bench_backend(backend: Backend, args, layout: Layout) -> list[Result]:
 def profile(backend: Backend, layout: Layout, args) -> None:
     env = backend.fresh()
     path = OUT / f"enforce-{backend.name}-{layout.records}.prof"
-    argv = [sys.executable, "-m", "cProfile", "-o", str(path), str(GALLRA), "enforce",
-            "--arm", "--at", AT.isoformat(), "--format", "json"]  # fmt: skip
+    argv = [
+        sys.executable,
+        "-m",
+        "cProfile",
+        "-o",
+        str(path),
+        str(GALLRA),
+        "enforce",
+        "--arm",
+        "--at",
+        AT.isoformat(),
+        "--format",
+        "json",
+    ]
     m = run_child(argv, env, args.timeout)
     if m.timed_out:
         print(f"  {backend.name}: profile stopped after {m.seconds:.0f} s; no profile")
         return
     check_left(backend, layout, "enforce (profiled)")
-    print(f"\nProfile of `gallra enforce` on {backend.name}, {layout.records:,} records "
-          f"({m.seconds:.1f} s under cProfile; {path.relative_to(ROOT)}):")  # fmt: skip
+    print(
+        f"\nProfile of `gallra enforce` on {backend.name}, {layout.records:,} records "
+        f"({m.seconds:.1f} s under cProfile; {path.relative_to(ROOT)}):"
+    )
     stats = pstats.Stats(str(path))
     stats.sort_stats("tottime").print_stats(15)
     stats.sort_stats("cumulative").print_stats(25)
@@ -592,8 +654,10 @@ def report(results: list[Result]) -> None:
     for r in results:
         took = f">{r.seconds:.0f}" if r.timed_out else f"{r.seconds:.2f}"
         rate = "-" if r.timed_out else f"{r.due / r.seconds:,.0f}"
-        print(f"{r.backend:<11} {r.step:<18} {r.records:>10,} {r.due:>9,} {took:>9} {rate:>9} "
-              f"{r.rss:>11.1f}")  # fmt: skip
+        print(
+            f"{r.backend:<11} {r.step:<18} {r.records:>10,} {r.due:>9,} {took:>9} {rate:>9} "
+            f"{r.rss:>11.1f}"
+        )
     print()
     for backend in dict.fromkeys(r.backend for r in results):
         by = {r.step: r for r in results if r.backend == backend}
@@ -603,12 +667,15 @@ def report(results: list[Result]) -> None:
         else:
             ratio = enforce.seconds / base.seconds
             verdict = "within" if ratio <= 2 else "NOT within"
-            print(f"{backend}: enforce / baseline = {enforce.seconds:.2f} / {base.seconds:.2f} s "
-                  f"= {ratio:.1f}x ({verdict} the 2x target)")  # fmt: skip
+            print(
+                f"{backend}: enforce / baseline = {enforce.seconds:.2f} / {base.seconds:.2f} s "
+                f"= {ratio:.1f}x ({verdict} the 2x target)"
+            )
         for r in (enforce, quarter):
             verdict = "under" if r.rss < 300 else "NOT under"
-            print(f"  peak RSS of enforce, {r.records:,} records: {r.rss:.0f} MB "
-                  f"({verdict} 300 MB)")  # fmt: skip
+            print(
+                f"  peak RSS of enforce, {r.records:,} records: {r.rss:.0f} MB ({verdict} 300 MB)"
+            )
         print(f"  full / quarter peak RSS = {enforce.rss / quarter.rss:.2f} (flat = about 1)")
 
 
@@ -636,10 +703,12 @@ def main() -> None:
     sys.path.insert(0, str(ROOT / "src"))  # gallra.config, when not run from the venv
     OUT.mkdir(parents=True, exist_ok=True)
     layout = Layout.of(args.records, args.due)
-    print(f"Registry: {layout.records:,} records, {layout.due:,} due on {AT}: "
-          f"{layout.customers:,} customers ({layout.gone:,} ended in 2016), "
-          f"{layout.invoices:,} invoices ({layout.old_invoices:,} due), "
-          f"{layout.messages:,} messages ({layout.old_messages:,} due)")  # fmt: skip
+    print(
+        f"Registry: {layout.records:,} records, {layout.due:,} due on {AT}: "
+        f"{layout.customers:,} customers ({layout.gone:,} ended in 2016), "
+        f"{layout.invoices:,} invoices ({layout.old_invoices:,} due), "
+        f"{layout.messages:,} messages ({layout.old_messages:,} due)"
+    )
     results = []
     for name in backends:
         print(f"Running {name} ...", flush=True)

@@ -132,10 +132,20 @@ CREATE INDEX messages_ticket ON messages (ticket_id)
 
 FIRST = ("Astrid", "Bengt", "Cecilia", "Dag", "Elsa", "Fredrik", "Greta", "Hugo", "Ingrid", "Jonas")
 LAST = ("Lindqvist", "Holm", "Berg", "Ek", "Sandberg", "Åkesson", "Nyström", "Lundgren", "Falk")
-TITLES = ("Kan inte logga in", "Fakturafråga", "Ny användare", "Servern svarar inte",
-          "Byte av lösenord", "Utökad lagring", "Fel i DNS", "Flytt av e-post")  # fmt: skip
-BODY = ("Hej! Vi har problem med {t} sedan i morse. Kan ni titta på det så snart som möjligt? "
-        "Vänliga hälsningar, {n}")  # fmt: skip
+TITLES = (
+    "Kan inte logga in",
+    "Fakturafråga",
+    "Ny användare",
+    "Servern svarar inte",
+    "Byte av lösenord",
+    "Utökad lagring",
+    "Fel i DNS",
+    "Flytt av e-post",
+)
+BODY = (
+    "Hej! Vi har problem med {t} sedan i morse. Kan ni titta på det så snart som möjligt? "
+    "Vänliga hälsningar, {n}"
+)
 
 
 # -- the data -----------------------------------------------------------------------------------
@@ -176,8 +186,9 @@ class Layout:
                 f"--due {due}: between {counts['gone'] * per:,} (the ended customers' tickets) "
                 f"and {(counts['gone'] + counts['free']) * per:,} for --rows {rows}"
             )
-        return cls(rows, due, messages, customers, tickets, due_tickets, counts["free"],
-                   counts["gone"])  # fmt: skip
+        return cls(
+            rows, due, messages, customers, tickets, due_tickets, counts["free"], counts["gone"]
+        )
 
     def left(self) -> dict[str, int]:
         return {
@@ -219,14 +230,27 @@ def tickets(layout: Layout):
         name = f"{FIRST[i % len(FIRST)]} {LAST[i // 7 % len(LAST)]}"
         email = f"kund{i % 50_000}@example.se"
         title = TITLES[i % len(TITLES)]
-        row = (i + 1, ref, email, name, title, "closed" if old else "open",
-               last if no_activity else created, None if no_activity else last)  # fmt: skip
+        row = (
+            i + 1,
+            ref,
+            email,
+            name,
+            title,
+            "closed" if old else "open",
+            last if no_activity else created,
+            None if no_activity else last,
+        )
         body = BODY.format(t=title.lower(), n=name)
         messages = [
-            (i * layout.messages + j + 1, i + 1, email if j % 2 == 0 else "support@jufcorp.se",
-             body, f"{last.isoformat()} 10:{j:02d}:00+01")
+            (
+                i * layout.messages + j + 1,
+                i + 1,
+                email if j % 2 == 0 else "support@jufcorp.se",
+                body,
+                f"{last.isoformat()} 10:{j:02d}:00+01",
+            )
             for j in range(layout.messages)
-        ]  # fmt: skip
+        ]
         yield row, messages
 
 
@@ -243,21 +267,32 @@ def registry_file(layout: Layout) -> Path:
             kind = customer_kind(k)
             end = {"gone": ENDED, "held_ended": ENDED, "recent": RECENTLY_ENDED}.get(kind)
             doc = {
-                "ref": f"C-{k}", "name": f"Kund {k} AB",
-                "agreements": [{"ref": f"AG-{k}", "start": "2018-01-01",
-                                "end": end and end.isoformat()}],
-                "people": [{"ref": f"P-{k}", "first_name": FIRST[k % len(FIRST)],
-                            "last_name": LAST[k % len(LAST)], "email": f"kontakt@kund{k}.example",
-                            "roles": ["contact"]}],
-            }  # fmt: skip
+                "ref": f"C-{k}",
+                "name": f"Kund {k} AB",
+                "agreements": [
+                    {"ref": f"AG-{k}", "start": "2018-01-01", "end": end and end.isoformat()}
+                ],
+                "people": [
+                    {
+                        "ref": f"P-{k}",
+                        "first_name": FIRST[k % len(FIRST)],
+                        "last_name": LAST[k % len(LAST)],
+                        "email": f"kontakt@kund{k}.example",
+                        "roles": ["contact"],
+                    }
+                ],
+            }
             f.write((",\n" if k else "") + json.dumps(doc, ensure_ascii=False))
         f.write('\n], "holds": [\n')
         holds = [k for k in range(layout.customers) if customer_kind(k).startswith("held")]
         for n, k in enumerate(holds):
             ended = customer_kind(k) == "held_ended"
-            doc = {"ref": f"H-{k}", "target": f"customer:C-{k}",
-                   "reason": "legal" if ended else "agreement",
-                   "until": "2027-06-30" if ended else None}  # fmt: skip
+            doc = {
+                "ref": f"H-{k}",
+                "target": f"customer:C-{k}",
+                "reason": "legal" if ended else "agreement",
+                "until": "2027-06-30" if ended else None,
+            }
             f.write((",\n" if n else "") + json.dumps(doc))
         f.write("\n]}\n")
     tmp.replace(path)
@@ -290,8 +325,10 @@ def build_dataset(pg_url: str, database: str, layout: Layout) -> float:
             cur.execute(statement)
         # Two passes of the generator, one per table: the rows are never all in this
         # process's memory (a child's ru_maxrss starts from its parent's size at fork).
-        columns = "id, customer_ref, requester_email, requester_name, title, status, created, " \
-                  "last_activity"  # fmt: skip
+        columns = (
+            "id, customer_ref, requester_email, requester_name, title, status, created, "
+            "last_activity"
+        )
         with cur.copy(f"COPY tickets ({columns}) FROM STDIN") as copy:
             for row, _ in tickets(layout):
                 copy.write_row(row)
@@ -306,8 +343,11 @@ def build_dataset(pg_url: str, database: str, layout: Layout) -> float:
 
 
 def fresh_dataset(pg_url: str, template: str) -> str:
-    admin(pg_url, f"DROP DATABASE IF EXISTS {DATASET_DB} WITH (FORCE)",
-          f"CREATE DATABASE {DATASET_DB} TEMPLATE {template}")  # fmt: skip
+    admin(
+        pg_url,
+        f"DROP DATABASE IF EXISTS {DATASET_DB} WITH (FORCE)",
+        f"CREATE DATABASE {DATASET_DB} TEMPLATE {template}",
+    )
     return f"{pg_url}/{DATASET_DB}"
 
 
@@ -317,12 +357,14 @@ def left(url: str) -> dict[str, tuple]:
 
     with psycopg.connect(url) as conn:
         return {
-            t: tuple(conn.execute(
-                f"SELECT count(*), coalesce(sum(id), 0), "  # noqa: S608 (fixed tables)
-                f"md5(coalesce(string_agg(id::text, ',' ORDER BY id), '')) FROM {t}"
-            ).fetchone())
+            t: tuple(
+                conn.execute(
+                    f"SELECT count(*), coalesce(sum(id), 0), "  # noqa: S608 (fixed tables)
+                    f"md5(coalesce(string_agg(id::text, ',' ORDER BY id), '')) FROM {t}"
+                ).fetchone()
+            )
             for t in ("tickets", "messages")
-        }  # fmt: skip
+        }
 
 
 class Gallra:
@@ -338,8 +380,12 @@ class Gallra:
         create_key_file(self.template / KEY_FILE_NAME)
 
     def env(self, data: Path, policy: str = "with") -> dict:
-        env = {**os.environ, "GALLRA_DATA": str(data), "GALLRA_POLICY": str(self.policies[policy]),
-               "GALLRA_ENFORCE_ARMED": "1"}  # fmt: skip
+        env = {
+            **os.environ,
+            "GALLRA_DATA": str(data),
+            "GALLRA_POLICY": str(self.policies[policy]),
+            "GALLRA_ENFORCE_ARMED": "1",
+        }
         env.pop("GALLRA_DATABASE_URL", None)
         env.pop(URL_ENV, None)
         if self.backend == "postgresql":
@@ -349,13 +395,20 @@ class Gallra:
     def build(self, registry: Path) -> float:
         env = self.env(self.template)
         if self.backend == "postgresql":
-            admin(self.pg_url, f"DROP DATABASE IF EXISTS {GALLRA_DB} WITH (FORCE)",
-                  f"DROP DATABASE IF EXISTS {GALLRA_TEMPLATE} WITH (FORCE)",
-                  f"CREATE DATABASE {GALLRA_DB}")  # fmt: skip
+            admin(
+                self.pg_url,
+                f"DROP DATABASE IF EXISTS {GALLRA_DB} WITH (FORCE)",
+                f"DROP DATABASE IF EXISTS {GALLRA_TEMPLATE} WITH (FORCE)",
+                f"CREATE DATABASE {GALLRA_DB}",
+            )
         start = time.perf_counter()
         for argv in (["migrate", "-v0"], ["import", str(registry)]):
-            subprocess.run([str(GALLRA), *argv], env=env, check=True,  # noqa: S603 (the venv's)
-                           stdout=subprocess.DEVNULL)  # fmt: skip
+            subprocess.run(
+                [str(GALLRA), *argv],
+                env=env,
+                check=True,  # noqa: S603 (the venv's)
+                stdout=subprocess.DEVNULL,
+            )
         if self.backend == "postgresql":
             import psycopg
 
@@ -368,14 +421,20 @@ class Gallra:
         shutil.rmtree(self.copy, ignore_errors=True)
         shutil.copytree(self.template, self.copy)
         if self.backend == "postgresql":
-            admin(self.pg_url, f"DROP DATABASE IF EXISTS {GALLRA_DB} WITH (FORCE)",
-                  f"CREATE DATABASE {GALLRA_DB} TEMPLATE {GALLRA_TEMPLATE}")  # fmt: skip
+            admin(
+                self.pg_url,
+                f"DROP DATABASE IF EXISTS {GALLRA_DB} WITH (FORCE)",
+                f"CREATE DATABASE {GALLRA_DB} TEMPLATE {GALLRA_TEMPLATE}",
+            )
         return self.env(self.copy, policy)
 
     def close(self) -> None:
         if self.backend == "postgresql":
-            admin(self.pg_url, f"DROP DATABASE IF EXISTS {GALLRA_DB} WITH (FORCE)",
-                  f"DROP DATABASE IF EXISTS {GALLRA_TEMPLATE} WITH (FORCE)")  # fmt: skip
+            admin(
+                self.pg_url,
+                f"DROP DATABASE IF EXISTS {GALLRA_DB} WITH (FORCE)",
+                f"DROP DATABASE IF EXISTS {GALLRA_TEMPLATE} WITH (FORCE)",
+            )
         shutil.rmtree(self.dir, ignore_errors=True)
 
 
@@ -394,8 +453,11 @@ BASELINE = [
 def baseline_worker(url: str, customers: int) -> dict:
     import psycopg
 
-    params = {"gone": refs_of("gone", customers), "held": refs_of("held", customers),
-              "last": LAST_DUE_ACTIVITY}  # fmt: skip
+    params = {
+        "gone": refs_of("gone", customers),
+        "held": refs_of("held", customers),
+        "last": LAST_DUE_ACTIVITY,
+    }
     with psycopg.connect(url) as conn:
         start = time.perf_counter()
         deleted = []
@@ -422,8 +484,10 @@ class Result:
 
 def say(backend: str, step: str, rows: int, due: int, m) -> None:
     took = f"> {m.seconds:.0f} s (stopped)" if m.timed_out else f"{m.seconds:.2f} s"
-    print(f"  {backend}: {step}, {rows:,} rows ({due:,} due): {took}, peak RSS {m.rss:.0f} MB",
-          flush=True)  # fmt: skip
+    print(
+        f"  {backend}: {step}, {rows:,} rows ({due:,} due): {took}, peak RSS {m.rss:.0f} MB",
+        flush=True,
+    )
 
 
 def check_left(found: dict, layout: Layout, expected: dict | None, what: str) -> dict:
@@ -439,18 +503,24 @@ def enforce_argv() -> list[str]:
     return [str(GALLRA), "enforce", "--at", AT.isoformat(), "--format", "json"]
 
 
-def measure_enforce(gallra: Gallra, args, layout: Layout, template: str, step: str,
-                    expected: dict | None):  # fmt: skip
+def measure_enforce(
+    gallra: Gallra, args, layout: Layout, template: str, step: str, expected: dict | None
+):
     env = gallra.fresh() | {URL_ENV: fresh_dataset(args.pg_url, template)}
     m = bench_enforce.run_child(enforce_argv(), env, args.timeout)
     if not m.timed_out:
         run = json.loads(m.stdout)[-1]
         part = run["datasets"]
         if (part["due"], part["deleted"], part["overwritten"], part["problems"]) != (
-            layout.due, layout.due, 0, []
-        ):  # fmt: skip
-            raise SystemExit(f"{gallra.backend} {step}: the dataset's part of the summary: "
-                             f"{part}; expected {layout.due} due and deleted")  # fmt: skip
+            layout.due,
+            layout.due,
+            0,
+            [],
+        ):
+            raise SystemExit(
+                f"{gallra.backend} {step}: the dataset's part of the summary: "
+                f"{part}; expected {layout.due} due and deleted"
+            )
         customers = sum(r["count"] for r in run["by_rule"] if r["type"] == "customer")
         if customers != len(refs_of("gone", layout.customers)):
             raise SystemExit(
@@ -459,8 +529,9 @@ def measure_enforce(gallra: Gallra, args, layout: Layout, template: str, step: s
             )
         expected = check_left(left(env[URL_ENV]), layout, expected, f"{gallra.backend} {step}")
     say(gallra.backend, step, layout.rows, layout.due, m)
-    return Result(gallra.backend, step, layout.rows, layout.due, m.seconds, m.rss, m.timed_out), \
-        expected  # fmt: skip
+    return Result(
+        gallra.backend, step, layout.rows, layout.due, m.seconds, m.rss, m.timed_out
+    ), expected
 
 
 def bench_backend(backend: str, args, layout: Layout, quarter: Layout | None, policies) -> list:
@@ -468,8 +539,11 @@ def bench_backend(backend: str, args, layout: Layout, quarter: Layout | None, po
     results = []
     try:
         seconds = gallra.build(registry_file(layout))
-        print(f"  {backend}: registry of {layout.customers:,} customers imported in "
-              f"{seconds:.1f} s (gallra import, not measured)", flush=True)  # fmt: skip
+        print(
+            f"  {backend}: registry of {layout.customers:,} customers imported in "
+            f"{seconds:.1f} s (gallra import, not measured)",
+            flush=True,
+        )
 
         url = fresh_dataset(args.pg_url, DATASET_TEMPLATE)
         argv = [sys.executable, __file__, "--worker", url, str(layout.customers)]
@@ -488,12 +562,12 @@ def bench_backend(backend: str, args, layout: Layout, quarter: Layout | None, po
         env = gallra.fresh("without")
         m = bench_enforce.run_child(enforce_argv(), env, args.timeout)
         say(backend, "enforce, no dataset", 0, 0, m)
-        results.append(Result(backend, "enforce, no dataset", 0, 0, m.seconds, m.rss,
-                              m.timed_out))  # fmt: skip
+        results.append(Result(backend, "enforce, no dataset", 0, 0, m.seconds, m.rss, m.timed_out))
 
         if quarter is not None:
-            result, _ = measure_enforce(gallra, args, quarter, QUARTER_TEMPLATE,
-                                        "enforce (quarter)", None)  # fmt: skip
+            result, _ = measure_enforce(
+                gallra, args, quarter, QUARTER_TEMPLATE, "enforce (quarter)", None
+            )
             results.append(result)
 
         if args.profile and backend == args.backends.split(",")[0]:
@@ -511,8 +585,10 @@ def profile(gallra: Gallra, args, layout: Layout) -> None:
     if m.timed_out:
         print(f"  {gallra.backend}: profile stopped after {m.seconds:.0f} s; no profile")
         return
-    print(f"\nProfile of `gallra enforce` on {gallra.backend}, {layout.rows:,} rows "
-          f"({m.seconds:.1f} s under cProfile; {path.relative_to(ROOT)}):")  # fmt: skip
+    print(
+        f"\nProfile of `gallra enforce` on {gallra.backend}, {layout.rows:,} rows "
+        f"({m.seconds:.1f} s under cProfile; {path.relative_to(ROOT)}):"
+    )
     stats = pstats.Stats(str(path))
     stats.sort_stats("tottime").print_stats(15)
     stats.sort_stats("cumulative").print_stats(30)
@@ -523,15 +599,19 @@ def report(results: list[Result]) -> None:
     print("Timings: enforce = the whole process (start-up and the registry's part included);")
     print("baseline = BEGIN ... COMMIT of the hand-written SQL only. Peak RSS per process.")
     print()
-    header = (f"{'gallra db':<11} {'step':<20} {'rows':>10} {'due':>9} {'seconds':>9} "
-              f"{'due/s':>9} {'peak RSS MB':>11}")  # fmt: skip
+    header = (
+        f"{'gallra db':<11} {'step':<20} {'rows':>10} {'due':>9} {'seconds':>9} "
+        f"{'due/s':>9} {'peak RSS MB':>11}"
+    )
     print(header)
     print("-" * len(header))
     for r in results:
         took = f">{r.seconds:.0f}" if r.timed_out else f"{r.seconds:.2f}"
         rate = "-" if r.timed_out or not r.due else f"{r.due / r.seconds:,.0f}"
-        print(f"{r.backend:<11} {r.step:<20} {r.rows:>10,} {r.due:>9,} {took:>9} {rate:>9} "
-              f"{r.rss:>11.1f}")  # fmt: skip
+        print(
+            f"{r.backend:<11} {r.step:<20} {r.rows:>10,} {r.due:>9,} {took:>9} {rate:>9} "
+            f"{r.rss:>11.1f}"
+        )
     print()
     for backend in dict.fromkeys(r.backend for r in results):
         by = {r.step: r for r in results if r.backend == backend}
@@ -541,18 +621,24 @@ def report(results: list[Result]) -> None:
             continue
         ratio = enforce.seconds / base.seconds
         verdict = "within" if ratio <= 2 else "NOT within"
-        print(f"{backend}: enforce / baseline = {enforce.seconds:.2f} / {base.seconds:.2f} s "
-              f"= {ratio:.1f}x ({verdict} the 2x target)")  # fmt: skip
+        print(
+            f"{backend}: enforce / baseline = {enforce.seconds:.2f} / {base.seconds:.2f} s "
+            f"= {ratio:.1f}x ({verdict} the 2x target)"
+        )
         own = enforce.seconds - bare.seconds
-        print(f"  the dataset's part alone (enforce - enforce without it, {bare.seconds:.2f} s): "
-              f"{own:.2f} s = {own / base.seconds:.1f}x the baseline")  # fmt: skip
+        print(
+            f"  the dataset's part alone (enforce - enforce without it, {bare.seconds:.2f} s): "
+            f"{own:.2f} s = {own / base.seconds:.1f}x the baseline"
+        )
         for r in (enforce, by.get("enforce (quarter)")):
             if r is not None and not r.timed_out:
                 verdict = "under" if r.rss < 300 else "NOT under"
                 print(f"  peak RSS of enforce, {r.rows:,} rows: {r.rss:.0f} MB ({verdict} 300 MB)")
         if "enforce (quarter)" in by:
-            print(f"  full / quarter peak RSS = {enforce.rss / by['enforce (quarter)'].rss:.2f} "
-                  f"(flat = about 1)")  # fmt: skip
+            print(
+                f"  full / quarter peak RSS = {enforce.rss / by['enforce (quarter)'].rss:.2f} "
+                f"(flat = about 1)"
+            )
 
 
 def main() -> None:
@@ -591,8 +677,9 @@ def main() -> None:
     quarter = None
     if not args.skip_quarter:
         per = 1 + args.messages
-        quarter = Layout.of(args.rows // 4 // per * per, args.due // 4 // per * per,
-                            args.messages, customers)  # fmt: skip
+        quarter = Layout.of(
+            args.rows // 4 // per * per, args.due // 4 // per * per, args.messages, customers
+        )
     OUT.mkdir(parents=True, exist_ok=True)
     work = Path(tempfile.mkdtemp(prefix="gallra-bench-datasets-"))
     policies = {"with": work / "policy.toml", "without": work / "policy-without.toml"}
@@ -600,17 +687,22 @@ def main() -> None:
     policies["with"].write_text(text + DATASET, encoding="utf-8")
     policies["without"].write_text(text, encoding="utf-8")
 
-    print(f"Dataset: {layout.rows:,} rows ({layout.tickets:,} tickets, {layout.messages} "
-          f"messages each), {layout.due:,} due on {AT} ({layout.due_tickets:,} tickets, "
-          f"{layout.gone:,} of them of customers whose agreement ended over a year ago); "
-          f"registry: {layout.customers:,} customers")  # fmt: skip
+    print(
+        f"Dataset: {layout.rows:,} rows ({layout.tickets:,} tickets, {layout.messages} "
+        f"messages each), {layout.due:,} due on {AT} ({layout.due_tickets:,} tickets, "
+        f"{layout.gone:,} of them of customers whose agreement ended over a year ago); "
+        f"registry: {layout.customers:,} customers"
+    )
     try:
         start = time.perf_counter()
         build_dataset(args.pg_url, DATASET_TEMPLATE, layout)
         if quarter is not None:
             build_dataset(args.pg_url, QUARTER_TEMPLATE, quarter)
-        print(f"  PostgreSQL {DATASET_TEMPLATE} written in {time.perf_counter() - start:.1f} s "
-              f"(COPY, not measured)", flush=True)  # fmt: skip
+        print(
+            f"  PostgreSQL {DATASET_TEMPLATE} written in {time.perf_counter() - start:.1f} s "
+            f"(COPY, not measured)",
+            flush=True,
+        )
         results = []
         for backend in backends:
             print(f"Running with gallra on {backend} ...", flush=True)

@@ -97,12 +97,17 @@ DATASET_DEF = {
 }
 # Erasure rules: (rule key, masking strategy, targeted data categories).
 ERASURE_RULES = [
-    ("null_fields", {"strategy": "null_rewrite", "configuration": {}},
-     ["user.name", "user.contact.phone_number", "user.contact.address", "user.content"]),
-    ("rewrite_email", {"strategy": "string_rewrite",
-                       "configuration": {"rewrite_value": "erased@invalid"}},
-     ["user.contact.email"]),
-]  # fmt: skip
+    (
+        "null_fields",
+        {"strategy": "null_rewrite", "configuration": {}},
+        ["user.name", "user.contact.phone_number", "user.contact.address", "user.content"],
+    ),
+    (
+        "rewrite_email",
+        {"strategy": "string_rewrite", "configuration": {"rewrite_value": "erased@invalid"}},
+        ["user.contact.email"],
+    ),
+]
 
 
 def fides_env(pg, app_db, redis_db):
@@ -123,10 +128,13 @@ def fides_env(pg, app_db, redis_db):
         FIDES__CELERY__TASK_ALWAYS_EAGER="true",  # DSR tasks run in the webserver process
         FIDES__LOGGING__LEVEL="WARNING",
         # belt and braces: any stray outbound HTTP goes to a dead loopback port
-        HTTP_PROXY="http://127.0.0.1:9", HTTPS_PROXY="http://127.0.0.1:9",
-        http_proxy="http://127.0.0.1:9", https_proxy="http://127.0.0.1:9",
-        NO_PROXY="127.0.0.1,localhost", no_proxy="127.0.0.1,localhost",
-    )  # fmt: skip
+        HTTP_PROXY="http://127.0.0.1:9",
+        HTTPS_PROXY="http://127.0.0.1:9",
+        http_proxy="http://127.0.0.1:9",
+        https_proxy="http://127.0.0.1:9",
+        NO_PROXY="127.0.0.1,localhost",
+        no_proxy="127.0.0.1,localhost",
+    )
     return env
 
 
@@ -177,14 +185,23 @@ def configure(s, url, pg):
 
     conn = {"key": CONN, "name": CONN, "connection_type": "postgres", "access": "write"}
     call("PATCH", "/connection", [conn])
-    secrets = {"host": pg.hostname or "127.0.0.1", "port": pg.port or 5432,
-               "dbname": pg.path.lstrip("/"), "username": pg.username or "postgres",
-               "password": pg.password or ""}  # fmt: skip
+    secrets = {
+        "host": pg.hostname or "127.0.0.1",
+        "port": pg.port or 5432,
+        "dbname": pg.path.lstrip("/"),
+        "username": pg.username or "postgres",
+        "password": pg.password or "",
+    }
     call("PUT", f"/connection/{CONN}/secret?verify=false", secrets)
     call("PATCH", f"/connection/{CONN}/dataset", [DATASET_DEF])
     # access results: plain JSON files under <workdir>/fides_uploads (default would be HTML)
-    store = {"name": STORE, "key": STORE, "type": "local", "format": "json",
-             "details": {"naming": "request_id"}}  # fmt: skip
+    store = {
+        "name": STORE,
+        "key": STORE,
+        "type": "local",
+        "format": "json",
+        "details": {"naming": "request_id"},
+    }
     call("PATCH", "/storage/config", [store])
     call(
         "PATCH", "/dsr/policy", [{"name": ACCESS, "key": ACCESS}, {"name": ERASURE, "key": ERASURE}]
@@ -254,8 +271,10 @@ def main():
     try:
         s = requests.Session()
         s.trust_env = False  # talk to loopback directly, ignore the dead proxy
-        tok = s.post(f"{args.url}/api/v1/oauth/token",
-                     data={"client_id": CLIENT_ID, "client_secret": CLIENT_SECRET})  # fmt: skip
+        tok = s.post(
+            f"{args.url}/api/v1/oauth/token",
+            data={"client_id": CLIENT_ID, "client_secret": CLIENT_SECRET},
+        )
         tok.raise_for_status()
         s.headers["Authorization"] = f"Bearer {tok.json()['access_token']}"
         configure(s, args.url, pg)

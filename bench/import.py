@@ -71,16 +71,89 @@ STAMP = "2025-01-01 12:00:00"  # created_at / updated_at of the baseline's rows
 
 # -- synthetic data ------------------------------------------------------------------------
 
-FIRST_NAMES = ("Astrid", "Bengt", "Cecilia", "Dag", "Elsa", "Fredrik", "Greta", "Hugo", "Ingrid",
-               "Johan", "Karin", "Lars", "Maja", "Nils", "Olga", "Per", "Ronja", "Sven", "Tove",
-               "Ulf", "Vera", "Wilhelm", "Ylva", "Åke", "Ebba", "Örjan", "Linnea", "Gösta",
-               "Märta", "Björn")  # fmt: skip
-LAST_NAMES = ("Lindqvist", "Holm", "Berg", "Ek", "Sandberg", "Åkesson", "Nyström", "Lundgren",
-              "Hägg", "Wikström", "Sjöberg", "Dahl", "Forsberg", "Gran", "Hedlund", "Isaksson",
-              "Jonsson", "Källström", "Lövgren", "Mård", "Norén", "Palm", "Rask", "Strand",
-              "Tjäder", "Vinberg", "Wästlund", "Öberg", "Ågren")  # fmt: skip
-COMPANY_WORDS = ("Norr", "Syd", "Fjäll", "Skog", "Sjö", "Berg", "Dal", "Ström", "Ljus", "Bygg",
-                 "Data", "Vind", "Sten", "Älv", "Hav", "Eke", "Lind", "Björk")  # fmt: skip
+FIRST_NAMES = (
+    "Astrid",
+    "Bengt",
+    "Cecilia",
+    "Dag",
+    "Elsa",
+    "Fredrik",
+    "Greta",
+    "Hugo",
+    "Ingrid",
+    "Johan",
+    "Karin",
+    "Lars",
+    "Maja",
+    "Nils",
+    "Olga",
+    "Per",
+    "Ronja",
+    "Sven",
+    "Tove",
+    "Ulf",
+    "Vera",
+    "Wilhelm",
+    "Ylva",
+    "Åke",
+    "Ebba",
+    "Örjan",
+    "Linnea",
+    "Gösta",
+    "Märta",
+    "Björn",
+)
+LAST_NAMES = (
+    "Lindqvist",
+    "Holm",
+    "Berg",
+    "Ek",
+    "Sandberg",
+    "Åkesson",
+    "Nyström",
+    "Lundgren",
+    "Hägg",
+    "Wikström",
+    "Sjöberg",
+    "Dahl",
+    "Forsberg",
+    "Gran",
+    "Hedlund",
+    "Isaksson",
+    "Jonsson",
+    "Källström",
+    "Lövgren",
+    "Mård",
+    "Norén",
+    "Palm",
+    "Rask",
+    "Strand",
+    "Tjäder",
+    "Vinberg",
+    "Wästlund",
+    "Öberg",
+    "Ågren",
+)
+COMPANY_WORDS = (
+    "Norr",
+    "Syd",
+    "Fjäll",
+    "Skog",
+    "Sjö",
+    "Berg",
+    "Dal",
+    "Ström",
+    "Ljus",
+    "Bygg",
+    "Data",
+    "Vind",
+    "Sten",
+    "Älv",
+    "Hav",
+    "Eke",
+    "Lind",
+    "Björk",
+)
 COMPANY_TAILS = ("AB", "Handelsbolag", "Konsult AB", "IT AB", "& Söner AB", "Ekonomisk förening")
 STREETS = ("Storgatan", "Kyrkvägen", "Skolgatan", "Byvägen", "Parkgatan", "Ängsvägen", "Sjögatan")
 TOWNS = ("Uppsala", "Farsta", "Gävle", "Umeå", "Växjö", "Luleå", "Örebro", "Kalmar", "Falun")
@@ -331,7 +404,7 @@ def load_rows(path: Path) -> tuple[dict[str, list[tuple]], float]:
                     "contact" in roles,
                     "billing_contact" in roles,
                     cid,
-                )  # fmt: skip
+                )
             )
         for a in c["accounts"]:
             closed = a["closed"] and d(a["closed"])
@@ -346,7 +419,7 @@ def load_rows(path: Path) -> tuple[dict[str, list[tuple]], float]:
                     d(a["opened"]),
                     closed,
                     person_ids[a["person"]],
-                )  # fmt: skip
+                )
             )
         for r in c["requests"]:
             rows["registry_customerrequest"].append(
@@ -359,7 +432,7 @@ def load_rows(path: Path) -> tuple[dict[str, list[tuple]], float]:
                     d(r["created"]),
                     r["text"],
                     cid,
-                )  # fmt: skip
+                )
             )
     return rows, load_seconds
 
@@ -489,9 +562,15 @@ def bench_backend(backend: str, args, files: dict[str, tuple[Path, int]]) -> lis
                 target.close()
             print(f"  {backend}: gallra import, {records:,} records: {seconds:.2f} s", flush=True)
             if best is None or seconds < best["seconds"]:
-                best = {"method": f"gallra import ({size} file)", "records": records,
-                        "seconds": seconds, "rss": rss, "size": size, "kind": "gallra",
-                        "startup": startup}  # fmt: skip
+                best = {
+                    "method": f"gallra import ({size} file)",
+                    "records": records,
+                    "seconds": seconds,
+                    "rss": rss,
+                    "size": size,
+                    "kind": "gallra",
+                    "startup": startup,
+                }
         results.append(best)
 
     path, records = files["full"]
@@ -507,9 +586,14 @@ def bench_backend(backend: str, args, files: dict[str, tuple[Path, int]]) -> lis
             target.close()
         print(f"  {backend}: {driver}: {out['seconds']:.2f} s", flush=True)
         if best is None or out["seconds"] < best["seconds"]:
-            best = {"method": f"baseline: {driver}", "records": out["records"],
-                    "seconds": out["seconds"], "rss": rss, "kind": "baseline",
-                    "load_seconds": out["load_seconds"]}  # fmt: skip
+            best = {
+                "method": f"baseline: {driver}",
+                "records": out["records"],
+                "seconds": out["seconds"],
+                "rss": rss,
+                "kind": "baseline",
+                "load_seconds": out["load_seconds"],
+            }
     results.append(best)
 
     path, records = files["orm"]

@@ -121,16 +121,23 @@ def log_file(lines: int, seed: int) -> tuple[Path, dict]:
     if path.exists() and meta_path.exists():
         meta = json.loads(meta_path.read_text())
         if (meta["lines"], meta["seed"], meta["generator"]) == (lines, seed, source):
-            print(f"auth.log: {path} ({lines:,} lines, seed {seed}), made before in "
-                  f"{meta['seconds']:.1f} s")  # fmt: skip
+            print(
+                f"auth.log: {path} ({lines:,} lines, seed {seed}), made before in "
+                f"{meta['seconds']:.1f} s"
+            )
             return path, meta
     tmp = path.with_suffix(".tmp")
     start = time.perf_counter()
     counts = authlog.generate(tmp, lines, seed=seed)
     seconds = time.perf_counter() - start
     tmp.replace(path)
-    meta = {"lines": lines, "seed": seed, "generator": source, "seconds": seconds,
-            "counts": dict(sorted(counts.items()))}  # fmt: skip
+    meta = {
+        "lines": lines,
+        "seed": seed,
+        "generator": source,
+        "seconds": seconds,
+        "counts": dict(sorted(counts.items())),
+    }
     meta_path.write_text(json.dumps(meta, indent=1) + "\n")
     print(f"auth.log: {path} ({lines:,} lines, seed {seed}), made in {seconds:.1f} s")
     return path, meta
@@ -142,18 +149,23 @@ def describe(path: Path, meta: dict) -> None:
     top = authlog.kinds(counts)
     print(f"  {path.stat().st_size / 1e6:.1f} MB; per kind (bench/authlog.py):")
     for kind in [*authlog.MIX, "malformed"]:
-        parts = sorted((k.split(".", 1)[1], n) for k, n in counts.items()
-                       if k.startswith(kind + "."))  # fmt: skip
+        parts = sorted(
+            (k.split(".", 1)[1], n) for k, n in counts.items() if k.startswith(kind + ".")
+        )
         x = "x" if kind == "repeated" else ""
         detail = ", ".join(f"{k}{x} {n:,}" for k, n in parts) if kind != "other" else ""
-        print(f"    {kind:16} {top.get(kind, 0):9,} {100 * top.get(kind, 0) / lines:5.1f}%"
-              f"{'  (' + detail + ')' if detail else ''}")  # fmt: skip
-    repeated = sum(int(k.split(".")[1]) * n for k, n in counts.items()
-                   if k.startswith("repeated."))  # fmt: skip
-    tricky = ", ".join(f"{k.split('.')[1]} {n:,}" for k, n in sorted(counts.items())
-                       if k.startswith("tricky."))  # fmt: skip
-    print(f"    repeated lines stand for {repeated:,} failed passwords; odd user names "
-          f"among the above: {tricky}")  # fmt: skip
+        print(
+            f"    {kind:16} {top.get(kind, 0):9,} {100 * top.get(kind, 0) / lines:5.1f}%"
+            f"{'  (' + detail + ')' if detail else ''}"
+        )
+    repeated = sum(int(k.split(".")[1]) * n for k, n in counts.items() if k.startswith("repeated."))
+    tricky = ", ".join(
+        f"{k.split('.')[1]} {n:,}" for k, n in sorted(counts.items()) if k.startswith("tricky.")
+    )
+    print(
+        f"    repeated lines stand for {repeated:,} failed passwords; odd user names "
+        f"among the above: {tricky}"
+    )
 
 
 def warm(path: Path) -> None:
@@ -176,9 +188,11 @@ def grep(path: Path, lines: int) -> dict:
 def fail2ban(path: Path, lines: int) -> dict | None:
     tool = shutil.which("fail2ban-regex")
     if not tool:
-        print("\nfail2ban-regex is not installed: skipped. Install Debian's package with\n"
-              "    apt-get install fail2ban\n(as root; it brings the stock filters to "
-              "/etc/fail2ban/filter.d/).")  # fmt: skip
+        print(
+            "\nfail2ban-regex is not installed: skipped. Install Debian's package with\n"
+            "    apt-get install fail2ban\n(as root; it brings the stock filters to "
+            "/etc/fail2ban/filter.d/)."
+        )
         return None
     if not SSHD_FILTER.exists():
         print(f"\n{SSHD_FILTER} is missing: fail2ban-regex skipped (apt-get install fail2ban).")
@@ -190,19 +204,22 @@ def fail2ban(path: Path, lines: int) -> dict | None:
     if m.returncode:
         print(f"  failed ({m.returncode}):\n{m.stdout[-2000:]}\n{m.stderr[-2000:]}")
         return None
-    summary = re.search(r"Lines: (\d+) lines, (\d+) ignored, (\d+) matched, (\d+) missed",
-                        m.stdout)  # fmt: skip
+    summary = re.search(r"Lines: (\d+) lines, (\d+) ignored, (\d+) matched, (\d+) missed", m.stdout)
     processed = re.search(r"\[processed in ([\d.]+) sec\]", m.stdout)
     note = ""
     if summary:
         tested, ignored, matched, missed = map(int, summary.groups())
         note = f"matched {matched:,}, ignored {ignored:,}, missed {missed:,} of {tested:,}"
-        print(f"  its summary: {tested:,} lines (empty ones not counted), {matched:,} matched "
-              f"(failures), {ignored:,} ignored (no-failure rules), {missed:,} missed")  # fmt: skip
+        print(
+            f"  its summary: {tested:,} lines (empty ones not counted), {matched:,} matched "
+            f"(failures), {ignored:,} ignored (no-failure rules), {missed:,} missed"
+        )
     if processed:
         seconds = float(processed.group(1))
-        print(f"  its own processing time: {seconds:.2f} s ({lines / seconds:,.0f} lines/s "
-              "without start-up)")  # fmt: skip
+        print(
+            f"  its own processing time: {seconds:.2f} s ({lines / seconds:,.0f} lines/s "
+            "without start-up)"
+        )
     return {"tool": "fail2ban-regex (sshd)", "seconds": m.seconds, "rss": m.rss, "note": note}
 
 
@@ -210,8 +227,20 @@ def fail2ban(path: Path, lines: int) -> dict | None:
 
 
 def psql(sql: str) -> None:
-    argv = ["psql", "-h", "127.0.0.1", "-U", "postgres", "-d", "postgres", "-q",
-            "-v", "ON_ERROR_STOP=1", "-c", sql]  # fmt: skip
+    argv = [
+        "psql",
+        "-h",
+        "127.0.0.1",
+        "-U",
+        "postgres",
+        "-d",
+        "postgres",
+        "-q",
+        "-v",
+        "ON_ERROR_STOP=1",
+        "-c",
+        sql,
+    ]
     done = subprocess.run(argv, capture_output=True, text=True)
     if done.returncode:
         raise SystemExit(f"psql -c {sql!r} failed ({done.returncode}): {done.stderr}")
@@ -231,8 +260,10 @@ def gallra(backend: str, path: Path, lines: int) -> dict | None:
         for step in (["init"], ["logins", "escrow", "init", "--out", data / "shares"]):
             m = run_child([GALLRA, *step], env)
             if m.returncode:
-                print(f"  gallra {' '.join(map(str, step))} failed ({m.returncode}), skipped:\n"
-                      f"{(m.stdout + m.stderr)[-2000:]}")  # fmt: skip
+                print(
+                    f"  gallra {' '.join(map(str, step))} failed ({m.returncode}), skipped:\n"
+                    f"{(m.stdout + m.stderr)[-2000:]}"
+                )
                 return None
         m = run_child([GALLRA, "logins", "ingest", path, "--format", "json"], env)
         if m.returncode:
@@ -251,16 +282,23 @@ def gallra(backend: str, path: Path, lines: int) -> dict | None:
     events = report.get("events")
     skipped = report.get("skipped") or {}
     if isinstance(events, int):
-        print(f"  {report.get('lines', 0):,} lines read, {events:,} events stored, "
-              f"{sum(skipped.values()):,} lines skipped")  # fmt: skip
+        print(
+            f"  {report.get('lines', 0):,} lines read, {events:,} events stored, "
+            f"{sum(skipped.values()):,} lines skipped"
+        )
     else:
         print(f"  summary: {report}")
     for category, n in sorted(skipped.items(), key=lambda kv: -kv[1]):
         print(f"    skipped {n:9,}  {category}")
     print(f"  start-up (ingest of an empty file): {startup.seconds:.2f} s")
     note = f"{events:,} events" if isinstance(events, int) else ""
-    return {"tool": tool, "seconds": m.seconds, "rss": m.rss, "note": note,
-            "startup": startup.seconds}  # fmt: skip
+    return {
+        "tool": tool,
+        "seconds": m.seconds,
+        "rss": m.rss,
+        "note": note,
+        "startup": startup.seconds,
+    }
 
 
 # -- the table ---------------------------------------------------------------------------------
@@ -275,8 +313,10 @@ def table(rows: list[dict], lines: int) -> None:
     for r in rows:
         rate = lines / r["seconds"]
         ratio = f"{f2b['seconds'] / r['seconds']:.2f}x" if f2b else "-"
-        print(f"{r['tool']:34} {r['seconds']:8.2f} {rate:11,.0f} {r['rss']:8.1f} {ratio:>11}  "
-              f"{r['note']}")  # fmt: skip
+        print(
+            f"{r['tool']:34} {r['seconds']:8.2f} {rate:11,.0f} {r['rss']:8.1f} {ratio:>11}  "
+            f"{r['note']}"
+        )
     for r in rows:
         if not r["tool"].startswith("gallra"):
             continue
@@ -285,9 +325,11 @@ def table(rows: list[dict], lines: int) -> None:
             continue
         ratio = f2b["seconds"] / r["seconds"]
         verdict = "met" if ratio >= TARGET else "NOT met"
-        print(f"{r['tool']}: {lines / r['seconds']:,.0f} lines/s = {ratio:.1f}x "
-              f"fail2ban-regex's {lines / f2b['seconds']:,.0f}; "
-              f"target {TARGET:g}x: {verdict}")  # fmt: skip
+        print(
+            f"{r['tool']}: {lines / r['seconds']:,.0f} lines/s = {ratio:.1f}x "
+            f"fail2ban-regex's {lines / f2b['seconds']:,.0f}; "
+            f"target {TARGET:g}x: {verdict}"
+        )
 
 
 def main() -> None:

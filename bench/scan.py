@@ -175,8 +175,9 @@ def presidio_engine(lean: bool = False):
     registry.add_recognizer(SePersonnummerRecognizer(supported_language="sv"))
     registry.add_recognizer(SeOrganisationsnummerRecognizer(supported_language="sv"))
     if lean:
-        registry.recognizers = [r for r in registry.recognizers
-                                if set(r.supported_entities) & set(PRESIDIO_KINDS)]  # fmt: skip
+        registry.recognizers = [
+            r for r in registry.recognizers if set(r.supported_entities) & set(PRESIDIO_KINDS)
+        ]
     engine = AnalyzerEngine(registry=registry, nlp_engine=nlp, supported_languages=languages)
     described = {
         "version": version("presidio-analyzer"),
@@ -239,10 +240,20 @@ def worker(args: argparse.Namespace) -> None:
             break
     seconds, cpu = time.perf_counter() - start, time.process_time() - cpu
     nbytes = sum(len(t.encode("utf-8")) for t in texts[:done])
-    result = {"tool": args.worker, "seconds": seconds, "cpu": cpu, "setup": setup, "chunks": done,
-              "bytes": nbytes, "rss_loaded": rss_loaded, "peak_rss": peak_rss(),
-              "peak_load": peak_load, "rss_after": rss_now(),
-              "described": described, "findings": findings}  # fmt: skip
+    result = {
+        "tool": args.worker,
+        "seconds": seconds,
+        "cpu": cpu,
+        "setup": setup,
+        "chunks": done,
+        "bytes": nbytes,
+        "rss_loaded": rss_loaded,
+        "peak_rss": peak_rss(),
+        "peak_load": peak_load,
+        "rss_after": rss_now(),
+        "described": described,
+        "findings": findings,
+    }
     Path(args.out).write_text(json.dumps(result))
 
 
@@ -256,114 +267,352 @@ def presidio_python() -> Path:
         check = subprocess.run([python, "-c", "import presidio_analyzer"], capture_output=True)
         if check.returncode == 0:
             return python
-    print(f"making Presidio's venv in {PRESIDIO_VENV} (pip install presidio-analyzer; "
-          "not timed) ...", flush=True)  # fmt: skip
+    print(
+        f"making Presidio's venv in {PRESIDIO_VENV} (pip install presidio-analyzer; not timed) ...",
+        flush=True,
+    )
     CACHE.mkdir(parents=True, exist_ok=True)
-    for argv in ([sys.executable, "-m", "venv", "--clear", PRESIDIO_VENV],
-                 [python, "-m", "pip", "install", "--quiet", "presidio-analyzer"]):  # fmt: skip
+    for argv in (
+        [sys.executable, "-m", "venv", "--clear", PRESIDIO_VENV],
+        [python, "-m", "pip", "install", "--quiet", "presidio-analyzer"],
+    ):
         done = subprocess.run(argv, capture_output=True, text=True)
         if done.returncode:
-            raise SystemExit(f"{' '.join(map(str, argv))} failed ({done.returncode}):\n"
-                             f"{(done.stdout + done.stderr)[-3000:]}")  # fmt: skip
+            raise SystemExit(
+                f"{' '.join(map(str, argv))} failed ({done.returncode}):\n"
+                f"{(done.stdout + done.stderr)[-3000:]}"
+            )
     return python
 
 
 # -- the filler text ----------------------------------------------------------------------------
 
-SV_SUBJECTS = ["Vi", "Jag", "Kunden", "Leverantören", "Supporten", "Systemet", "Projektgruppen",
-               "Ekonomiavdelningen", "Driftteamet", "Säljavdelningen", "Styrelsen", "Konsulten",
-               "Kommunen", "Personalavdelningen", "Den nya versionen", "Servern", "Vår jurist",
-               "Chefen", "IT-avdelningen", "Ledningsgruppen", "Skrivaren på tredje våningen",
-               "Ni", "Någon på kontoret", "Revisorn", "Installationen"]  # fmt: skip
-SV_VERBS = ["har skickat", "behöver se över", "ska uppdatera", "har godkänt", "väntar på",
-            "gick igenom", "planerar att byta ut", "diskuterade", "flyttade", "återställde",
-            "har fått tillbaka", "hittade inte", "vill ändra", "har beställt", "testade",
-            "dokumenterade", "stängde", "har påbörjat", "kontrollerade", "behöver godkänna",
-            "har frågat om", "skickade tillbaka", "har redan betalat", "glömde bort"]  # fmt: skip
-SV_OBJECTS = ["offerten", "den nya rutinen för inloggning", "loggarna från natten",
-              "kvartalsrapporten", "avtalet med leverantören", "behörigheterna i portalen",
-              "budgeten för nästa år", "ärendet", "kundregistret", "säkerhetskopian",
-              "licenserna", "mötesanteckningarna", "fakturaunderlaget", "brandväggsreglerna",
-              "instruktionen för nya medarbetare", "leveransen", "schemat för jouren",
-              "beställningen av nya datorer", "dokumentationen", "migreringen av databasen",
-              "certifikatet för webbplatsen", "årsredovisningen", "inbjudan till kickoffen",
-              "lösenordspolicyn", "prislistan", "serviceavtalet", "nyhetsbrevet"]  # fmt: skip
-SV_ADVERBIALS = ["i går", "före fredag", "under eftermiddagen", "efter lunch", "enligt plan",
-                 "så snart som möjligt", "i samband med flytten", "utan problem", "på måndag",
-                 "innan sommaren", "förra veckan", "i nästa sprint", "tillsammans med konsulten",
-                 "som vi kom överens om", "", "", "", "{date}", "den {day} {sv_month}",
-                 "kl. {time}", "till en kostnad av {amount}", "i version {version}",
-                 "i ärende {ticket}", "vecka {week}", "för {percent} av användarna",
-                 "på {gb} GB", "i Stockholm", "i Göteborg", "hos Skatteverket",
-                 "via Microsoft Teams"]  # fmt: skip
-SV_SENTENCES = ["Tack för snabbt svar!", "Hör av dig om något är oklart.", "Ha en trevlig helg!",
-                "Jag återkommer så fort jag vet mer.", "Det fungerar som det ska nu.",
-                "Se bifogad fil.", "Ingen åtgärd behövs från er sida.", "Vi beklagar besväret.",
-                "Mötet flyttas till nästa vecka.", "Felet gick inte att återskapa.",
-                "Kan du bekräfta att du har fått detta?", "Ärendet är nu avslutat.",
-                "Enligt policyn ska lösenord bytas var nittionde dag.",
-                "Lunchen blir i konferensrummet på plan 4.", "Glöm inte tidrapporten.",
-                "Fakturan förfaller om {days} dagar.", "Priset är {amount} exklusive moms.",
-                "Uppdateringen tog {minutes} minuter.", "Det gäller {count} av våra kunder.",
-                "Nästa avstämning är {date} kl. {time}.", "Servicefönstret är {time}-{time2}.",
-                "Backupen var klar efter {minutes} minuter och tog {gb} GB.",
-                "Vi ses i rum {room} på torsdag.", "Offerten gäller till {date}."]  # fmt: skip
-EN_SUBJECTS = ["We", "I", "The customer", "The supplier", "Support", "The system", "The board",
-               "The project team", "Finance", "Operations", "Sales", "The consultant", "Legal",
-               "The new release", "The server", "Our lawyer", "The manager", "IT", "You",
-               "Someone at the office", "The auditor", "The installer", "HR"]  # fmt: skip
-EN_VERBS = ["has sent", "needs to review", "will update", "has approved", "is waiting for",
-            "went through", "plans to replace", "discussed", "moved", "restored",
-            "got back", "could not find", "wants to change", "has ordered", "tested",
-            "documented", "closed", "has started on", "checked", "needs to sign off",
-            "asked about", "sent back", "has already paid", "forgot about"]  # fmt: skip
-EN_OBJECTS = ["the quote", "the new login routine", "last night's logs", "the quarterly report",
-              "the supplier contract", "the portal permissions", "next year's budget",
-              "the ticket", "the customer register", "the backup", "the licences",
-              "the meeting notes", "the invoice details", "the firewall rules",
-              "the onboarding guide", "the delivery", "the on-call schedule",
-              "the laptop order", "the documentation", "the database migration",
-              "the website certificate", "the annual report", "the kickoff invitation",
-              "the password policy", "the price list", "the service agreement"]  # fmt: skip
-EN_ADVERBIALS = ["yesterday", "before Friday", "this afternoon", "after lunch", "as planned",
-                 "as soon as possible", "during the move", "without problems", "on Monday",
-                 "before the summer", "last week", "in the next sprint", "with the consultant",
-                 "as agreed", "", "", "", "on {date}", "on {day} {en_month}", "at {time}",
-                 "at a cost of {amount}", "in version {version}", "in ticket {ticket}",
-                 "in week {week}", "for {percent} of users", "on {gb} GB", "in London",
-                 "at the Stockholm office", "via Google Drive"]  # fmt: skip
-EN_SENTENCES = ["Thanks for the quick reply!", "Let me know if anything is unclear.",
-                "Have a nice weekend!", "I will get back to you when I know more.",
-                "It works as expected now.", "Please see the attached file.",
-                "No action is needed on your side.", "Sorry for the inconvenience.",
-                "The meeting is moved to next week.", "We could not reproduce the error.",
-                "Could you confirm that you received this?", "The ticket is now closed.",
-                "Passwords must be changed every ninety days.", "Lunch is in room {room}.",
-                "Please remember to submit your timesheet.",
-                "The invoice is due in {days} days.", "The price is {amount} excluding VAT.",
-                "The upgrade took {minutes} minutes.", "This affects {count} of our customers.",
-                "The next review is on {date} at {time}.",
-                "The maintenance window is {time}-{time2} UTC.",
-                "The backup finished after {minutes} minutes and took {gb} GB.",
-                "The offer is valid until {date}."]  # fmt: skip
-LOG_LINES = ["{stamp} INFO backup: snapshot {hex} saved, {count} files, {gb} GB in {secs} s",
-             "{stamp} WARN disk /var at {percent} full", "{stamp} INFO cron: job {ticket} done",
-             "{stamp} ERROR worker[{pid}]: job {ticket} failed: timeout after {secs} s",
-             "{stamp} INFO GET /api/v2/orders/{ticket} 200 {ms} ms",
-             "{stamp} INFO POST /api/v2/invoices 201 {ms} ms",
-             "{stamp} DEBUG cache hit ratio {percent}, {count} keys",
-             "{stamp} INFO nginx reloaded (version {version})",
-             "{stamp} WARN certificate expires in {days} days",
-             "{stamp} INFO sync finished: {count} rows, {ms} ms",
-             "{stamp} INFO agent {build} checked in, next in {secs} s",
-             "{stamp} INFO fetched https://support.example.se/{path}/{ticket} in {ms} ms",
-             ]  # fmt: skip
-SV_MONTHS = ["januari", "februari", "mars", "april", "maj", "juni", "juli", "augusti",
-             "september", "oktober", "november", "december"]  # fmt: skip
-EN_MONTHS = ["January", "February", "March", "April", "May", "June", "July", "August",
-             "September", "October", "November", "December"]  # fmt: skip
-COMPANIES = ["Exempelbolaget AB", "Nordlast Logistik AB", "Granit Data AB", "Fjällström & Co HB",
-             "Acme Nordic AB", "Solbacka Fastigheter AB", "Brandt Konsult AB"]  # fmt: skip
+SV_SUBJECTS = [
+    "Vi",
+    "Jag",
+    "Kunden",
+    "Leverantören",
+    "Supporten",
+    "Systemet",
+    "Projektgruppen",
+    "Ekonomiavdelningen",
+    "Driftteamet",
+    "Säljavdelningen",
+    "Styrelsen",
+    "Konsulten",
+    "Kommunen",
+    "Personalavdelningen",
+    "Den nya versionen",
+    "Servern",
+    "Vår jurist",
+    "Chefen",
+    "IT-avdelningen",
+    "Ledningsgruppen",
+    "Skrivaren på tredje våningen",
+    "Ni",
+    "Någon på kontoret",
+    "Revisorn",
+    "Installationen",
+]
+SV_VERBS = [
+    "har skickat",
+    "behöver se över",
+    "ska uppdatera",
+    "har godkänt",
+    "väntar på",
+    "gick igenom",
+    "planerar att byta ut",
+    "diskuterade",
+    "flyttade",
+    "återställde",
+    "har fått tillbaka",
+    "hittade inte",
+    "vill ändra",
+    "har beställt",
+    "testade",
+    "dokumenterade",
+    "stängde",
+    "har påbörjat",
+    "kontrollerade",
+    "behöver godkänna",
+    "har frågat om",
+    "skickade tillbaka",
+    "har redan betalat",
+    "glömde bort",
+]
+SV_OBJECTS = [
+    "offerten",
+    "den nya rutinen för inloggning",
+    "loggarna från natten",
+    "kvartalsrapporten",
+    "avtalet med leverantören",
+    "behörigheterna i portalen",
+    "budgeten för nästa år",
+    "ärendet",
+    "kundregistret",
+    "säkerhetskopian",
+    "licenserna",
+    "mötesanteckningarna",
+    "fakturaunderlaget",
+    "brandväggsreglerna",
+    "instruktionen för nya medarbetare",
+    "leveransen",
+    "schemat för jouren",
+    "beställningen av nya datorer",
+    "dokumentationen",
+    "migreringen av databasen",
+    "certifikatet för webbplatsen",
+    "årsredovisningen",
+    "inbjudan till kickoffen",
+    "lösenordspolicyn",
+    "prislistan",
+    "serviceavtalet",
+    "nyhetsbrevet",
+]
+SV_ADVERBIALS = [
+    "i går",
+    "före fredag",
+    "under eftermiddagen",
+    "efter lunch",
+    "enligt plan",
+    "så snart som möjligt",
+    "i samband med flytten",
+    "utan problem",
+    "på måndag",
+    "innan sommaren",
+    "förra veckan",
+    "i nästa sprint",
+    "tillsammans med konsulten",
+    "som vi kom överens om",
+    "",
+    "",
+    "",
+    "{date}",
+    "den {day} {sv_month}",
+    "kl. {time}",
+    "till en kostnad av {amount}",
+    "i version {version}",
+    "i ärende {ticket}",
+    "vecka {week}",
+    "för {percent} av användarna",
+    "på {gb} GB",
+    "i Stockholm",
+    "i Göteborg",
+    "hos Skatteverket",
+    "via Microsoft Teams",
+]
+SV_SENTENCES = [
+    "Tack för snabbt svar!",
+    "Hör av dig om något är oklart.",
+    "Ha en trevlig helg!",
+    "Jag återkommer så fort jag vet mer.",
+    "Det fungerar som det ska nu.",
+    "Se bifogad fil.",
+    "Ingen åtgärd behövs från er sida.",
+    "Vi beklagar besväret.",
+    "Mötet flyttas till nästa vecka.",
+    "Felet gick inte att återskapa.",
+    "Kan du bekräfta att du har fått detta?",
+    "Ärendet är nu avslutat.",
+    "Enligt policyn ska lösenord bytas var nittionde dag.",
+    "Lunchen blir i konferensrummet på plan 4.",
+    "Glöm inte tidrapporten.",
+    "Fakturan förfaller om {days} dagar.",
+    "Priset är {amount} exklusive moms.",
+    "Uppdateringen tog {minutes} minuter.",
+    "Det gäller {count} av våra kunder.",
+    "Nästa avstämning är {date} kl. {time}.",
+    "Servicefönstret är {time}-{time2}.",
+    "Backupen var klar efter {minutes} minuter och tog {gb} GB.",
+    "Vi ses i rum {room} på torsdag.",
+    "Offerten gäller till {date}.",
+]
+EN_SUBJECTS = [
+    "We",
+    "I",
+    "The customer",
+    "The supplier",
+    "Support",
+    "The system",
+    "The board",
+    "The project team",
+    "Finance",
+    "Operations",
+    "Sales",
+    "The consultant",
+    "Legal",
+    "The new release",
+    "The server",
+    "Our lawyer",
+    "The manager",
+    "IT",
+    "You",
+    "Someone at the office",
+    "The auditor",
+    "The installer",
+    "HR",
+]
+EN_VERBS = [
+    "has sent",
+    "needs to review",
+    "will update",
+    "has approved",
+    "is waiting for",
+    "went through",
+    "plans to replace",
+    "discussed",
+    "moved",
+    "restored",
+    "got back",
+    "could not find",
+    "wants to change",
+    "has ordered",
+    "tested",
+    "documented",
+    "closed",
+    "has started on",
+    "checked",
+    "needs to sign off",
+    "asked about",
+    "sent back",
+    "has already paid",
+    "forgot about",
+]
+EN_OBJECTS = [
+    "the quote",
+    "the new login routine",
+    "last night's logs",
+    "the quarterly report",
+    "the supplier contract",
+    "the portal permissions",
+    "next year's budget",
+    "the ticket",
+    "the customer register",
+    "the backup",
+    "the licences",
+    "the meeting notes",
+    "the invoice details",
+    "the firewall rules",
+    "the onboarding guide",
+    "the delivery",
+    "the on-call schedule",
+    "the laptop order",
+    "the documentation",
+    "the database migration",
+    "the website certificate",
+    "the annual report",
+    "the kickoff invitation",
+    "the password policy",
+    "the price list",
+    "the service agreement",
+]
+EN_ADVERBIALS = [
+    "yesterday",
+    "before Friday",
+    "this afternoon",
+    "after lunch",
+    "as planned",
+    "as soon as possible",
+    "during the move",
+    "without problems",
+    "on Monday",
+    "before the summer",
+    "last week",
+    "in the next sprint",
+    "with the consultant",
+    "as agreed",
+    "",
+    "",
+    "",
+    "on {date}",
+    "on {day} {en_month}",
+    "at {time}",
+    "at a cost of {amount}",
+    "in version {version}",
+    "in ticket {ticket}",
+    "in week {week}",
+    "for {percent} of users",
+    "on {gb} GB",
+    "in London",
+    "at the Stockholm office",
+    "via Google Drive",
+]
+EN_SENTENCES = [
+    "Thanks for the quick reply!",
+    "Let me know if anything is unclear.",
+    "Have a nice weekend!",
+    "I will get back to you when I know more.",
+    "It works as expected now.",
+    "Please see the attached file.",
+    "No action is needed on your side.",
+    "Sorry for the inconvenience.",
+    "The meeting is moved to next week.",
+    "We could not reproduce the error.",
+    "Could you confirm that you received this?",
+    "The ticket is now closed.",
+    "Passwords must be changed every ninety days.",
+    "Lunch is in room {room}.",
+    "Please remember to submit your timesheet.",
+    "The invoice is due in {days} days.",
+    "The price is {amount} excluding VAT.",
+    "The upgrade took {minutes} minutes.",
+    "This affects {count} of our customers.",
+    "The next review is on {date} at {time}.",
+    "The maintenance window is {time}-{time2} UTC.",
+    "The backup finished after {minutes} minutes and took {gb} GB.",
+    "The offer is valid until {date}.",
+]
+LOG_LINES = [
+    "{stamp} INFO backup: snapshot {hex} saved, {count} files, {gb} GB in {secs} s",
+    "{stamp} WARN disk /var at {percent} full",
+    "{stamp} INFO cron: job {ticket} done",
+    "{stamp} ERROR worker[{pid}]: job {ticket} failed: timeout after {secs} s",
+    "{stamp} INFO GET /api/v2/orders/{ticket} 200 {ms} ms",
+    "{stamp} INFO POST /api/v2/invoices 201 {ms} ms",
+    "{stamp} DEBUG cache hit ratio {percent}, {count} keys",
+    "{stamp} INFO nginx reloaded (version {version})",
+    "{stamp} WARN certificate expires in {days} days",
+    "{stamp} INFO sync finished: {count} rows, {ms} ms",
+    "{stamp} INFO agent {build} checked in, next in {secs} s",
+    "{stamp} INFO fetched https://support.example.se/{path}/{ticket} in {ms} ms",
+]
+SV_MONTHS = [
+    "januari",
+    "februari",
+    "mars",
+    "april",
+    "maj",
+    "juni",
+    "juli",
+    "augusti",
+    "september",
+    "oktober",
+    "november",
+    "december",
+]
+EN_MONTHS = [
+    "January",
+    "February",
+    "March",
+    "April",
+    "May",
+    "June",
+    "July",
+    "August",
+    "September",
+    "October",
+    "November",
+    "December",
+]
+COMPANIES = [
+    "Exempelbolaget AB",
+    "Nordlast Logistik AB",
+    "Granit Data AB",
+    "Fjällström & Co HB",
+    "Acme Nordic AB",
+    "Solbacka Fastigheter AB",
+    "Brandt Konsult AB",
+]
 FOOTERS = [
     "{company} | Org.nr {orgnr} | Bankgiro {bankgiro} | www.example.se",
     "{company}\nOrganisationsnummer: {orgnr}\nMomsreg.nr: {vatnr}",
@@ -373,9 +622,19 @@ FOOTERS = [
     "Läs mer på https://support.example.se/{path}/{ticket}",
     "Ordernummer {ocr} skickades {date}. Spåra paketet: https://track.example.com/{ocr}",
 ]
-HEADINGS = ["Mötesanteckningar {date}", "Agenda", "Meeting notes {date}", "Sammanfattning",
-            "Summary", "Bakgrund", "Next steps", "Att göra", "Release notes {version}",
-            "Driftinformation vecka {week}", "Incident report {ticket}"]  # fmt: skip
+HEADINGS = [
+    "Mötesanteckningar {date}",
+    "Agenda",
+    "Meeting notes {date}",
+    "Sammanfattning",
+    "Summary",
+    "Bakgrund",
+    "Next steps",
+    "Att göra",
+    "Release notes {version}",
+    "Driftinformation vecka {week}",
+    "Incident report {ticket}",
+]
 
 
 class Filler:
@@ -394,26 +653,46 @@ class Filler:
         from gallra.scanner.corpus import luhn_digit  # gallra's venv only: not in the worker
 
         org += luhn_digit(org)
-        amount = r.choice([f"{r.randrange(1, 99)} {r.randrange(1000):03d} kr",
-                           f"{r.randrange(100, 999)} kr", f"€{r.randrange(100, 9999)}",
-                           f"SEK {r.randrange(1, 99)},{r.randrange(1000):03d}",
-                           f"{r.randrange(2, 90) * 50} SEK"])  # fmt: skip
+        amount = r.choice(
+            [
+                f"{r.randrange(1, 99)} {r.randrange(1000):03d} kr",
+                f"{r.randrange(100, 999)} kr",
+                f"€{r.randrange(100, 9999)}",
+                f"SEK {r.randrange(1, 99)},{r.randrange(1000):03d}",
+                f"{r.randrange(2, 90) * 50} SEK",
+            ]
+        )
         stamp = f"{date} {r.randrange(24):02d}:{r.randrange(60):02d}:{r.randrange(60):02d}"
-        return {"date": date, "time": time_, "time2": time2, "amount": amount, "stamp": stamp,
-                "orgnr": f"{org[:6]}-{org[6:]}", "vatnr": f"SE{org}01",
-                "bankgiro": f"{r.randrange(100, 9999)}-{r.randrange(1000, 9999)}",
-                "ocr": f"{r.randrange(10**7, 10**12)}", "company": r.choice(COMPANIES),
-                "path": r.choice(["arenden", "wiki/Rutiner", "kb/article", "tickets"]),
-                "build": f"10.0.{r.randrange(17000, 26000)}.{r.randrange(100, 5000)}",
-                "version": f"{r.randrange(1, 15)}.{r.randrange(10)}.{r.randrange(20)}",
-                "ticket": f"{r.choice(['#', ''])}{r.randrange(1000, 99999)}",
-                "week": r.randrange(1, 53), "percent": f"{r.randrange(1, 100)} %",
-                "gb": r.choice([2, 4, 8, 16, 32, 64, 128, 256, 512]), "day": r.randrange(1, 29),
-                "sv_month": r.choice(SV_MONTHS), "en_month": r.choice(EN_MONTHS),
-                "days": r.randrange(5, 60), "minutes": r.randrange(2, 90),
-                "count": r.randrange(2, 5000), "room": r.randrange(100, 700),
-                "hex": f"{r.getrandbits(32):08x}", "secs": r.randrange(1, 900),
-                "pid": r.randrange(300, 60000), "ms": r.randrange(1, 2000)}  # fmt: skip
+        return {
+            "date": date,
+            "time": time_,
+            "time2": time2,
+            "amount": amount,
+            "stamp": stamp,
+            "orgnr": f"{org[:6]}-{org[6:]}",
+            "vatnr": f"SE{org}01",
+            "bankgiro": f"{r.randrange(100, 9999)}-{r.randrange(1000, 9999)}",
+            "ocr": f"{r.randrange(10**7, 10**12)}",
+            "company": r.choice(COMPANIES),
+            "path": r.choice(["arenden", "wiki/Rutiner", "kb/article", "tickets"]),
+            "build": f"10.0.{r.randrange(17000, 26000)}.{r.randrange(100, 5000)}",
+            "version": f"{r.randrange(1, 15)}.{r.randrange(10)}.{r.randrange(20)}",
+            "ticket": f"{r.choice(['#', ''])}{r.randrange(1000, 99999)}",
+            "week": r.randrange(1, 53),
+            "percent": f"{r.randrange(1, 100)} %",
+            "gb": r.choice([2, 4, 8, 16, 32, 64, 128, 256, 512]),
+            "day": r.randrange(1, 29),
+            "sv_month": r.choice(SV_MONTHS),
+            "en_month": r.choice(EN_MONTHS),
+            "days": r.randrange(5, 60),
+            "minutes": r.randrange(2, 90),
+            "count": r.randrange(2, 5000),
+            "room": r.randrange(100, 700),
+            "hex": f"{r.getrandbits(32):08x}",
+            "secs": r.randrange(1, 900),
+            "pid": r.randrange(300, 60000),
+            "ms": r.randrange(1, 2000),
+        }
 
     def sentence(self, swedish: bool) -> str:
         r = self.r
@@ -434,14 +713,17 @@ class Filler:
         r = self.r
         kind = r.random()
         if kind < 0.08:
-            return "\n".join(r.choice(LOG_LINES).format(**self.values())
-                             for _ in range(r.randrange(2, 12)))  # fmt: skip
+            return "\n".join(
+                r.choice(LOG_LINES).format(**self.values()) for _ in range(r.randrange(2, 12))
+            )
         if kind < 0.2:
             return r.choice(FOOTERS).format(**self.values())
         if kind < 0.27:
             heading = r.choice(HEADINGS).format(**self.values())
-            items = [f"{'-' if r.random() < 0.5 else f'{i + 1}.'} {self.sentence(r.random() < 0.6)}"
-                     for i in range(r.randrange(2, 7))]  # fmt: skip
+            items = [
+                f"{'-' if r.random() < 0.5 else f'{i + 1}.'} {self.sentence(r.random() < 0.6)}"
+                for i in range(r.randrange(2, 7))
+            ]
             return "\n".join([heading, *items])
         swedish = r.random() < 0.6
         return " ".join(self.sentence(swedish) for _ in range(r.randrange(2, 8)))
@@ -501,9 +783,22 @@ def text_file(size: int, seed: int) -> tuple[Path, dict]:
     source.update(Path(corpus_module.__file__).read_bytes())
     for part in (Filler, make_text):
         source.update(inspect.getsource(part).encode())
-    for words in (SV_SUBJECTS, SV_VERBS, SV_OBJECTS, SV_ADVERBIALS, SV_SENTENCES, EN_SUBJECTS,
-                  EN_VERBS, EN_OBJECTS, EN_ADVERBIALS, EN_SENTENCES, LOG_LINES, HEADINGS,
-                  COMPANIES, FOOTERS):  # fmt: skip
+    for words in (
+        SV_SUBJECTS,
+        SV_VERBS,
+        SV_OBJECTS,
+        SV_ADVERBIALS,
+        SV_SENTENCES,
+        EN_SUBJECTS,
+        EN_VERBS,
+        EN_OBJECTS,
+        EN_ADVERBIALS,
+        EN_SENTENCES,
+        LOG_LINES,
+        HEADINGS,
+        COMPANIES,
+        FOOTERS,
+    ):
         source.update(repr(words).encode())
     generator = source.hexdigest()
     if path.exists() and meta_path.exists():
@@ -517,9 +812,16 @@ def text_file(size: int, seed: int) -> tuple[Path, dict]:
     assert not any(SEP in m for m in messages)  # noqa: S101 (the separator must be unused)
     path.write_text(SEP.join(messages), encoding="utf-8")
     seconds = time.perf_counter() - start
-    meta = {"size": size, "seed": seed, "generator": generator, "seconds": seconds,
-            "messages": len(messages), "spans": spans, "labels": labels,
-            "names": names}  # fmt: skip
+    meta = {
+        "size": size,
+        "seed": seed,
+        "generator": generator,
+        "seconds": seconds,
+        "messages": len(messages),
+        "spans": spans,
+        "labels": labels,
+        "names": names,
+    }
     meta_path.write_text(json.dumps(meta))
     (CACHE / f"{name}.names.json").write_text(json.dumps(names))
     print(f"text: {path}, made in {seconds:.1f} s")
@@ -529,8 +831,15 @@ def text_file(size: int, seed: int) -> tuple[Path, dict]:
 # -- running the workers ------------------------------------------------------------------------
 
 
-def run_worker(python: Path, tool: str, job: str, input_: Path, names: Path | None = None,
-               chunks: int = 0, budget: float = 0) -> dict:  # fmt: skip
+def run_worker(
+    python: Path,
+    tool: str,
+    job: str,
+    input_: Path,
+    names: Path | None = None,
+    chunks: int = 0,
+    budget: float = 0,
+) -> dict:
     out = CACHE / f"result-{tool}-{job}.json"
     out.unlink(missing_ok=True)
     argv = [python, __file__, "--worker", tool, "--job", job, "--input", input_, "--out", out]
@@ -542,8 +851,7 @@ def run_worker(python: Path, tool: str, job: str, input_: Path, names: Path | No
         argv += ["--budget", str(budget)]
     env = {**os.environ, "PYTHONWARNINGS": "ignore"}
     start = time.perf_counter()
-    done = subprocess.run([str(a) for a in argv], capture_output=True, text=True, env=env,
-                          cwd=ROOT)  # fmt: skip
+    done = subprocess.run([str(a) for a in argv], capture_output=True, text=True, env=env, cwd=ROOT)
     if done.returncode or not out.exists():
         raise SystemExit(f"{tool} {job} failed ({done.returncode}):\n{done.stderr[-3000:]}")
     result = json.loads(out.read_text())
@@ -559,8 +867,9 @@ def overlaps(a: tuple[int, int], b: tuple[int, int]) -> bool:
     return a[0] < b[1] and b[0] < a[1]
 
 
-def accuracy(tool: str, findings: list, labels: list[list[tuple[int, int, str]]],
-             kinds: tuple[str, ...]) -> dict:  # fmt: skip
+def accuracy(
+    tool: str, findings: list, labels: list[list[tuple[int, int, str]]], kinds: tuple[str, ...]
+) -> dict:
     """Per kind and per group: findings, right findings, labels, labels found."""
     per_doc: dict[int, list] = {}
     for doc, start, end, kind, _score in findings:
@@ -587,16 +896,19 @@ def accuracy(tool: str, findings: list, labels: list[list[tuple[int, int, str]]]
             for k in fits:
                 rows[k]["findings"] += 1
                 wanted = GROUPS[k] if tool != "gallra" and k in GROUPS else (k,)
-                right = any(lk in wanted and overlaps((start, end), (ls, le))
-                            for ls, le, lk in doc_labels)  # fmt: skip
+                right = any(
+                    lk in wanted and overlaps((start, end), (ls, le)) for ls, le, lk in doc_labels
+                )
                 rows[k]["right"] += right
                 if not right and k == fits[0]:
                     wrong.append((doc, start, end, kind))
             for name, group in groups.items():
                 if fits[0] in group:
                     rows[name]["findings"] += 1
-                    rows[name]["right"] += any(lk in group and overlaps((start, end), (ls, le))
-                                               for ls, le, lk in doc_labels)  # fmt: skip
+                    rows[name]["right"] += any(
+                        lk in group and overlaps((start, end), (ls, le))
+                        for ls, le, lk in doc_labels
+                    )
         for ls, le, lk in doc_labels:
             rows[lk]["labels"] += 1
             hit = any(lk in finding_kinds(k) and overlaps((s, e), (ls, le)) for s, e, k in found)
@@ -649,11 +961,13 @@ def code_state() -> str:
     head = subprocess.run([*git, "log", "-1", "--format=%h %cs"], capture_output=True, text=True)
     if head.returncode:
         return "not a git checkout"
-    changed = subprocess.run([*git, "status", "--porcelain", "--", "src/gallra/scanner"],
-                             capture_output=True, text=True).stdout.split("\n")  # fmt: skip
+    changed = subprocess.run(
+        [*git, "status", "--porcelain", "--", "src/gallra/scanner"], capture_output=True, text=True
+    ).stdout.split("\n")
     dirty = [line[3:] for line in changed if line.strip()]
-    return f"commit {head.stdout.strip()}" + (f"; changed since: {', '.join(dirty)}" if dirty
-                                              else "")  # fmt: skip
+    return f"commit {head.stdout.strip()}" + (
+        f"; changed since: {', '.join(dirty)}" if dirty else ""
+    )
 
 
 def filler_findings(result: dict, messages: list[str], spans: list) -> dict:
@@ -666,16 +980,19 @@ def filler_findings(result: dict, messages: list[str], spans: list) -> dict:
         if any(overlaps((start, end), s) for s in by_message.get(message, ())):
             continue
         text = messages[message]
-        context = (text[max(0, start - 25) : start] + "[" + text[start:end] + "]"
-                   + text[end : end + 15]).replace("\n", " ")  # fmt: skip
+        context = (
+            text[max(0, start - 25) : start] + "[" + text[start:end] + "]" + text[end : end + 15]
+        ).replace("\n", " ")
         out.setdefault(kind, []).append(context)
     return out
 
 
 def print_filler(title: str, found: dict, filler_mb: float, examples: int = 6) -> None:
     total = sum(len(v) for v in found.values())
-    print(f"\n{title}: {total:,} findings in {filler_mb:,.2f} MB of filler "
-          f"({total / filler_mb:,.1f} per MB), all false positives")  # fmt: skip
+    print(
+        f"\n{title}: {total:,} findings in {filler_mb:,.2f} MB of filler "
+        f"({total / filler_mb:,.1f} per MB), all false positives"
+    )
     for kind, items in sorted(found.items(), key=lambda kv: -len(kv[1])):
         print(f"  {kind:18} {len(items):8,}  ({len(items) / filler_mb:,.2f} per MB)")
         seen: set[str] = set()
@@ -692,15 +1009,21 @@ def print_filler(title: str, found: dict, filler_mb: float, examples: int = 6) -
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     parser.add_argument("--mb", type=int, default=100, help="size of the throughput text")
-    parser.add_argument("--presidio-mb", type=float, default=5.0,
-                        help="Presidio's slice: the first MB of the text")  # fmt: skip
-    parser.add_argument("--presidio-budget", type=float, default=180,
-                        help="stop Presidio's slice after this many seconds")  # fmt: skip
+    parser.add_argument(
+        "--presidio-mb", type=float, default=5.0, help="Presidio's slice: the first MB of the text"
+    )
+    parser.add_argument(
+        "--presidio-budget",
+        type=float,
+        default=180,
+        help="stop Presidio's slice after this many seconds",
+    )
     parser.add_argument("--documents", type=int, default=3000)
     parser.add_argument("--technical-lines", type=int, default=2000)
     parser.add_argument("--seed", type=int, default=7)
-    parser.add_argument("--worker", choices=["gallra", "presidio", "presidio-lean"],
-                        help=argparse.SUPPRESS)  # fmt: skip
+    parser.add_argument(
+        "--worker", choices=["gallra", "presidio", "presidio-lean"], help=argparse.SUPPRESS
+    )
     parser.add_argument("--job", choices=["throughput", "accuracy"], help=argparse.SUPPRESS)
     parser.add_argument("--input", help=argparse.SUPPRESS)
     parser.add_argument("--names", help=argparse.SUPPRESS)
@@ -736,9 +1059,11 @@ def main() -> None:
     total = sum(sizes)
     spans = meta["spans"]
     in_corpus = sum(len(messages[m][s:e].encode()) for m, s, e in spans)
-    print(f"  {total / MB:,.1f} MB in {len(messages):,} messages (mean {total / len(messages):,.0f}"
-          f" bytes); corpus documents {len(spans):,}, {100 * in_corpus / total:.1f}% of the "
-          f"bytes; {len(meta['names'])} subject names")  # fmt: skip
+    print(
+        f"  {total / MB:,.1f} MB in {len(messages):,} messages (mean {total / len(messages):,.0f}"
+        f" bytes); corpus documents {len(spans):,}, {100 * in_corpus / total:.1f}% of the "
+        f"bytes; {len(meta['names'])} subject names"
+    )
     slice_chunks, acc = 0, 0
     for n in sizes:
         if acc >= args.presidio_mb * MB:
@@ -753,64 +1078,99 @@ def main() -> None:
     print(f"{p_acc['seconds']:.2f} s", flush=True)
     described = p_acc["described"]
 
-    print(f"throughput: Presidio on the first {acc / MB:.2f} MB (at most "
-          f"{args.presidio_budget:g} s) ...", end=" ", flush=True)  # fmt: skip
+    print(
+        f"throughput: Presidio on the first {acc / MB:.2f} MB (at most "
+        f"{args.presidio_budget:g} s) ...",
+        end=" ",
+        flush=True,
+    )
     slice_path = CACHE / f"{path.stem}.slice.txt"  # only the slice: less for the RSS to hold
     slice_path.write_text(SEP.join(messages[:slice_chunks]), encoding="utf-8")
-    p_tp = run_worker(presidio, "presidio", "throughput", slice_path, names_path, slice_chunks,
-                      args.presidio_budget)  # fmt: skip
-    print(f"{p_tp['seconds']:.1f} s; gallra on the same {p_tp['bytes'] / MB:.2f} MB ...",
-          end=" ", flush=True)  # fmt: skip
-    g_slice = run_worker(GALLRA_PYTHON, "gallra", "throughput", slice_path, names_path,
-                         p_tp["chunks"])  # fmt: skip
+    p_tp = run_worker(
+        presidio,
+        "presidio",
+        "throughput",
+        slice_path,
+        names_path,
+        slice_chunks,
+        args.presidio_budget,
+    )
+    print(
+        f"{p_tp['seconds']:.1f} s; gallra on the same {p_tp['bytes'] / MB:.2f} MB ...",
+        end=" ",
+        flush=True,
+    )
+    g_slice = run_worker(
+        GALLRA_PYTHON, "gallra", "throughput", slice_path, names_path, p_tp["chunks"]
+    )
     lean_budget = min(60.0, args.presidio_budget)
-    print(f"{g_slice['seconds']:.2f} s; Presidio lean on the slice (at most {lean_budget:g} s) "
-          "...", end=" ", flush=True)  # fmt: skip
-    lean_tp = run_worker(presidio, "presidio-lean", "throughput", slice_path, names_path,
-                         slice_chunks, lean_budget)  # fmt: skip
-    print(f"{lean_tp['seconds']:.1f} s; gallra on all {total / MB:,.0f} MB ...", end=" ",
-          flush=True)  # fmt: skip
+    print(
+        f"{g_slice['seconds']:.2f} s; Presidio lean on the slice (at most {lean_budget:g} s) ...",
+        end=" ",
+        flush=True,
+    )
+    lean_tp = run_worker(
+        presidio, "presidio-lean", "throughput", slice_path, names_path, slice_chunks, lean_budget
+    )
+    print(
+        f"{lean_tp['seconds']:.1f} s; gallra on all {total / MB:,.0f} MB ...", end=" ", flush=True
+    )
     g_tp = run_worker(GALLRA_PYTHON, "gallra", "throughput", path, names_path)
     print(f"{g_tp['seconds']:.1f} s", flush=True)
 
     # -- report
-    print(f"\nPresidio {described['version']} (phonenumbers {described['phonenumbers']}), "
-          f"{described['nlp_engine']}, default score threshold {described['threshold']}, "
-          f"phone regions {', '.join(described['regions'])}; recognizers:")  # fmt: skip
+    print(
+        f"\nPresidio {described['version']} (phonenumbers {described['phonenumbers']}), "
+        f"{described['nlp_engine']}, default score threshold {described['threshold']}, "
+        f"phone regions {', '.join(described['regions'])}; recognizers:"
+    )
     for lang, recognizers in described["recognizers"].items():
         print(f"  {lang}: {'; '.join(recognizers)}")
     print(f"gallra scanner: {g_tp['described']['module']}")
 
-    print("\nThroughput; MB = 10^6 bytes of UTF-8; seconds = the scanning loop only, "
-          "text in memory; set-up apart; memory in MB: RSS before the loop, peak during it "
-          "(the findings kept included), peak while reading the file")  # fmt: skip
-    head = (f"{'tool':26} {'MB':>7} {'messages':>9} {'seconds':>8} {'MB/s':>8} {'CPU s':>8} "
-            f"{'CPU MB/s':>8} {'set-up s':>8} {'RSS before':>10} {'peak scan':>9} "
-            f"{'peak load':>9}")  # fmt: skip
+    print(
+        "\nThroughput; MB = 10^6 bytes of UTF-8; seconds = the scanning loop only, "
+        "text in memory; set-up apart; memory in MB: RSS before the loop, peak during it "
+        "(the findings kept included), peak while reading the file"
+    )
+    head = (
+        f"{'tool':26} {'MB':>7} {'messages':>9} {'seconds':>8} {'MB/s':>8} {'CPU s':>8} "
+        f"{'CPU MB/s':>8} {'set-up s':>8} {'RSS before':>10} {'peak scan':>9} "
+        f"{'peak load':>9}"
+    )
     print(head)
     print("-" * len(head))
-    rows = [("Presidio (slice)", p_tp), ("gallra (same slice)", g_slice),
-            (f"gallra (all {total / MB:,.0f} MB)", g_tp),
-            ("Presidio lean (slice)", lean_tp)]  # fmt: skip
+    rows = [
+        ("Presidio (slice)", p_tp),
+        ("gallra (same slice)", g_slice),
+        (f"gallra (all {total / MB:,.0f} MB)", g_tp),
+        ("Presidio lean (slice)", lean_tp),
+    ]
     for name, r in rows:
-        print(f"{name:26} {r['bytes'] / MB:7.2f} {r['chunks']:9,} {r['seconds']:8.2f} "
-              f"{r['bytes'] / MB / r['seconds']:8.3f} {r['cpu']:8.2f} "
-              f"{r['bytes'] / MB / r['cpu']:8.3f} {r['setup']:8.2f} {r['rss_loaded']:10.1f} "
-              f"{r['peak_rss']:9.1f} {r['peak_load']:9.1f}")  # fmt: skip
+        print(
+            f"{name:26} {r['bytes'] / MB:7.2f} {r['chunks']:9,} {r['seconds']:8.2f} "
+            f"{r['bytes'] / MB / r['seconds']:8.3f} {r['cpu']:8.2f} "
+            f"{r['bytes'] / MB / r['cpu']:8.3f} {r['setup']:8.2f} {r['rss_loaded']:10.1f} "
+            f"{r['peak_rss']:9.1f} {r['peak_load']:9.1f}"
+        )
     p_rate = p_tp["bytes"] / MB / p_tp["seconds"]
     g_rate = g_tp["bytes"] / MB / g_tp["seconds"]
     g_slice_rate = g_slice["bytes"] / MB / g_slice["seconds"]
     ratio = g_rate / p_rate
     cpu_ratio = (g_tp["bytes"] / g_tp["cpu"]) / (p_tp["bytes"] / p_tp["cpu"])
-    print(f"gallra / Presidio: {ratio:,.1f}x (all of the text against Presidio's slice); "
-          f"{g_slice_rate / p_rate:,.1f}x on the same slice; in CPU seconds {cpu_ratio:,.1f}x; "
-          f"target {TARGET:g}x: "
-          f"{'met' if min(ratio, g_slice_rate / p_rate) >= TARGET else 'NOT met'}")  # fmt: skip
+    print(
+        f"gallra / Presidio: {ratio:,.1f}x (all of the text against Presidio's slice); "
+        f"{g_slice_rate / p_rate:,.1f}x on the same slice; in CPU seconds {cpu_ratio:,.1f}x; "
+        f"target {TARGET:g}x: "
+        f"{'met' if min(ratio, g_slice_rate / p_rate) >= TARGET else 'NOT met'}"
+    )
     lean_rate = lean_tp["bytes"] / MB / lean_tp["seconds"]
     lean_cpu = (g_tp["bytes"] / g_tp["cpu"]) / (lean_tp["bytes"] / lean_tp["cpu"])
-    print(f"gallra / Presidio lean (the recognizers of EMAIL_ADDRESS, PHONE_NUMBER with region "
-          f"SE alone, IBAN_CODE, IP_ADDRESS and SE_PERSONNUMMER only): {g_rate / lean_rate:,.1f}x"
-          f"; in CPU seconds {lean_cpu:,.1f}x")  # fmt: skip
+    print(
+        f"gallra / Presidio lean (the recognizers of EMAIL_ADDRESS, PHONE_NUMBER with region "
+        f"SE alone, IBAN_CODE, IP_ADDRESS and SE_PERSONNUMMER only): {g_rate / lean_rate:,.1f}x"
+        f"; in CPU seconds {lean_cpu:,.1f}x"
+    )
 
     # Precision and recall on the throughput text: its corpus documents' labels; findings in
     # the filler count as wrong.
@@ -820,15 +1180,20 @@ def main() -> None:
         text_labels[m].append((start, end, kind))
     rows_text = {
         "gallra, all": accuracy("gallra", g_tp["findings"], text_labels, kinds),
-        "gallra, slice": accuracy("gallra", g_slice["findings"], text_labels[: g_slice["chunks"]],
-                                  kinds),
-        "Presidio, slice": accuracy("presidio", p_tp["findings"], text_labels[: p_tp["chunks"]],
-                                    kinds),
-        "Presidio lean, slice": accuracy("presidio", lean_tp["findings"],
-                                         text_labels[: lean_tp["chunks"]], kinds),
-    }  # fmt: skip
-    print("\nPrecision and recall on the throughput text (the labels of its corpus documents; "
-          "findings in the filler count as wrong)")  # fmt: skip
+        "gallra, slice": accuracy(
+            "gallra", g_slice["findings"], text_labels[: g_slice["chunks"]], kinds
+        ),
+        "Presidio, slice": accuracy(
+            "presidio", p_tp["findings"], text_labels[: p_tp["chunks"]], kinds
+        ),
+        "Presidio lean, slice": accuracy(
+            "presidio", lean_tp["findings"], text_labels[: lean_tp["chunks"]], kinds
+        ),
+    }
+    print(
+        "\nPrecision and recall on the throughput text (the labels of its corpus documents; "
+        "findings in the filler count as wrong)"
+    )
     head = f"{'kind':33} " + " | ".join(f"{t:>22}" for t in rows_text)
     print(head)
     print(f"{'':33} " + " | ".join(f"{'labels':>6} {'P':>7} {'R':>7}" for _ in rows_text))
@@ -837,11 +1202,15 @@ def main() -> None:
         cells = []
         for rows in rows_text.values():
             p_, r_ = pr(rows[name])
-            cells.append(f"{rows[name]['labels']:6} {fmt(p_, rows[name]['covered']):>7} "
-                         f"{fmt(r_, rows[name]['covered']):>7}")  # fmt: skip
+            cells.append(
+                f"{rows[name]['labels']:6} {fmt(p_, rows[name]['covered']):>7} "
+                f"{fmt(r_, rows[name]['covered']):>7}"
+            )
         print(f"{name:33} " + " | ".join(cells))
-    for title, rows in (("gallra, all", rows_text["gallra, all"]),
-                        ("Presidio, slice", rows_text["Presidio, slice"])):  # fmt: skip
+    for title, rows in (
+        ("gallra, all", rows_text["gallra, all"]),
+        ("Presidio, slice", rows_text["Presidio, slice"]),
+    ):
         for what in ("_wrong", "_missed"):
             items = rows[what]
             if not items:
@@ -857,8 +1226,13 @@ def main() -> None:
                     continue
                 shown[kind] = shown.get(kind, 0) + 1
                 text = messages[m]
-                context = (text[max(0, start - 30) : start] + "[" + text[start:end] + "]"
-                           + text[end : end + 20]).replace("\n", "\\n")  # fmt: skip
+                context = (
+                    text[max(0, start - 30) : start]
+                    + "["
+                    + text[start:end]
+                    + "]"
+                    + text[end : end + 20]
+                ).replace("\n", "\\n")
                 print(f"    {kind:18} ...{context}...")
 
     # Findings in the filler (false positives by construction).
@@ -866,21 +1240,34 @@ def main() -> None:
     slice_spans = [s for s in spans if s[0] < p_tp["chunks"]]
     slice_corpus = sum(len(messages[m][s:e].encode()) for m, s, e in slice_spans)
     filler_slice = (p_tp["bytes"] - slice_corpus) / MB
-    print_filler(f"gallra, all {total / MB:,.0f} MB", filler_findings(
-        g_tp, messages, spans), filler_all)  # fmt: skip
-    print_filler("gallra, Presidio's slice", filler_findings(
-        g_slice, messages, slice_spans), filler_slice, examples=2)  # fmt: skip
-    print_filler("Presidio, its slice (every entity type)", filler_findings(
-        p_tp, messages, slice_spans), filler_slice, examples=3)  # fmt: skip
+    print_filler(
+        f"gallra, all {total / MB:,.0f} MB", filler_findings(g_tp, messages, spans), filler_all
+    )
+    print_filler(
+        "gallra, Presidio's slice",
+        filler_findings(g_slice, messages, slice_spans),
+        filler_slice,
+        examples=2,
+    )
+    print_filler(
+        "Presidio, its slice (every entity type)",
+        filler_findings(p_tp, messages, slice_spans),
+        filler_slice,
+        examples=3,
+    )
 
     # Precision and recall on the labelled corpus.
     g_rows = accuracy("gallra", g_acc["findings"], labels, kinds)
     p_rows = accuracy("presidio", p_acc["findings"], labels, kinds)
-    print(f"\nPrecision and recall on corpus({args.documents}, seed={args.seed}): "
-          f"{corpus_bytes / MB:.2f} MB, {sum(map(len, labels)):,} labels; "
-          f"right = overlaps a label of its kind")  # fmt: skip
-    head = (f"{'kind':33} {'labels':>6} | {'gallra P':>8} {'R':>6} {'found':>6} | "
-            f"{'Presidio P':>10} {'R':>6} {'found':>6} | gallra against Presidio")  # fmt: skip
+    print(
+        f"\nPrecision and recall on corpus({args.documents}, seed={args.seed}): "
+        f"{corpus_bytes / MB:.2f} MB, {sum(map(len, labels)):,} labels; "
+        f"right = overlaps a label of its kind"
+    )
+    head = (
+        f"{'kind':33} {'labels':>6} | {'gallra P':>8} {'R':>6} {'found':>6} | "
+        f"{'Presidio P':>10} {'R':>6} {'found':>6} | gallra against Presidio"
+    )
     print(head)
     print("-" * len(head))
     verdicts: dict[str, tuple[str, str]] = {}
@@ -893,26 +1280,36 @@ def main() -> None:
         if name in kinds:
             verdicts[name] = verdict
         note = f"P {verdict[0]}, R {verdict[1]}" + ("" if p["covered"] else " (Presidio: none)")
-        print(f"{name:33} {g['labels']:6} | {fmt(gp):>8} {fmt(gr):>6} {g['findings']:6} | "
-              f"{fmt(pp, p['covered']) + mark:>10} {fmt(pr_, p['covered']):>6} "
-              f"{p['findings'] if p['covered'] else '-':>6} | {note}")  # fmt: skip
-    print("* Presidio's precision for its whole type (SE_PERSONNUMMER, PHONE_NUMBER): a finding "
-          "is right when it overlaps a label of either kind of the group")  # fmt: skip
+        print(
+            f"{name:33} {g['labels']:6} | {fmt(gp):>8} {fmt(gr):>6} {g['findings']:6} | "
+            f"{fmt(pp, p['covered']) + mark:>10} {fmt(pr_, p['covered']):>6} "
+            f"{p['findings'] if p['covered'] else '-':>6} | {note}"
+        )
+    print(
+        "* Presidio's precision for its whole type (SE_PERSONNUMMER, PHONE_NUMBER): a finding "
+        "is right when it overlaps a label of either kind of the group"
+    )
     other = p_rows["_other"]
     if other:
-        print("Presidio's other types on the corpus (not scored): " + ", ".join(
-            f"{k} {n:,}" for k, n in sorted(other.items(), key=lambda kv: -kv[1])))  # fmt: skip
+        print(
+            "Presidio's other types on the corpus (not scored): "
+            + ", ".join(f"{k} {n:,}" for k, n in sorted(other.items(), key=lambda kv: -kv[1]))
+        )
     both = [k for k, v in verdicts.items() if v == ("better", "better")]
     tied = [k for k, v in verdicts.items() if "worse" not in v and v != ("better", "better")]
     worse = [k for k, v in verdicts.items() if "worse" in v]
-    print(f"\nbetter precision and recall than Presidio on every kind: "
-          f"{'yes' if len(both) == len(verdicts) else 'NO'}; better in both on "
-          f"{', '.join(both) or 'none'}; equal in one or both (never worse) on "
-          f"{', '.join(tied) or 'none'}; worse on {', '.join(worse) or 'none'}")  # fmt: skip
-    print(f"throughput: gallra {g_rate:,.2f} MB/s ({total / MB:,.0f} MB), Presidio {p_rate:,.3f} "
-          f"MB/s ({p_tp['bytes'] / MB:.2f} MB) = {ratio:,.1f}x; same slice "
-          f"{g_slice_rate / p_rate:,.1f}x; CPU {cpu_ratio:,.1f}x; target {TARGET:g}x: "
-          f"{'met' if min(ratio, g_slice_rate / p_rate) >= TARGET else 'NOT met'}")  # fmt: skip
+    print(
+        f"\nbetter precision and recall than Presidio on every kind: "
+        f"{'yes' if len(both) == len(verdicts) else 'NO'}; better in both on "
+        f"{', '.join(both) or 'none'}; equal in one or both (never worse) on "
+        f"{', '.join(tied) or 'none'}; worse on {', '.join(worse) or 'none'}"
+    )
+    print(
+        f"throughput: gallra {g_rate:,.2f} MB/s ({total / MB:,.0f} MB), Presidio {p_rate:,.3f} "
+        f"MB/s ({p_tp['bytes'] / MB:.2f} MB) = {ratio:,.1f}x; same slice "
+        f"{g_slice_rate / p_rate:,.1f}x; CPU {cpu_ratio:,.1f}x; target {TARGET:g}x: "
+        f"{'met' if min(ratio, g_slice_rate / p_rate) >= TARGET else 'NOT met'}"
+    )
     technical_text(args.technical_lines, args.seed, names)
     print(f"\nmeasured in {time.perf_counter() - started:.0f} s")
 

@@ -220,8 +220,7 @@ def build_mariadb(n: int) -> None:
     import pymysql
 
     def connect(database=DB):
-        return pymysql.connect(host="127.0.0.1", user="root", database=database,
-                               local_infile=True)  # fmt: skip
+        return pymysql.connect(host="127.0.0.1", user="root", database=database, local_infile=True)
 
     def size():
         with connect() as c, c.cursor() as cur:
@@ -277,13 +276,18 @@ def build_sqlite(n: int) -> None:
                 REFERENCES contacts (id), note TEXT);
             CREATE TABLE bench_meta (subjects INTEGER);
         """)
-        c.executemany("INSERT INTO contacts VALUES (?, ?, ?, ?)",
-                      ((i, email(i), f"Person {i}", f"P-{i}")
-                       for i in range(3, n + 1, 3)))  # fmt: skip
-        c.executemany("INSERT INTO calls VALUES (?, ?, ?)",
-                      ((i, i, f"Person {i} ringde.") for i in range(3, n + 1, 3)))  # fmt: skip
-        c.executescript("CREATE INDEX contacts_email ON contacts (email);"
-                        "CREATE INDEX calls_contact ON calls (contact_id);")  # fmt: skip
+        c.executemany(
+            "INSERT INTO contacts VALUES (?, ?, ?, ?)",
+            ((i, email(i), f"Person {i}", f"P-{i}") for i in range(3, n + 1, 3)),
+        )
+        c.executemany(
+            "INSERT INTO calls VALUES (?, ?, ?)",
+            ((i, i, f"Person {i} ringde.") for i in range(3, n + 1, 3)),
+        )
+        c.executescript(
+            "CREATE INDEX contacts_email ON contacts (email);"
+            "CREATE INDEX calls_contact ON calls (contact_id);"
+        )
         c.execute("INSERT INTO bench_meta VALUES (?)", (n,))
 
 
@@ -310,14 +314,34 @@ def setup_gallra() -> None:
 
     customers = []
     for c in range(IN_GALLRA // 10):
-        people = [{"ref": f"P-{i}", "first_name": "Person", "last_name": str(i),
-                   "email": email(i), "roles": ["user"]}
-                  for i in range(10 * c + 1, 10 * c + 11)]  # fmt: skip
-        accounts = [{"ref": f"A-{p['ref'][2:]}", "person": p["ref"], "username": f"u{p['ref']}",
-                     "opened": "2024-01-01"} for p in people]  # fmt: skip
-        customers.append({"ref": f"C-{c}", "name": f"Kund {c} AB", "people": people,
-                          "accounts": accounts,
-                          "agreements": [{"ref": f"AG-{c}", "start": "2024-01-01"}]})  # fmt: skip
+        people = [
+            {
+                "ref": f"P-{i}",
+                "first_name": "Person",
+                "last_name": str(i),
+                "email": email(i),
+                "roles": ["user"],
+            }
+            for i in range(10 * c + 1, 10 * c + 11)
+        ]
+        accounts = [
+            {
+                "ref": f"A-{p['ref'][2:]}",
+                "person": p["ref"],
+                "username": f"u{p['ref']}",
+                "opened": "2024-01-01",
+            }
+            for p in people
+        ]
+        customers.append(
+            {
+                "ref": f"C-{c}",
+                "name": f"Kund {c} AB",
+                "people": people,
+                "accounts": accounts,
+                "agreements": [{"ref": f"AG-{c}", "start": "2024-01-01"}],
+            }
+        )
     import_document({"customers": customers})
 
 
@@ -359,10 +383,12 @@ class Hand:
             ids = [r[0] for r in customers]
             orders = cur.execute("SELECT * FROM orders WHERE customer_id = ANY(%s)", (ids,))
             orders = cur.fetchall()
-            lines = cur.execute("SELECT * FROM order_lines WHERE order_id = ANY(%s)",
-                                ([r[0] for r in orders],)).fetchall()  # fmt: skip
-            invoices = cur.execute("SELECT * FROM invoices WHERE buyer_email = %s",
-                                   (address,)).fetchall()  # fmt: skip
+            lines = cur.execute(
+                "SELECT * FROM order_lines WHERE order_id = ANY(%s)", ([r[0] for r in orders],)
+            ).fetchall()
+            invoices = cur.execute(
+                "SELECT * FROM invoices WHERE buyer_email = %s", (address,)
+            ).fetchall()
             rows += len(customers) + len(orders) + len(lines) + len(invoices)
         self.pg.rollback()
         with self.my.cursor() as cur:
@@ -370,8 +396,9 @@ class Hand:
             tickets = cur.fetchall()
             messages = ()
             if tickets:
-                cur.execute("SELECT * FROM messages WHERE ticket_id IN %s",
-                            ([t[0] for t in tickets],))  # fmt: skip
+                cur.execute(
+                    "SELECT * FROM messages WHERE ticket_id IN %s", ([t[0] for t in tickets],)
+                )
                 messages = cur.fetchall()
             cur.execute("SELECT * FROM messages WHERE author_email = %s", (address,))
             rows += len(tickets) + len({m[0] for m in messages + cur.fetchall()})
@@ -379,20 +406,30 @@ class Hand:
         contacts = self.lite.execute("SELECT * FROM contacts WHERE email = ?", (address,))
         contacts = contacts.fetchall()
         for contact in contacts:
-            rows += len(self.lite.execute("SELECT * FROM calls WHERE contact_id = ?",
-                                          (contact[0],)).fetchall())  # fmt: skip
+            rows += len(
+                self.lite.execute(
+                    "SELECT * FROM calls WHERE contact_id = ?", (contact[0],)
+                ).fetchall()
+            )
         return rows + len(contacts)
 
     def erase(self, address: str) -> None:
         with self.pg.cursor() as cur:
-            ids = [r[0] for r in cur.execute("SELECT id FROM customers WHERE email = %s",
-                                             (address,))]  # fmt: skip
-            orders = [r[0] for r in cur.execute("SELECT id FROM orders WHERE customer_id = ANY(%s)",
-                                                (ids,))]  # fmt: skip
-            cur.execute("UPDATE order_lines SET gift_message = NULL WHERE order_id = ANY(%s)",
-                        (orders,))  # fmt: skip
-            cur.execute("UPDATE orders SET delivery_name = '[raderad]', delivery_address = NULL,"
-                        " customer_id = NULL WHERE id = ANY(%s)", (orders,))  # fmt: skip
+            ids = [
+                r[0] for r in cur.execute("SELECT id FROM customers WHERE email = %s", (address,))
+            ]
+            orders = [
+                r[0]
+                for r in cur.execute("SELECT id FROM orders WHERE customer_id = ANY(%s)", (ids,))
+            ]
+            cur.execute(
+                "UPDATE order_lines SET gift_message = NULL WHERE order_id = ANY(%s)", (orders,)
+            )
+            cur.execute(
+                "UPDATE orders SET delivery_name = '[raderad]', delivery_address = NULL,"
+                " customer_id = NULL WHERE id = ANY(%s)",
+                (orders,),
+            )
             cur.execute("DELETE FROM customers WHERE id = ANY(%s)", (ids,))
         self.pg.commit()
         with self.my.cursor() as cur:
@@ -405,8 +442,10 @@ class Hand:
                 cur.execute("DELETE FROM tickets WHERE id IN %s", (tickets,))
         self.my.commit()
         with self.lite:
-            ids = [r[0] for r in self.lite.execute("SELECT id FROM contacts WHERE email = ?",
-                                                   (address,))]  # fmt: skip
+            ids = [
+                r[0]
+                for r in self.lite.execute("SELECT id FROM contacts WHERE email = ?", (address,))
+            ]
             for contact in ids:
                 self.lite.execute("DELETE FROM calls WHERE contact_id = ?", (contact,))
                 self.lite.execute("DELETE FROM contacts WHERE id = ?", (contact,))
@@ -424,8 +463,7 @@ def timed(fn, *args) -> float:
 def stats(values: list[float]) -> dict:
     values = sorted(values)
     p99 = values[min(len(values) - 1, round(0.99 * (len(values) - 1)))]
-    return {"median": round(statistics.median(values), 2), "p99": round(p99, 2),
-            "n": len(values)}  # fmt: skip
+    return {"median": round(statistics.median(values), 2), "p99": round(p99, 2), "n": len(values)}
 
 
 def fides(subjects: list[int], samples: int) -> dict | None:
@@ -441,8 +479,11 @@ def fides(subjects: list[int], samples: int) -> dict | None:
         print(result.stderr[-2000:], file=sys.stderr)
         return None
     data = json.loads(result.stdout.strip().splitlines()[-1])
-    return {"access": stats(data["access_ms"]), "erasure": stats(data["erasure_ms"]),
-            "version": data.get("fides_version")}  # fmt: skip
+    return {
+        "access": stats(data["access_ms"]),
+        "erasure": stats(data["erasure_ms"]),
+        "version": data.get("fides_version"),
+    }
 
 
 def main() -> None:
@@ -482,8 +523,9 @@ def main() -> None:
     hand = Hand()
 
     def verified(kind: str, i: int):
-        request = cases.open_request(kind, Identity.of(email(i)), received=at, now=NOW,
-                                     actor="bench")  # fmt: skip
+        request = cases.open_request(
+            kind, Identity.of(email(i)), received=at, now=NOW, actor="bench"
+        )
         cases.verify_by_staff(request, "bench", "bench", now=NOW)
         return request
 
@@ -514,13 +556,16 @@ def main() -> None:
     results["export, whole (ZIP, HTML, evidence)"] = [timed(export_one, r) for r in requests][1:]
     results["find in the 3 databases: gallra"] = [timed(find_one, i) for i in find_set][1:]
     results["find in the 3 databases: hand-written SELECT"] = [
-        timed(hand.find, email(i)) for i in hand_find_set][1:]  # fmt: skip
+        timed(hand.find, email(i)) for i in hand_find_set
+    ][1:]
     requests = [verified("erasure", i) for i in erase_set]
     results["erase, whole (4 stores, evidence)"] = [timed(erase_one, r) for r in requests][1:]
     results["find+erase in the 3 databases: gallra"] = [
-        timed(erase_datasets, i) for i in ours_erase_set][1:]  # fmt: skip
+        timed(erase_datasets, i) for i in ours_erase_set
+    ][1:]
     results["find+erase in the 3 databases: hand-written"] = [
-        timed(hand.erase, email(i)) for i in hand_erase_set][1:]  # fmt: skip
+        timed(hand.erase, email(i)) for i in hand_erase_set
+    ][1:]
 
     if args.profile:
         import cProfile
@@ -528,8 +573,9 @@ def main() -> None:
 
         profile = cProfile.Profile()
         extra = rng.sample(range(1, args.subjects + 1), 40)
-        reqs = [verified("access", i) for i in extra[:20]] + [verified("erasure", i)
-                                                              for i in extra[20:]]  # fmt: skip
+        reqs = [verified("access", i) for i in extra[:20]] + [
+            verified("erasure", i) for i in extra[20:]
+        ]
         profile.enable()
         for r in reqs[:20]:
             export_one(r)
@@ -545,10 +591,14 @@ def main() -> None:
     table = {name: stats(values) for name, values in results.items()}
     for name, s in table.items():
         print(f"  {name:48} median {s['median']:8.2f}  p99 {s['p99']:8.2f}")
-    ratio_find = (table["find in the 3 databases: gallra"]["median"]
-                  / table["find in the 3 databases: hand-written SELECT"]["median"])  # fmt: skip
-    ratio_erase = (table["find+erase in the 3 databases: gallra"]["median"]
-                   / table["find+erase in the 3 databases: hand-written"]["median"])  # fmt: skip
+    ratio_find = (
+        table["find in the 3 databases: gallra"]["median"]
+        / table["find in the 3 databases: hand-written SELECT"]["median"]
+    )
+    ratio_erase = (
+        table["find+erase in the 3 databases: gallra"]["median"]
+        / table["find+erase in the 3 databases: hand-written"]["median"]
+    )
     print(
         f"  gallra / hand-written (median): find {ratio_find:.2f}x, "
         f"find+erase {ratio_erase:.2f}x (target: within 3x)"
@@ -558,9 +608,11 @@ def main() -> None:
     print(f"  export median {export_ms:.1f} ms (target under 100 ms)")
     if fides_result:
         fa, fe = fides_result["access"], fides_result["erasure"]
-        print(f"  Fides {fides_result['version']} (PostgreSQL part only): access median "
-              f"{fa['median']:.0f} ms p99 {fa['p99']:.0f}; erasure median {fe['median']:.0f} ms "
-              f"p99 {fe['p99']:.0f}")  # fmt: skip
+        print(
+            f"  Fides {fides_result['version']} (PostgreSQL part only): access median "
+            f"{fa['median']:.0f} ms p99 {fa['p99']:.0f}; erasure median {fe['median']:.0f} ms "
+            f"p99 {fe['p99']:.0f}"
+        )
         print(
             f"  gallra is {fa['median'] / export_ms:.0f}x faster at access, "
             f"{fe['median'] / erase_ms:.0f}x at erasure (target: 20x)"
@@ -574,9 +626,17 @@ def main() -> None:
             f"  against those, gallra is {250 / export_ms:.0f}x faster at access and "
             f"{450 / erase_ms:.0f}x at erasure (target: 20x)"
         )
-    (OUT / "subjects.json").write_text(json.dumps(
-        {"subjects": args.subjects, "results": table, "fides": fides_result,
-         "date": date.today().isoformat()}, indent=2))  # fmt: skip
+    (OUT / "subjects.json").write_text(
+        json.dumps(
+            {
+                "subjects": args.subjects,
+                "results": table,
+                "fides": fides_result,
+                "date": date.today().isoformat(),
+            },
+            indent=2,
+        )
+    )
 
 
 if __name__ == "__main__":

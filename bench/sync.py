@@ -120,17 +120,23 @@ def customers(n: int):
             opened = b.day(rng, start, 1000)
             closed = b.day(rng, opened, 1000) if rng.random() < 0.2 else None
             contact_id = 2 * i - 1 + j
-            contacts.append((
-                contact_id, i, first, last,
-                f"{first}.{last}{j}@kund{i}.example".lower().translate(b.ASCII),
-                f"{rng.choice(b.STREETS)} {rng.randrange(1, 99)}\n"
-                f"{rng.randrange(100, 999)} {rng.randrange(10, 99)} {rng.choice(b.TOWNS)}",
-                f"+46 70 {rng.randrange(100, 999)} {rng.randrange(10, 99)} "
-                f"{rng.randrange(10, 99)}",
-                ["contact", "billing_contact", "user"] if j == 0 else ["user"],
-                f"{first[0]}{last}{contact_id}".lower().translate(b.ASCII),
-                opened, closed,
-            ))  # fmt: skip
+            contacts.append(
+                (
+                    contact_id,
+                    i,
+                    first,
+                    last,
+                    f"{first}.{last}{j}@kund{i}.example".lower().translate(b.ASCII),
+                    f"{rng.choice(b.STREETS)} {rng.randrange(1, 99)}\n"
+                    f"{rng.randrange(100, 999)} {rng.randrange(10, 99)} {rng.choice(b.TOWNS)}",
+                    f"+46 70 {rng.randrange(100, 999)} {rng.randrange(10, 99)} "
+                    f"{rng.randrange(10, 99)}",
+                    ["contact", "billing_contact", "user"] if j == 0 else ["user"],
+                    f"{first[0]}{last}{contact_id}".lower().translate(b.ASCII),
+                    opened,
+                    closed,
+                )
+            )
         name = (
             f"{contacts[0][2]} {contacts[0][3]}"
             if private
@@ -146,15 +152,41 @@ def as_document(customer, contract, contacts) -> dict:
     i, name, kind, orgnr = customer
     iso = date.isoformat
     return {
-        "ref": str(i), "name": name, "kind": kind, "org_number": orgnr,
-        "agreements": [{"ref": f"AG-{contract[0]}", "start": iso(contract[2]),
-                        "end": contract[3] and iso(contract[3])}],
-        "people": [{"ref": f"P-{c[0]}", "first_name": c[2], "last_name": c[3], "email": c[4],
-                    "postal_address": c[5], "mobile": c[6], "roles": c[7]} for c in contacts],
-        "accounts": [{"ref": f"A-{c[0]}", "person": f"P-{c[0]}", "username": c[8],
-                      "home": f"/home/{c[8]}", "opened": iso(c[9]),
-                      "closed": c[10] and iso(c[10])} for c in contacts],
-    }  # fmt: skip
+        "ref": str(i),
+        "name": name,
+        "kind": kind,
+        "org_number": orgnr,
+        "agreements": [
+            {
+                "ref": f"AG-{contract[0]}",
+                "start": iso(contract[2]),
+                "end": contract[3] and iso(contract[3]),
+            }
+        ],
+        "people": [
+            {
+                "ref": f"P-{c[0]}",
+                "first_name": c[2],
+                "last_name": c[3],
+                "email": c[4],
+                "postal_address": c[5],
+                "mobile": c[6],
+                "roles": c[7],
+            }
+            for c in contacts
+        ],
+        "accounts": [
+            {
+                "ref": f"A-{c[0]}",
+                "person": f"P-{c[0]}",
+                "username": c[8],
+                "home": f"/home/{c[8]}",
+                "opened": iso(c[9]),
+                "closed": c[10] and iso(c[10]),
+            }
+            for c in contacts
+        ],
+    }
 
 
 def write_file(n: int) -> Path:
@@ -191,8 +223,10 @@ def make_billing(pg_url: str, database: str, n: int) -> str:
         with cur.copy("COPY contracts (id, customer_id, start_date, end_date) FROM STDIN") as copy:
             for _, contract, _ in customers(n):
                 copy.write_row(contract)
-        columns = "id, customer_id, first_name, last_name, email, address, mobile, roles, " \
-                  "username, opened, closed"  # fmt: skip
+        columns = (
+            "id, customer_id, first_name, last_name, email, address, mobile, roles, "
+            "username, opened, closed"
+        )
         with cur.copy(f"COPY contacts ({columns}) FROM STDIN") as copy:
             for _, _, contacts in customers(n):
                 for contact in contacts:
@@ -251,18 +285,34 @@ def bench_backend(backend: str, args, path: Path, urls: dict[str, str], policy: 
     n, quarter = args.customers, max(1, args.customers // 4)
     env = {"GALLRA_POLICY": str(policy)}
     results = [
-        measure(backend, args, ["import", str(path)], env, n * RECORDS_PER_CUSTOMER,
-                "gallra import (file)"),
-        measure(backend, args, ["sync", "--source", "billing"],
-                env | {"GALLRA_BENCH_BILLING_URL": urls["full"]}, n * RECORDS_PER_CUSTOMER,
-                "gallra sync (PostgreSQL)"),
-    ]  # fmt: skip
+        measure(
+            backend,
+            args,
+            ["import", str(path)],
+            env,
+            n * RECORDS_PER_CUSTOMER,
+            "gallra import (file)",
+        ),
+        measure(
+            backend,
+            args,
+            ["sync", "--source", "billing"],
+            env | {"GALLRA_BENCH_BILLING_URL": urls["full"]},
+            n * RECORDS_PER_CUSTOMER,
+            "gallra sync (PostgreSQL)",
+        ),
+    ]
     quarter_args = argparse.Namespace(**{**vars(args), "repeat": 1})
     results.append(
-        measure(backend, quarter_args, ["sync", "--source", "billing"],
-                env | {"GALLRA_BENCH_BILLING_URL": urls["quarter"]},
-                quarter * RECORDS_PER_CUSTOMER, "gallra sync (quarter)")
-    )  # fmt: skip
+        measure(
+            backend,
+            quarter_args,
+            ["sync", "--source", "billing"],
+            env | {"GALLRA_BENCH_BILLING_URL": urls["quarter"]},
+            quarter * RECORDS_PER_CUSTOMER,
+            "gallra sync (quarter)",
+        )
+    )
     return results
 
 
@@ -273,8 +323,10 @@ def report(all_results: dict[str, list[dict]], args) -> None:
     if args.repeat > 1:
         print(f"import and sync: best of {args.repeat} runs, each on a fresh database.")
     print()
-    header = f"{'backend':<11} {'method':<26} {'records':>9} {'seconds':>8} {'records/s':>10} " \
-             f"{'peak RSS MB':>11}"  # fmt: skip
+    header = (
+        f"{'backend':<11} {'method':<26} {'records':>9} {'seconds':>8} {'records/s':>10} "
+        f"{'peak RSS MB':>11}"
+    )
     print(header)
     print("-" * len(header))
     for backend, results in all_results.items():
@@ -330,8 +382,10 @@ def main() -> None:
     policy.write_text(DEFAULT_POLICY.read_text(encoding="utf-8") + SOURCE, encoding="utf-8")
     mb = path.stat().st_size / 2**20
     print(f"Billing databases and the import file ({time.perf_counter() - start:.1f} s):")
-    print(f"  {path.relative_to(ROOT)}: {args.customers * RECORDS_PER_CUSTOMER:,} records, "
-          f"{mb:.1f} MB; {BILLING_DB} and {BILLING_DB}_quarter on {args.pg_url}")  # fmt: skip
+    print(
+        f"  {path.relative_to(ROOT)}: {args.customers * RECORDS_PER_CUSTOMER:,} records, "
+        f"{mb:.1f} MB; {BILLING_DB} and {BILLING_DB}_quarter on {args.pg_url}"
+    )
     try:
         all_results = {}
         for backend in backends:

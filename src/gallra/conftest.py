@@ -68,9 +68,11 @@ def staff_member(db):
     def make(username: str, role: str, *, superuser: bool = False):
         users = get_user_model().objects
         user = users.create_user(
-            username, password=STAFF_PASSWORD, is_staff=True,
+            username,
+            password=STAFF_PASSWORD,
+            is_staff=True,
             is_superuser=superuser,
-        )  # fmt: skip
+        )
         user.groups.set([Group.objects.get(name=role)])
         return user
 
@@ -96,7 +98,8 @@ def browser():
     # queries are plain synchronous code all the same.
     os.environ["DJANGO_ALLOW_ASYNC_UNSAFE"] = "true"
     with sync_playwright() as p:
-        browser = p.chromium.launch(executable_path=chromium_path(),
-                                    args=["--no-sandbox", "--disable-gpu"])  # fmt: skip
+        browser = p.chromium.launch(
+            executable_path=chromium_path(), args=["--no-sandbox", "--disable-gpu"]
+        )
         yield browser
         browser.close()

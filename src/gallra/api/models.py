@@ -26,9 +26,11 @@ class TokenError(Exception):
 class ApiToken(models.Model):
     name = models.CharField(_("name"), max_length=100)
     user = models.ForeignKey(
-        settings.AUTH_USER_MODEL, models.CASCADE, related_name="api_tokens",
+        settings.AUTH_USER_MODEL,
+        models.CASCADE,
+        related_name="api_tokens",
         verbose_name=_("acts for"),
-    )  # fmt: skip
+    )
     digest = models.CharField(max_length=64, unique=True)  # SHA-256 of the token
     created = models.DateTimeField(_("created"))
     last_used = models.DateTimeField(_("last used"), null=True, blank=True)
@@ -60,11 +62,18 @@ class ApiToken(models.Model):
         token = PREFIX + secrets.token_urlsafe(32)
         with transaction.atomic():
             if cls.objects.filter(name=name, revoked__isnull=True).exists():
-                raise TokenError(f"an active token named {name!r} exists; revoke it or pick "
-                                 "another name")  # fmt: skip
+                raise TokenError(
+                    f"an active token named {name!r} exists; revoke it or pick another name"
+                )
             cls.objects.create(name=name, user=user, digest=digest(token), created=now)
-            log.append("api_token_created", actor=actor, at=now, record_type="api_token",
-                       refs=[name], data={"acts_for": user.get_username()})  # fmt: skip
+            log.append(
+                "api_token_created",
+                actor=actor,
+                at=now,
+                record_type="api_token",
+                refs=[name],
+                data={"acts_for": user.get_username()},
+            )
         return token
 
     @classmethod
@@ -72,8 +81,9 @@ class ApiToken(models.Model):
         with transaction.atomic():
             if not cls.objects.filter(name=name, revoked__isnull=True).update(revoked=now):
                 raise TokenError(f"no active token named {name!r}")
-            log.append("api_token_revoked", actor=actor, at=now, record_type="api_token",
-                       refs=[name])  # fmt: skip
+            log.append(
+                "api_token_revoked", actor=actor, at=now, record_type="api_token", refs=[name]
+            )
 
     @classmethod
     def authenticate(cls, token: str, now: datetime) -> ApiToken | None:
@@ -83,8 +93,9 @@ class ApiToken(models.Model):
             .filter(digest=digest(token), revoked__isnull=True, user__is_active=True)
             .first()
         )
-        if found is not None and (found.last_used is None or
-                                  now - found.last_used >= LAST_USED_STEP):  # fmt: skip
+        if found is not None and (
+            found.last_used is None or now - found.last_used >= LAST_USED_STEP
+        ):
             cls.objects.filter(pk=found.pk).update(last_used=now)
             found.last_used = now
         return found

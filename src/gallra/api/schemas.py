@@ -51,9 +51,11 @@ class PageInfo(Schema):
 
 class DecisionFilter(Schema):
     consent_id: str | None = Field(
-        None, max_length=36, pattern=r"^[0-9a-f-]{1,36}$",
+        None,
+        max_length=36,
+        pattern=r"^[0-9a-f-]{1,36}$",
         description="only this visitor's decisions (the id their browser keeps)",
-    )  # fmt: skip
+    )
 
 
 class Decision(Schema):
@@ -83,15 +85,17 @@ class LoginEventIn(Schema):
 
     id: str = Field(min_length=1, max_length=200, description="the sender's id, for retries")
     at: str = Field(
-        max_length=40, json_schema_extra={"format": "date-time"},
+        max_length=40,
+        json_schema_extra={"format": "date-time"},
         description="RFC 3339 with its offset, e.g. 2026-11-25T03:14:15Z",
-    )  # fmt: skip
+    )
     outcome: Literal["success", "failure"]
     username: str = Field("", max_length=150)
     ip: str = Field(
-        max_length=45, json_schema_extra={"anyOf": [{"format": "ipv4"}, {"format": "ipv6"}]},
+        max_length=45,
+        json_schema_extra={"anyOf": [{"format": "ipv4"}, {"format": "ipv6"}]},
         description="IPv4 or IPv6; stored truncated and sealed",
-    )  # fmt: skip
+    )
     service: Literal[WEB_SERVICES] = Field("web", description="what was logged in to")
     method: Literal[WEB_METHODS] = Field(
         "password", description="how: password, a second factor, a key, single sign-on, ..."

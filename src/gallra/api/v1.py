@@ -49,8 +49,9 @@ class Token(HttpBearer):
     def authenticate(self, request: HttpRequest, token: str) -> ApiToken | None:
         found = ApiToken.authenticate(token, timezone.now())
         if found is not None and not found.user.has_perm(self.permission):
-            raise AuthorizationError(message=f"the token's user lacks the permission "
-                                             f"{self.permission}")  # fmt: skip
+            raise AuthorizationError(
+                message=f"the token's user lacks the permission {self.permission}"
+            )
         return found
 
 
@@ -105,8 +106,12 @@ def _page(rows: QuerySet, paging: s.Paging) -> dict:
 # -- consent ------------------------------------------------------------------------------
 
 
-@api.get("/consent/decisions", response={200: s.DecisionPage, **READ}, tags=["consent"],
-         auth=Token("consent.view_consentdecision"))  # fmt: skip
+@api.get(
+    "/consent/decisions",
+    response={200: s.DecisionPage, **READ},
+    tags=["consent"],
+    auth=Token("consent.view_consentdecision"),
+)
 def consent_decisions(
     request: HttpRequest, paging: Query[s.Paging], only: Query[s.DecisionFilter]
 ) -> dict:
@@ -117,8 +122,12 @@ def consent_decisions(
     return _page(rows, paging)
 
 
-@api.get("/consent/decisions/{decision_id}", response={200: s.Decision, **ONE},
-         tags=["consent"], auth=Token("consent.view_consentdecision"))  # fmt: skip
+@api.get(
+    "/consent/decisions/{decision_id}",
+    response={200: s.Decision, **ONE},
+    tags=["consent"],
+    auth=Token("consent.view_consentdecision"),
+)
 def consent_decision(
     request: HttpRequest, decision_id: int = Path(..., ge=1, le=2**63 - 1)
 ) -> ConsentDecision:
@@ -132,8 +141,9 @@ def consent_decision(
 @api.post(
     "/logins/events",
     response={200: s.Received, 400: s.Error, 409: s.Error, 503: s.Error, **READ},
-    tags=["logins"], auth=Token("logins.add_loginevent"),
-)  # fmt: skip
+    tags=["logins"],
+    auth=Token("logins.add_loginevent"),
+)
 def login_events(request: HttpRequest, body: s.LoginEventsIn):
     """Store a web application's login events: anonymised, each id once per token.
 
@@ -186,8 +196,12 @@ def _requests() -> QuerySet:
     )
 
 
-@api.get("/requests", response={200: s.RequestPage, **READ}, tags=["requests"],
-         auth=Token("subjects.view_subjectrequest"))  # fmt: skip
+@api.get(
+    "/requests",
+    response={200: s.RequestPage, **READ},
+    tags=["requests"],
+    auth=Token("subjects.view_subjectrequest"),
+)
 def requests(request: HttpRequest, paging: Query[s.Paging], only: Query[s.RequestFilter]) -> dict:
     """Data-subject requests as a work list: open ones first, earliest deadline (overdue)
     first. The subject's own data only with `registry.view_personal_data`."""
@@ -200,8 +214,12 @@ def requests(request: HttpRequest, paging: Query[s.Paging], only: Query[s.Reques
     return page
 
 
-@api.get("/requests/{ref}", response={200: s.Request, **ONE}, tags=["requests"],
-         auth=Token("subjects.view_subjectrequest"))  # fmt: skip
+@api.get(
+    "/requests/{ref}",
+    response={200: s.Request, **ONE},
+    tags=["requests"],
+    auth=Token("subjects.view_subjectrequest"),
+)
 def subject_request(
     request: HttpRequest, ref: str = Path(..., pattern=r"^[A-Za-z0-9-]{1,30}$")
 ) -> dict:
@@ -214,8 +232,12 @@ def subject_request(
 # -- the retention plan -------------------------------------------------------------------
 
 
-@api.get("/plan", response={200: s.PlanPage, **READ}, tags=["retention"],
-         auth=Token("retention.view_duerecord"))  # fmt: skip
+@api.get(
+    "/plan",
+    response={200: s.PlanPage, **READ},
+    tags=["retention"],
+    auth=Token("retention.view_duerecord"),
+)
 def retention_plan(request: HttpRequest, paging: Query[s.Paging], query: Query[s.PlanQuery]):
     """What enforcement would delete on a day (default today), as `gallra plan` shows it:
     each record's type, ref, the rule and the day it became due."""
@@ -230,17 +252,25 @@ def retention_plan(request: HttpRequest, paging: Query[s.Paging], query: Query[s
             items.append(decision)
         count += 1
     return {
-        "at": at, "count": count, "limit": paging.limit, "offset": paging.offset,
-        "items": [{"type": d.record_type, "ref": d.ref, "rule": d.rule, "due": d.due}
-                  for d in items],
-    }  # fmt: skip
+        "at": at,
+        "count": count,
+        "limit": paging.limit,
+        "offset": paging.offset,
+        "items": [
+            {"type": d.record_type, "ref": d.ref, "rule": d.rule, "due": d.due} for d in items
+        ],
+    }
 
 
 # -- evidence -----------------------------------------------------------------------------
 
 
-@api.get("/evidence", response={200: s.EntryPage, **READ}, tags=["evidence"],
-         auth=Token("evidence.view_entry"))  # fmt: skip
+@api.get(
+    "/evidence",
+    response={200: s.EntryPage, **READ},
+    tags=["evidence"],
+    auth=Token("evidence.view_entry"),
+)
 def evidence(request: HttpRequest, paging: Query[s.Paging]) -> dict:
     """The evidence log, newest entry first, with both hashes of each entry."""
     page = _page(Entry.objects.order_by("-seq"), paging)
@@ -248,9 +278,12 @@ def evidence(request: HttpRequest, paging: Query[s.Paging]) -> dict:
     return page
 
 
-@api.get("/evidence/verify", response={200: s.Verified, 401: s.Error, 403: s.Error},
-         tags=["evidence"],
-         auth=Token("evidence.view_entry"))  # fmt: skip
+@api.get(
+    "/evidence/verify",
+    response={200: s.Verified, 401: s.Error, 403: s.Error},
+    tags=["evidence"],
+    auth=Token("evidence.view_entry"),
+)
 def evidence_verify(request: HttpRequest) -> dict:
     """Check the whole hash chain, as `gallra evidence verify` does."""
     return log.verify().as_dict()

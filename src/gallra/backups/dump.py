@@ -64,8 +64,11 @@ def _pg_command(program: str, *args: str) -> tuple[list[str], dict]:
     env = dict(os.environ)
     if settings["PASSWORD"]:
         env["PGPASSWORD"] = settings["PASSWORD"]
-    where = [f"--host={settings['HOST'] or 'localhost'}", f"--port={settings['PORT'] or 5432}",
-             f"--username={settings['USER']}"]  # fmt: skip
+    where = [
+        f"--host={settings['HOST'] or 'localhost'}",
+        f"--port={settings['PORT'] or 5432}",
+        f"--username={settings['USER']}",
+    ]
     return [program, *where, *args], env
 
 
@@ -86,9 +89,15 @@ def _pg_dump(target: Path) -> Path:
         cursor.execute("SELECT pg_export_snapshot()")
         snapshot = cursor.fetchone()[0]
         counts = _pg_counts(cursor)
-        _run("pg_dump", "--format=custom", "--no-owner", f"--snapshot={snapshot}",
-             f"--exclude-table-data={LEFT_OUT}", f"--file={target}",
-             connection.settings_dict["NAME"])  # fmt: skip
+        _run(
+            "pg_dump",
+            "--format=custom",
+            "--no-owner",
+            f"--snapshot={snapshot}",
+            f"--exclude-table-data={LEFT_OUT}",
+            f"--file={target}",
+            connection.settings_dict["NAME"],
+        )
     (target.parent / COUNTS_NAME).write_text(json.dumps(counts))
     return target
 
@@ -124,9 +133,13 @@ def opened_copy(path: Path) -> Iterator[Any]:
     with scratch_database() as name:
         _run("pg_restore", "--no-owner", f"--dbname={name}", str(path))
         settings = connection.settings_dict
-        db = psycopg.connect(host=settings["HOST"] or "localhost", port=settings["PORT"] or 5432,
-                             user=settings["USER"], password=settings["PASSWORD"] or None,
-                             dbname=name)  # fmt: skip
+        db = psycopg.connect(
+            host=settings["HOST"] or "localhost",
+            port=settings["PORT"] or 5432,
+            user=settings["USER"],
+            password=settings["PASSWORD"] or None,
+            dbname=name,
+        )
         try:
             yield db
         finally:
@@ -183,16 +196,30 @@ def replace_database(path: Path) -> None:
             source.close()
         return
     connection.close()
-    _run("pg_restore", "--clean", "--if-exists", "--no-owner", "--single-transaction",
-         f"--dbname={connection.settings_dict['NAME']}", str(path))  # fmt: skip
+    _run(
+        "pg_restore",
+        "--clean",
+        "--if-exists",
+        "--no-owner",
+        "--single-transaction",
+        f"--dbname={connection.settings_dict['NAME']}",
+        str(path),
+    )
 
 
 def restored_pg_counts(path: Path) -> dict[str, int]:
     """Restore a pg_dump archive into a scratch database, count its rows, drop it again."""
     with scratch_database() as scratch:
         _run("pg_restore", "--no-owner", f"--dbname={scratch}", str(path))
-        command, env = _pg_command("psql", "--no-psqlrc", "--tuples-only", "--no-align",
-                                   f"--dbname={scratch}", "--command", COUNT_SQL)  # fmt: skip
+        command, env = _pg_command(
+            "psql",
+            "--no-psqlrc",
+            "--tuples-only",
+            "--no-align",
+            f"--dbname={scratch}",
+            "--command",
+            COUNT_SQL,
+        )
         done = subprocess.run(command, env=env, capture_output=True, text=True, check=False)  # noqa: S603
         if done.returncode != 0:
             raise BackupError(f"counting the restored rows failed: {done.stderr.strip()}")
@@ -214,9 +241,13 @@ def summary_of_sqlite(path: Path) -> dict:
     """
     tables = {}
     with sqlite3.connect(f"file:{path}?mode=ro", uri=True) as db:
-        names = [r[0] for r in db.execute(
-            "SELECT name FROM sqlite_master WHERE type = 'table' AND name NOT LIKE 'sqlite_%' "
-            "ORDER BY name")]  # fmt: skip
+        names = [
+            r[0]
+            for r in db.execute(
+                "SELECT name FROM sqlite_master WHERE type = 'table' AND name NOT LIKE 'sqlite_%' "
+                "ORDER BY name"
+            )
+        ]
         for name in names:
             tables[name] = db.execute(f'SELECT count(*) FROM "{name}"').fetchone()[0]  # noqa: S608
     return {"tables": tables, "checksum": summary_of_file(path)["checksum"]}

@@ -46,7 +46,7 @@ def journal(since: datetime) -> list[dict]:
             "customers": [c for c in e.customers.split("|") if c],
             "count": e.count,
             "data": e.data,
-        }  # fmt: skip
+        }
         for e in entries
     ]
 
@@ -58,8 +58,11 @@ def content(now: datetime) -> dict:
             "customer_ref", "master", "wrapped"
         )
     ]
-    return {"made": now.isoformat(), "keys": keys,
-            "journal": journal(now - timedelta(days=JOURNAL_DAYS))}  # fmt: skip
+    return {
+        "made": now.isoformat(),
+        "keys": keys,
+        "journal": journal(now - timedelta(days=JOURNAL_DAYS)),
+    }
 
 
 def snapshots() -> list[dict]:

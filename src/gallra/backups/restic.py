@@ -64,8 +64,12 @@ def restic(*args: str, json_output: bool = False, check: bool = True, binary: bo
         # gallra holds its own lock (runs.lock), so no other gallra run is using the
         # repository: the lock is a killed run's, which restic still thinks alive when the
         # dead process has not been reaped yet. Remove it and try once more.
-        subprocess.run([command[0], "unlock", "--remove-all"], env=_env(),  # noqa: S603
-                       capture_output=True, check=False)  # fmt: skip
+        subprocess.run(  # noqa: S603
+            [command[0], "unlock", "--remove-all"],
+            env=_env(),
+            capture_output=True,
+            check=False,
+        )
         done = subprocess.run(command, env=_env(), capture_output=True, check=False)  # noqa: S603
     done.stderr = done.stderr.decode("utf-8", "replace")
     if not binary:
@@ -83,7 +87,9 @@ def _explain(command: str, stderr: str) -> str:
     if "wrong password" in text or "no key found" in text:
         return "the repository password is wrong (GALLRA_BACKUP_PASSWORD_FILE)"
     if "Is there a repository at the following location?" in text or "does not exist" in text:
-        return (f"no restic repository at {settings.GALLRA_BACKUP_REPOSITORY}: "
-                "`gallra backup init` makes one")  # fmt: skip
+        return (
+            f"no restic repository at {settings.GALLRA_BACKUP_REPOSITORY}: "
+            "`gallra backup init` makes one"
+        )
     last = text.splitlines()[-1] if text else "no message"
     return f"restic {command} failed: {last}"

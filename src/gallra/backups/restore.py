@@ -76,14 +76,24 @@ def _restore(snapshot: str, now: datetime, actor: str) -> Restored:
     except BackupError:
         backed = {"keys": [], "journal": []}
     journal = _merge(live_journal, [e for e in backed["journal"] if _at(e) > snap["at"]])
-    result.journal_from = [name for name, part in (("live", live_journal),
-                           ("keys snapshot", backed["journal"])) if part]  # fmt: skip
+    result.journal_from = [
+        name
+        for name, part in (("live", live_journal), ("keys snapshot", backed["journal"]))
+        if part
+    ]
     destroyed = {r for e in journal if e["action"] == "customer_keys_destroyed" for r in e["refs"]}
-    key_rows = live_keys if live_keys else [
-        CustomerKey(customer_ref=k["customer_ref"], master=k["master"],
-                    wrapped=base64.b64decode(k["wrapped"]))
-        for k in backed["keys"]
-    ]  # fmt: skip
+    key_rows = (
+        live_keys
+        if live_keys
+        else [
+            CustomerKey(
+                customer_ref=k["customer_ref"],
+                master=k["master"],
+                wrapped=base64.b64decode(k["wrapped"]),
+            )
+            for k in backed["keys"]
+        ]
+    )
     key_rows = [k for k in key_rows if k.customer_ref not in destroyed]
 
     remove_leftovers()
@@ -105,12 +115,21 @@ def _restore(snapshot: str, now: datetime, actor: str) -> Restored:
         for entry in journal:
             _replay(entry, snap["short_id"], now, result)
         restored_head = ChainHead.objects.first()
-        append("backup_restored", actor=actor, at=now, count=sum(result.replayed.values()),
-               data={"snapshot": snap["id"], "taken": snap["at"].isoformat(),
-                     "replayed": dict(result.replayed), "journal_from": result.journal_from,
-                     "customer_keys": result.keys,
-                     "entries_lost": (live_head[0] - restored_head.seq) if live_head else None,
-                     "live_head_hash": live_head[1] if live_head else None})  # fmt: skip
+        append(
+            "backup_restored",
+            actor=actor,
+            at=now,
+            count=sum(result.replayed.values()),
+            data={
+                "snapshot": snap["id"],
+                "taken": snap["at"].isoformat(),
+                "replayed": dict(result.replayed),
+                "journal_from": result.journal_from,
+                "customer_keys": result.keys,
+                "entries_lost": (live_head[0] - restored_head.seq) if live_head else None,
+                "live_head_hash": live_head[1] if live_head else None,
+            },
+        )
     # What gallra deleted in the provider's datasets and mailboxes since the snapshot: a folder
     # restored with it (a Maildir under /home, a SQLite file) has it back; carry it out again.
     result.places = _replay_places(journal, now, actor)
@@ -139,10 +158,17 @@ def _place_of(entry: dict) -> str | None:
 def _entry(e: dict) -> Entry:
     """A journal entry as the stores read evidence (not saved: the journal is its record)."""
     return Entry(
-        seq=e["seq"], at=_at(e), actor=e["actor"], action=e["action"], rule=e["rule"],
-        record_type=e["record_type"], refs=e["refs"], count=e["count"], data=e.get("data") or {},
+        seq=e["seq"],
+        at=_at(e),
+        actor=e["actor"],
+        action=e["action"],
+        rule=e["rule"],
+        record_type=e["record_type"],
+        refs=e["refs"],
+        count=e["count"],
+        data=e.get("data") or {},
         customers="".join(f"|{c}" for c in e["customers"]) + ("|" if e["customers"] else ""),
-    )  # fmt: skip
+    )
 
 
 def _live(since: datetime) -> tuple[list[dict], list[CustomerKey], tuple[int, str] | None]:
@@ -208,8 +234,21 @@ def _replay(entry: dict, short: str, now: datetime, result: Restored) -> None:
         gone = 0
     result.replayed[f"{action}/{record_type}"] += len(refs) or entry["count"]
     append(
-        action, actor=entry["actor"], at=now, rule=entry["rule"], record_type=record_type,
-        refs=refs, customers=entry["customers"], count=entry["count"],
-        data={**data, "replayed": {"snapshot": short, "seq": entry["seq"], "at": entry["at"],
-                                   "removed_again": gone}},
-    )  # fmt: skip
+        action,
+        actor=entry["actor"],
+        at=now,
+        rule=entry["rule"],
+        record_type=record_type,
+        refs=refs,
+        customers=entry["customers"],
+        count=entry["count"],
+        data={
+            **data,
+            "replayed": {
+                "snapshot": short,
+                "seq": entry["seq"],
+                "at": entry["at"],
+                "removed_again": gone,
+            },
+        },
+    )

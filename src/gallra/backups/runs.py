@@ -72,8 +72,9 @@ def cutoff(policy: Policy, now: datetime) -> datetime:
     return now - (policy.backups.window.after(today) - today)
 
 
-def run_backup(policy: Policy, now: datetime | None = None, at: datetime | None = None,
-               actor: str = "backup") -> BackupRun:  # fmt: skip
+def run_backup(
+    policy: Policy, now: datetime | None = None, at: datetime | None = None, actor: str = "backup"
+) -> BackupRun:
     """Back up now (or, for tests, with the snapshot time `at`), then apply the window."""
     now = now or timezone.now()
     with lock():
@@ -115,11 +116,18 @@ def _run_backup(policy: Policy, now: datetime, at: datetime | None, actor: str) 
         record.finished = timezone.now()
         record.save()
     append(
-        "backup" if record.ok else "backup_failed", actor=actor, at=record.finished,
-        record_type="backup", count=1 if record.ok else 0,
-        data={"snapshot": record.snapshot, "forgotten": record.forgotten,
-              "checksum": record.summary.get("checksum", ""), "problem": record.problem},
-    )  # fmt: skip
+        "backup" if record.ok else "backup_failed",
+        actor=actor,
+        at=record.finished,
+        record_type="backup",
+        count=1 if record.ok else 0,
+        data={
+            "snapshot": record.snapshot,
+            "forgotten": record.forgotten,
+            "checksum": record.summary.get("checksum", ""),
+            "problem": record.problem,
+        },
+    )
     if not record.ok:
         alert(policy, record)
         raise BackupError(record.problem)
@@ -141,17 +149,23 @@ def report_killed(policy: Policy, actor: str) -> list[BackupRun]:
         record.problem = _killed(record)
         record.save(update_fields=["finished", "problem"])
         append(
-            "backup_failed", actor=actor, at=record.finished, record_type="backup", count=0,
+            "backup_failed",
+            actor=actor,
+            at=record.finished,
+            record_type="backup",
+            count=0,
             data={"snapshot": "", "forgotten": [], "checksum": "", "problem": record.problem},
-        )  # fmt: skip
+        )
         alert(policy, record)
     return killed
 
 
 def _killed(record: BackupRun) -> str:
-    return (f"the {record.get_kind_display()} started {record.started:%Y-%m-%d %H:%M} UTC "
-            "never finished: it was stopped (killed, or the server went down); the earlier "
-            "snapshots are as they were")  # fmt: skip
+    return (
+        f"the {record.get_kind_display()} started {record.started:%Y-%m-%d %H:%M} UTC "
+        "never finished: it was stopped (killed, or the server went down); the earlier "
+        "snapshots are as they were"
+    )
 
 
 @contextmanager
@@ -224,8 +238,9 @@ def _verify(policy: Policy, now: datetime, actor: str) -> BackupRun:
             problems.append(f"snapshots older than {policy.backups.window}: {', '.join(old)}")
         check = restic("check", check=False)
         if check.returncode != 0:
-            problems.append("restic check failed: " + (check.stdout + check.stderr).strip()
-                            .splitlines()[-1])  # fmt: skip
+            problems.append(
+                "restic check failed: " + (check.stdout + check.stderr).strip().splitlines()[-1]
+            )
         if not found:
             problems.append("there is no snapshot to restore")
         else:
@@ -245,10 +260,13 @@ def _verify(policy: Policy, now: datetime, actor: str) -> BackupRun:
     record.finished = timezone.now()
     record.save()
     append(
-        "backup_verified" if record.ok else "backup_verify_failed", actor=actor,
-        at=record.finished, record_type="backup", count=1,
+        "backup_verified" if record.ok else "backup_verify_failed",
+        actor=actor,
+        at=record.finished,
+        record_type="backup",
+        count=1,
         data={"snapshot": record.snapshot, "problems": problems},
-    )  # fmt: skip
+    )
     if problems:
         alert(policy, record)
         raise BackupError("; ".join(problems))
@@ -295,10 +313,15 @@ def alert(policy: Policy, record: BackupRun) -> bool:
             else _("Backup verification failed")
         )
         when = f"{timezone.localtime(record.started):%Y-%m-%d %H:%M}"
-        body = "\n".join([
-            _("%(what)s at %(when)s:") % {"what": what, "when": when}, "", record.problem, "",
-            _("The earlier snapshots are as they were. See docs/backups.md."),
-        ])  # fmt: skip
+        body = "\n".join(
+            [
+                _("%(what)s at %(when)s:") % {"what": what, "when": when},
+                "",
+                record.problem,
+                "",
+                _("The earlier snapshots are as they were. See docs/backups.md."),
+            ]
+        )
     try:
         send_mail(f"gallra: {what}", body, None, to)
     except OSError:

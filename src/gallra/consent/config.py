@@ -29,9 +29,12 @@ def renewal(decided_at: datetime, renew_after: Duration) -> datetime:
 
 
 def _cookie(policy: Policy, cookie: Cookie, lang: str) -> dict:
-    return {"name": cookie.name, "purpose": policy.text(cookie.purpose, lang),
-            "duration": words.duration_words(cookie.duration, lang),
-            "third_party": cookie.third_party}  # fmt: skip
+    return {
+        "name": cookie.name,
+        "purpose": policy.text(cookie.purpose, lang),
+        "duration": words.duration_words(cookie.duration, lang),
+        "third_party": cookie.third_party,
+    }
 
 
 _shown: dict[tuple[int, str], tuple[Policy, dict]] = {}
@@ -54,16 +57,30 @@ def banner_config(policy: Policy, lang: str, base_url: str) -> dict:
     cookies = policy.cookies
     categories = []
     for c in cookies.category:
-        categories.append({
-            "id": c.id, "name": policy.text(c.name, lang),
-            "purpose": policy.text(c.purpose, lang), "required": c.required,
-            "cookies": [_cookie(policy, k, lang) for k in c.cookie],
-            "services": [{"id": s.id, "name": s.name, "provider": s.provider,
-                          "cookies": [_cookie(policy, k, lang) for k in s.cookie]}
-                         for s in c.service],
-        })  # fmt: skip
-    shown = {"lang": lang, "text": TEXT[lang], "categories": categories,
-             "revision": cookies.revision}  # fmt: skip
+        categories.append(
+            {
+                "id": c.id,
+                "name": policy.text(c.name, lang),
+                "purpose": policy.text(c.purpose, lang),
+                "required": c.required,
+                "cookies": [_cookie(policy, k, lang) for k in c.cookie],
+                "services": [
+                    {
+                        "id": s.id,
+                        "name": s.name,
+                        "provider": s.provider,
+                        "cookies": [_cookie(policy, k, lang) for k in s.cookie],
+                    }
+                    for s in c.service
+                ],
+            }
+        )
+    shown = {
+        "lang": lang,
+        "text": TEXT[lang],
+        "categories": categories,
+        "revision": cookies.revision,
+    }
     digest = hashlib.sha256(json.dumps(shown, sort_keys=True, ensure_ascii=False).encode())
     base = base_url.rstrip("/")
     return shown | {

@@ -37,10 +37,12 @@ def allowed_origin(origin: str | None, own: str) -> str | None:
 def cors(origin: str | None, own: str) -> list[tuple[str, str]]:
     headers = [("Vary", "Origin")]
     if allowed_origin(origin, own):
-        headers += [("Access-Control-Allow-Origin", origin),
-                    ("Access-Control-Allow-Methods", "GET, POST, OPTIONS"),
-                    ("Access-Control-Allow-Headers", "Content-Type"),
-                    ("Access-Control-Max-Age", "86400")]  # fmt: skip
+        headers += [
+            ("Access-Control-Allow-Origin", origin),
+            ("Access-Control-Allow-Methods", "GET, POST, OPTIONS"),
+            ("Access-Control-Allow-Headers", "Content-Type"),
+            ("Access-Control-Max-Age", "86400"),
+        ]
     return headers
 
 
@@ -115,11 +117,16 @@ def parse(data: object) -> ConsentDecision:
     if data["action"] == "accept_all" and not all(choices.values()):
         raise ValueError("accept_all: every optional category must be true")
     return ConsentDecision(
-        consent_id=consent_id, action=data["action"], categories=choices,
-        services=chosen_services, banner_revision=shown["revision"],
-        policy_revision=policy.revision, text_hash=shown["hash"], locale=lang,
+        consent_id=consent_id,
+        action=data["action"],
+        categories=choices,
+        services=chosen_services,
+        banner_revision=shown["revision"],
+        policy_revision=policy.revision,
+        text_hash=shown["hash"],
+        locale=lang,
         at=timezone.now(),
-    )  # fmt: skip
+    )
 
 
 _STATUS = {
@@ -151,8 +158,10 @@ def wsgi(environ: dict, start_response) -> list[bytes]:
     origin = environ.get("HTTP_ORIGIN")
     client = environ.get("REMOTE_ADDR", "")
     status, payload = answer(environ["REQUEST_METHOD"], body, origin, own, client)
-    headers = cors(origin, own) + [("X-Content-Type-Options", "nosniff"),
-                                   ("Cache-Control", "no-store")]  # fmt: skip
+    headers = cors(origin, own) + [
+        ("X-Content-Type-Options", "nosniff"),
+        ("Cache-Control", "no-store"),
+    ]
     if payload is None:
         start_response(_STATUS[status], headers)
         return []

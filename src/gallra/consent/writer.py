@@ -49,8 +49,7 @@ class DecisionWriter:
         raised."""
         with self.lock:
             if self.thread is None or not self.thread.is_alive():
-                self.thread = threading.Thread(target=self._run, name="consent-writer",
-                                               daemon=True)  # fmt: skip
+                self.thread = threading.Thread(target=self._run, name="consent-writer", daemon=True)
                 self.thread.start()
         pending = Pending(decision)
         self.queue.put(pending)

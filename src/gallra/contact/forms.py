@@ -63,5 +63,7 @@ class SubjectRequestForm(PublicForm):
     name = forms.CharField(label=_("Your name"), max_length=200, required=False)
     details = forms.CharField(
         label=_("Anything we should know (for a correction: what is wrong and what is right)"),
-        max_length=2000, required=False, widget=forms.Textarea,
-    )  # fmt: skip
+        max_length=2000,
+        required=False,
+        widget=forms.Textarea,
+    )

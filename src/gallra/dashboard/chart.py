@@ -22,8 +22,7 @@ from gallra.dashboard.timeline import DAYS, Timeline
 from gallra.registry.models import BY_RECORD_TYPE
 
 # Okabe and Ito's palette: told apart with any colour vision; black and yellow last.
-COLOURS = ("#0072B2", "#E69F00", "#009E73", "#CC79A7", "#56B4E9", "#D55E00", "#000000",
-           "#F0E442")  # fmt: skip
+COLOURS = ("#0072B2", "#E69F00", "#009E73", "#CC79A7", "#56B4E9", "#D55E00", "#000000", "#F0E442")
 WIDTH = 960
 LEFT, RIGHT, TOP, PLOT_HEIGHT = 56, 12, 24, 200
 LEGEND_LINE = 20
@@ -100,8 +99,10 @@ def draw(timeline: Timeline) -> Chart:
     for (day, rule, record_type), n in timeline.counts.items():
         if n:
             by_type.setdefault((day, rule), {})[record_type] = n
-    per_day = [{rule: sum(by_type.get((day, rule), {}).values()) for rule in timeline.rules}
-               for day in days]  # fmt: skip
+    per_day = [
+        {rule: sum(by_type.get((day, rule), {}).values()) for rule in timeline.rules}
+        for day in days
+    ]
     top = max((sum(d.values()) for d in per_day), default=0)
     step = nice_step(max(top, 1))
     y_max = step * max(1, math.ceil(top / step))
@@ -120,32 +121,49 @@ def draw(timeline: Timeline) -> Chart:
             # At least 2 px, so that a day with one record beside one with thousands shows.
             height = max(PLOT_HEIGHT * n / y_max, 2)
             y -= height
-            segments.append(Segment(round(x, 1), round(y, 1), round(bar, 1), round(height, 1),
-                                    colour[rule], _title(day, rule, by_type[(day, rule)]),
-                                    plan_link(rule, day)))  # fmt: skip
+            segments.append(
+                Segment(
+                    round(x, 1),
+                    round(y, 1),
+                    round(bar, 1),
+                    round(height, 1),
+                    colour[rule],
+                    _title(day, rule, by_type[(day, rule)]),
+                    plan_link(rule, day),
+                )
+            )
         total = sum(counts.values())
         if total:
             text = number_format(total, force_grouping=True)
             totals.append(Label(round(x + bar / 2, 1), round(y - 4, 1), text))
     x_labels = [
-        Label(round(LEFT + k * step_x + step_x / 2, 1), plot_bottom + 16,
-              dateformat.format(day, "j b"))
-        for k, day in enumerate(days) if k % 5 == 0
-    ]  # fmt: skip
+        Label(
+            round(LEFT + k * step_x + step_x / 2, 1),
+            plot_bottom + 16,
+            dateformat.format(day, "j b"),
+        )
+        for k, day in enumerate(days)
+        if k % 5 == 0
+    ]
     y_labels = [
         Label(LEFT - 6, round(y_of(v), 1), number_format(v, force_grouping=True))
         for v in range(0, y_max + 1, step)
     ]
     legend_top = plot_bottom + 52
     legend = [
-        LegendItem(legend_top + i * LEGEND_LINE, colour[rule],
-                   _("%(rule)s: %(count)s in %(days)s days")
-                   % {"rule": rule, "count": number_format(timeline.total(rule),
-                                                           force_grouping=True),
-                      "days": DAYS + 1},
-                   plan_link(rule, days[0], days[-1]))
+        LegendItem(
+            legend_top + i * LEGEND_LINE,
+            colour[rule],
+            _("%(rule)s: %(count)s in %(days)s days")
+            % {
+                "rule": rule,
+                "count": number_format(timeline.total(rule), force_grouping=True),
+                "days": DAYS + 1,
+            },
+            plan_link(rule, days[0], days[-1]),
+        )
         for i, rule in enumerate(timeline.rules)
-    ]  # fmt: skip
+    ]
     return Chart(
         width=WIDTH,
         height=legend_top + len(legend) * LEGEND_LINE,
@@ -178,6 +196,8 @@ def _title(day: date, rule: str, by_type: dict[str, int]) -> str:
         for t, m in sorted(by_type.items(), key=lambda item: -item[1])
     )
     return _("%(day)s, %(rule)s: %(count)s records (%(types)s)") % {
-        "day": day.isoformat(), "rule": rule, "count": number_format(n, force_grouping=True),
+        "day": day.isoformat(),
+        "rule": rule,
+        "count": number_format(n, force_grouping=True),
         "types": types,
-    }  # fmt: skip
+    }

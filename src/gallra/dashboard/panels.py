@@ -62,18 +62,22 @@ def subject_requests(today: date) -> dict:
     )
     statuses = ",".join(SubjectRequest.OPEN)
     rows = [
-        {"ref": r.ref, "kind": r.get_kind_display(), "status": r.get_status_display(),
-         "due": r.due, "days": (r.due - today).days, "href": change(r)}
+        {
+            "ref": r.ref,
+            "kind": r.get_kind_display(),
+            "status": r.get_status_display(),
+            "due": r.due,
+            "days": (r.due - today).days,
+            "href": change(r),
+        }
         for r in open_.order_by("due", "received", "pk").only("ref", "kind", "status", "due")[:ROWS]
-    ]  # fmt: skip
+    ]
     return {
         **counts,
         "rows": rows,
         "all": changelist(SubjectRequest, status__in=statuses),
         "overdue_href": changelist(SubjectRequest, status__in=statuses, due__lt=today),
-        "week_href": changelist(
-            SubjectRequest, status__in=statuses, due__gte=today, due__lte=week
-        ),  # fmt: skip
+        "week_href": changelist(SubjectRequest, status__in=statuses, due__gte=today, due__lte=week),
     }
 
 
@@ -95,12 +99,18 @@ def manual_tasks(today: date) -> dict:
         .order_by("-overdue", "first", username)[:ROWS]
     )
     rows = [
-        {"who": p[username], "n": p["n"], "overdue": p["overdue"], "first": p["first"],
-         "href": changelist(ManualTask, done_at__isempty=1, assignee__id__exact=p["assignee"]),
-         "overdue_href": changelist(ManualTask, done_at__isempty=1, due__lt=today,
-                                    assignee__id__exact=p["assignee"])}
+        {
+            "who": p[username],
+            "n": p["n"],
+            "overdue": p["overdue"],
+            "first": p["first"],
+            "href": changelist(ManualTask, done_at__isempty=1, assignee__id__exact=p["assignee"]),
+            "overdue_href": changelist(
+                ManualTask, done_at__isempty=1, due__lt=today, assignee__id__exact=p["assignee"]
+            ),
+        }
         for p in people
-    ]  # fmt: skip
+    ]
     return {
         **counts,
         "rows": rows,
@@ -116,10 +126,15 @@ def login_alerts() -> dict:
     """Attack patterns not yet acknowledged; which network or account is on the alert's page."""
     waiting = LoginAlert.objects.filter(acknowledged__isnull=True)
     rows = [
-        {"kind": a.get_kind_display(), "events": a.events, "first_at": a.first_at,
-         "last_at": a.last_at, "href": change(a)}
+        {
+            "kind": a.get_kind_display(),
+            "events": a.events,
+            "first_at": a.first_at,
+            "last_at": a.last_at,
+            "href": change(a),
+        }
         for a in waiting.order_by("-last_at").only("kind", "events", "first_at", "last_at")[:ROWS]
-    ]  # fmt: skip
+    ]
     return {
         "total": waiting.count(),
         "rows": rows,
@@ -271,8 +286,11 @@ def _evidence() -> Run:
     if not ok:
         where = entry.data.get("bad_seq")
         problem = entry.data.get("problem", "")
-        problems.append(_("entry %(seq)s: %(problem)s") % {"seq": where, "problem": problem}
-                        if where else problem)  # fmt: skip
+        problems.append(
+            _("entry %(seq)s: %(problem)s") % {"seq": where, "problem": problem}
+            if where
+            else problem
+        )
     return Run(label, entry.at, ok, problems, href)
 
 
@@ -284,11 +302,18 @@ def holds_ending(today: date) -> dict:
     last = today + timedelta(days=SOON)
     ending = Hold.objects.filter(until__gte=today, until__lte=last)
     rows = [
-        {"ref": h.ref, "target_type": _type_name(h.target_type), "target_ref": h.target_ref,
-         "reason": h.get_reason_display(), "until": h.until, "href": change(h)}
-        for h in ending.order_by("until", "ref")
-        .only("ref", "target_type", "target_ref", "reason", "until")[:ROWS]
-    ]  # fmt: skip
+        {
+            "ref": h.ref,
+            "target_type": _type_name(h.target_type),
+            "target_ref": h.target_ref,
+            "reason": h.get_reason_display(),
+            "until": h.until,
+            "href": change(h),
+        }
+        for h in ending.order_by("until", "ref").only(
+            "ref", "target_type", "target_ref", "reason", "until"
+        )[:ROWS]
+    ]
     return {
         "total": ending.count(),
         "rows": rows,
@@ -315,10 +340,17 @@ def incidents(now: datetime) -> dict | None:
     rows = []
     for incident in due.order_by("known_at", "pk").only("known_at", "risk")[:ROWS]:
         hours = incident.hours_left(now)
-        rows.append({"ref": incident.ref, "risk": incident.get_risk_display(),
-                     "known_at": incident.known_at, "deadline": incident.deadline,
-                     "hours": abs(round(hours)), "late": hours < 0,
-                     "href": change(incident)})  # fmt: skip
+        rows.append(
+            {
+                "ref": incident.ref,
+                "risk": incident.get_risk_display(),
+                "known_at": incident.known_at,
+                "deadline": incident.deadline,
+                "hours": abs(round(hours)),
+                "late": hours < 0,
+                "href": change(incident),
+            }
+        )
     return {
         "total": due.count(),
         "rows": rows,
@@ -331,8 +363,10 @@ def incidents(now: datetime) -> dict | None:
 
 def deletion_chart(policy: Policy | None, timeline: Timeline | None) -> dict:
     if policy is None:
-        return {"chart": None, "problem": _("The policy file is not valid: run gallra policy "
-                                            "check.")}  # fmt: skip
+        return {
+            "chart": None,
+            "problem": _("The policy file is not valid: run gallra policy check."),
+        }
     return {"chart": draw(timeline), "problem": ""}
 
 

@@ -128,15 +128,20 @@ class Window:
         names = {n for k in KINDS.values() for n, path in k.held_by.items() if path != "ref"}
         active = Hold.objects.filter(Q(until__isnull=True) | Q(until__gte=self.start))
         parts = [
-            BY_RECORD_TYPE[name].objects.filter(
-                ref__in=active.filter(target_type=name).values("target_ref")
-            ).annotate(held=Value(name)).order_by().values_list("held", "pk")
+            BY_RECORD_TYPE[name]
+            .objects.filter(ref__in=active.filter(target_type=name).values("target_ref"))
+            .annotate(held=Value(name))
+            .order_by()
+            .values_list("held", "pk")
             for name in sorted(names)
         ] + [
             Agreement.objects.filter(
                 ref__in=active.filter(target_type="agreement").values("target_ref")
-            ).annotate(held=Value("agreement")).order_by().values_list("held", "customer_id")
-        ]  # fmt: skip
+            )
+            .annotate(held=Value("agreement"))
+            .order_by()
+            .values_list("held", "customer_id")
+        ]
         found = list(parts[0].union(*parts[1:], all=True)[: LISTED + 1])
         if len(found) > LISTED:
             return {}
@@ -287,8 +292,10 @@ class TypeQuery:
         due, params = self._due(rule, middle)
         early, early_params = self._first_day(rule, low, middle)
         late, late_params = self._first_day(rule, middle + 1, high)
-        return (f"CASE WHEN {due} THEN {early} ELSE {late} END",
-                [*params, *early_params, *late_params])  # fmt: skip
+        return (
+            f"CASE WHEN {due} THEN {early} ELSE {late} END",
+            [*params, *early_params, *late_params],
+        )
 
     def _due(self, rule: Rule, k: int) -> tuple[str, list]:
         """SQL: the rule is due for the row on day k (the planner's `_rule_q`, by columns)."""
@@ -383,8 +390,9 @@ class TypeQuery:
                 follower.customer_id, "pk", "ref"
             ):
                 owner = owners[owner_id]
-                out.append(Planned(follower.record_type, pk, ref, rule.id, owner.due,
-                                   owner.deleted_on))  # fmt: skip
+                out.append(
+                    Planned(follower.record_type, pk, ref, rule.id, owner.due, owner.deleted_on)
+                )
         return out
 
     def _decode(self, slot_value: int) -> tuple[date, Rule]:

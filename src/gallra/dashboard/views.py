@@ -32,8 +32,9 @@ def planned(request: HttpRequest) -> HttpResponse:
     first = _day(request.GET.get("on"), today)
     last = _day(request.GET.get("to"), first)
     if not today <= first <= last <= last_day:
-        raise Http404(_("Choose days from %(first)s to %(last)s.")
-                      % {"first": today, "last": last_day})  # fmt: skip
+        raise Http404(
+            _("Choose days from %(first)s to %(last)s.") % {"first": today, "last": last_day}
+        )
     policy = current_policy()
     rule = next((r for r in policy.rule if r.id == request.GET.get("rule")), None)
     sections = []
@@ -89,9 +90,18 @@ def _sections(query: TypeQuery, rule: Rule, first: date, last: date) -> list[dic
         model = BY_RECORD_TYPE[record_type]._meta
         change = f"admin:{model.app_label}_{model.model_name}_change"
         rows = [(p, reverse(change, args=[p.pk])) for p in found if p.record_type == record_type]
-        total = sum(n for (d, r, t), n in totals.items()
-                    if r == rule.id and t == record_type and first <= d <= last)  # fmt: skip
+        total = sum(
+            n
+            for (d, r, t), n in totals.items()
+            if r == rule.id and t == record_type and first <= d <= last
+        )
         if total:
-            sections.append({"name": type_name(record_type, 2), "rows": rows,
-                             "total": total, "cut": total > len(rows)})  # fmt: skip
+            sections.append(
+                {
+                    "name": type_name(record_type, 2),
+                    "rows": rows,
+                    "total": total,
+                    "cut": total > len(rows),
+                }
+            )
     return sections

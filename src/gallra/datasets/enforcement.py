@@ -158,12 +158,22 @@ def mark(policy: Policy, at: date, dataset: Dataset, conn, scope: str = "") -> M
         if not judge.follows:
             for rows in pages(conn, table):
                 verdicts = judge.judge(rows)
-                _insert_marks([
-                    _mark(scope, at, dataset, table, position, v.key, v.decision.rule,
-                          v.decision.due)
-                    for v in verdicts
-                    if v.decision.action == "delete"
-                ])  # fmt: skip
+                _insert_marks(
+                    [
+                        _mark(
+                            scope,
+                            at,
+                            dataset,
+                            table,
+                            position,
+                            v.key,
+                            v.decision.rule,
+                            v.decision.due,
+                        )
+                        for v in verdicts
+                        if v.decision.action == "delete"
+                    ]
+                )
                 for v in verdicts:
                     if v.first is not None:
                         marked.forecast[(v.first[0], table.name, v.first[1])] += 1
@@ -174,15 +184,37 @@ def mark(policy: Policy, at: date, dataset: Dataset, conn, scope: str = "") -> M
     return marked
 
 
-MARK_COLUMNS = ("scope", "at", "dataset", "table", "position", "key", "key_is_int", "rule",
-                "erase", "due", "own")  # fmt: skip
+MARK_COLUMNS = (
+    "scope",
+    "at",
+    "dataset",
+    "table",
+    "position",
+    "key",
+    "key_is_int",
+    "rule",
+    "erase",
+    "due",
+    "own",
+)
 
 
 def _mark(scope, at, dataset, table, position, key, rule, due, own=True) -> tuple:
     """A mark as the values of MARK_COLUMNS."""
     erase = "overwrite" if table.erase == "overwrite" else "delete"
-    return (scope, at, dataset.id, table.name, position, str(key), isinstance(key, int), rule,
-            erase, due, own)  # fmt: skip
+    return (
+        scope,
+        at,
+        dataset.id,
+        table.name,
+        position,
+        str(key),
+        isinstance(key, int),
+        rule,
+        erase,
+        due,
+        own,
+    )
 
 
 def _insert_marks(marks: list[tuple]) -> None:
@@ -222,7 +254,7 @@ def _insert_marks(marks: list[tuple]) -> None:
                     m[10],
                 )
                 for m in marks
-            ],  # fmt: skip
+            ],
         )
 
 
@@ -258,11 +290,12 @@ def _marks(scope: str, dataset: Dataset, table: str, **filters) -> Iterator[list
     while True:
         rows = [
             _Parent(*values)
-            for values in DueRow.objects.filter(scope=scope, dataset=dataset.id, table=table,
-                                                pk__gt=last, **filters)
+            for values in DueRow.objects.filter(
+                scope=scope, dataset=dataset.id, table=table, pk__gt=last, **filters
+            )
             .order_by("pk")
             .values_list("pk", "key", "key_is_int", "rule", "due", "erase")[: sources.CHUNK]
-        ]  # fmt: skip
+        ]
         if not rows:
             return
         yield rows
@@ -281,12 +314,23 @@ def _with_parents(conn, scope, at, dataset: Dataset, table: DatasetTable, positi
         if not by_key:
             continue
         links = sources.run(conn, table, "links", keys=[p.source_key for p in by_key.values()])
-        _insert_marks([
-            _mark(scope, at, dataset, table, position, row[table.key], parent.rule, parent.due,
-                  own=False)
-            for row in links
-            if (parent := by_key.get(str(row[table.via.column]))) is not None
-        ])  # fmt: skip
+        _insert_marks(
+            [
+                _mark(
+                    scope,
+                    at,
+                    dataset,
+                    table,
+                    position,
+                    row[table.key],
+                    parent.rule,
+                    parent.due,
+                    own=False,
+                )
+                for row in links
+                if (parent := by_key.get(str(row[table.via.column]))) is not None
+            ]
+        )
 
 
 def _dependants(conn, scope: str, dataset: Dataset) -> None:
@@ -308,9 +352,10 @@ def _dependants(conn, scope: str, dataset: Dataset) -> None:
                 continue
             keys = [str(r[table.key]) for r in links]
             marks = dict(
-                DueRow.objects.filter(scope=scope, dataset=dataset.id, table=table.name,
-                                      key__in=keys).values_list("key", "erase")
-            )  # fmt: skip
+                DueRow.objects.filter(
+                    scope=scope, dataset=dataset.id, table=table.name, key__in=keys
+                ).values_list("key", "erase")
+            )
             kept = set()
             for row in links:
                 erase = marks.get(str(row[table.key]))
@@ -370,9 +415,10 @@ class _DatasetRun:
                     _Due(*values)
                     for values in marks.filter(table=table.name)
                     .order_by("pk")
-                    .values_list("pk", "dataset", "table", "key", "key_is_int", "rule", "erase",
-                                 "at")[:batch]
-                ]  # fmt: skip
+                    .values_list(
+                        "pk", "dataset", "table", "key", "key_is_int", "rule", "erase", "at"
+                    )[:batch]
+                ]
                 if not rows:
                     break
                 self._batch(table, rows, resumed)
@@ -384,8 +430,11 @@ class _DatasetRun:
         pks = [r.pk for r in rows]
         marks = connection.ops.quote_name(DueRow._meta.db_table)
         with transaction.atomic():
-            _by_pk(f"UPDATE {marks} SET applying = %s WHERE", pks,  # noqa: S608
-                   connection.ops.adapt_datetimefield_value(self.now()))  # fmt: skip
+            _by_pk(
+                f"UPDATE {marks} SET applying = %s WHERE",  # noqa: S608
+                pks,
+                connection.ops.adapt_datetimefield_value(self.now()),
+            )
         committing = False
         try:
             with sources.engine(self.dataset).connect() as conn, conn.begin() as source:
@@ -409,11 +458,19 @@ class _DatasetRun:
         with transaction.atomic():
             for (rule, erase, at), group in sorted(groups.items()):
                 append(
-                    "delete", actor=self.actor, at=self.now(), rule=rule, record_type=kind,
+                    "delete",
+                    actor=self.actor,
+                    at=self.now(),
+                    rule=rule,
+                    record_type=kind,
                     refs=[r.ref for r in group],
-                    data={"store": self.dataset.id, "table": table.name, "erase": erase,
-                          "deletion_date": at.isoformat()},
-                )  # fmt: skip
+                    data={
+                        "store": self.dataset.id,
+                        "table": table.name,
+                        "erase": erase,
+                        "deletion_date": at.isoformat(),
+                    },
+                )
                 self.summary.changed[(rule, kind, erase)] += len(group)
             table_ = connection.ops.quote_name(DueRow._meta.db_table)
             _by_pk(f"DELETE FROM {table_} WHERE", [r.pk for r in rows])  # noqa: S608
@@ -431,8 +488,12 @@ def unreachable(policy: Policy, dataset: Dataset, problem: str, *, actor: str, n
             dataset=dataset.id, defaults={"since": now, "problem": problem}
         )
         if new:
-            append("dataset_unreachable", actor=actor, at=now,
-                   data={"store": dataset.id, "problem": problem})  # fmt: skip
+            append(
+                "dataset_unreachable",
+                actor=actor,
+                at=now,
+                data={"store": dataset.id, "problem": problem},
+            )
         if outage.alerted is None:
             to = staff_addresses(policy, dataset)
             if to:  # none with an address yet: the next run tries again
@@ -445,8 +506,12 @@ def reachable(dataset: Dataset, *, actor: str, now: datetime) -> None:
     with transaction.atomic():
         outage = Outage.objects.select_for_update().filter(dataset=dataset.id).first()
         if outage is not None:
-            append("dataset_reachable", actor=actor, at=now,
-                   data={"store": dataset.id, "since": outage.since.isoformat()})  # fmt: skip
+            append(
+                "dataset_reachable",
+                actor=actor,
+                at=now,
+                data={"store": dataset.id, "since": outage.since.isoformat()},
+            )
             outage.delete()
 
 
@@ -471,16 +536,20 @@ def _alert(policy: Policy, dataset: Dataset, outage: Outage, to: list[str]) -> o
         name = policy.text(dataset.name, policy.languages[0])
         subject = _("gallra cannot reach the dataset %(dataset)s") % {"dataset": dataset.id}
         since = f"{timezone.localtime(outage.since):%Y-%m-%d %H:%M}"
-        body = "\n".join([
-            _("gallra could not reach the dataset %(dataset)s (%(name)s) since %(since)s:")
-            % {"dataset": dataset.id, "name": name, "since": since},
-            "",
-            outage.problem,
-            "",
-            _("The rows due for deletion there wait: every enforcement run tries again, and "
-              "the other datasets and stores are done as usual. You get no other mail while "
-              "the outage lasts; the evidence log records when it is reachable again."),
-        ])  # fmt: skip
+        body = "\n".join(
+            [
+                _("gallra could not reach the dataset %(dataset)s (%(name)s) since %(since)s:")
+                % {"dataset": dataset.id, "name": name, "since": since},
+                "",
+                outage.problem,
+                "",
+                _(
+                    "The rows due for deletion there wait: every enforcement run tries again, and "
+                    "the other datasets and stores are done as usual. You get no other mail while "
+                    "the outage lasts; the evidence log records when it is reachable again."
+                ),
+            ]
+        )
     return outbox.Message(subject, body, tuple(to))
 
 
@@ -504,9 +573,11 @@ def forecast(start: date, days: int) -> Counter:
     out: Counter = Counter()
     last = start + timedelta(days=days)
     latest = {}
-    for dataset, counted in Forecast.objects.filter(counted_on__lte=start).values_list(
-        "dataset", "counted_on"
-    ).distinct():  # fmt: skip
+    for dataset, counted in (
+        Forecast.objects.filter(counted_on__lte=start)
+        .values_list("dataset", "counted_on")
+        .distinct()
+    ):
         latest[dataset] = max(counted, latest.get(dataset, counted))
     for dataset, counted in latest.items():
         rows = Forecast.objects.filter(dataset=dataset, counted_on=counted, day__lte=last)
@@ -549,9 +620,11 @@ def _plan_dataset(policy, at, dataset: Dataset, tables: list[DatasetTable], ref:
                     if not verdicts:
                         continue
                     found = DueRow.objects.filter(
-                        scope=scope, dataset=dataset.id, table=table.name,
+                        scope=scope,
+                        dataset=dataset.id,
+                        table=table.name,
                         key__in=[str(v.key) for v in verdicts],
-                    )  # fmt: skip
+                    )
                     marks = {m.key: m for m in found}
                     for v in verdicts:
                         yield _with_mark(v.decision, marks.get(str(v.key)))
@@ -562,11 +635,13 @@ def _plan_dataset(policy, at, dataset: Dataset, tables: list[DatasetTable], ref:
 
 def _with_mark(decision: Decision, mark: DueRow | None) -> Decision:
     if mark is not None:
-        return Decision(decision.record_type, decision.ref, "delete", mark.rule, mark.due, "due",
-                        {})  # fmt: skip
+        return Decision(
+            decision.record_type, decision.ref, "delete", mark.rule, mark.due, "due", {}
+        )
     if decision.action == "delete":  # due, but a row that stays points at it
-        return Decision(decision.record_type, decision.ref, "keep", decision.rule, decision.due,
-                        "dependant", {})  # fmt: skip
+        return Decision(
+            decision.record_type, decision.ref, "keep", decision.rule, decision.due, "dependant", {}
+        )
     return decision
 
 

@@ -68,9 +68,10 @@ def owners(record: str, refs: Iterable[str], at: date) -> dict[str, Owner]:
         annotations[f"hold_{name}"] = longest.values("ref")[:1]
     if kind.other_role is not None:
         annotations["other_role"] = Case(
-            When(kind.other_role, then=Value(True)), default=Value(False),
+            When(kind.other_role, then=Value(True)),
+            default=Value(False),
             output_field=BooleanField(),
-        )  # fmt: skip
+        )
     refs = sorted({r for r in refs if r})
     found: dict[str, Owner] = {}
     held: dict[str, list[str]] = {}
@@ -175,8 +176,10 @@ class TableJudge:
                 if rule.legal_source:
                     reason, details = "legal", {**details, "source": rule.legal_source}
             elif hold is not None and "hold" in rule.unless:
-                reason, details = "hold", {"hold": hold.ref, "hold_reason": hold.reason,
-                                           "until": hold.until}  # fmt: skip
+                reason, details = (
+                    "hold",
+                    {"hold": hold.ref, "hold_reason": hold.reason, "until": hold.until},
+                )
             elif owner is not None and owner.other_role and "other_role" in rule.unless:
                 reason, details = "other_role", {}
             else:  # due, and nothing keeps it: the first such rule in policy order deletes it

@@ -37,9 +37,13 @@ class DatasetUnavailable(Exception):
 # open and name the dataset (`failure`), they never crash. Statements run on the driver's own
 # cursor (`run`), so the drivers' errors are here too, beside SQLAlchemy's.
 ERRORS = (
-    DatasetUnavailable, sa.exc.SQLAlchemyError, psycopg.Error, pymysql.err.Error, sqlite3.Error,
+    DatasetUnavailable,
+    sa.exc.SQLAlchemyError,
+    psycopg.Error,
+    pymysql.err.Error,
+    sqlite3.Error,
     OSError,
-)  # fmt: skip
+)
 
 
 def _driver_url(url: str) -> str:

@@ -45,9 +45,14 @@ class DatasetStore(Store):
         if not policy.dataset:
             return {}
         summary = enforce_datasets(
-            policy, at, actor=actor, now=now, dry_run=dry_run, batch=self.batch,
+            policy,
+            at,
+            actor=actor,
+            now=now,
+            dry_run=dry_run,
+            batch=self.batch,
             progress=self.progress,
-        )  # fmt: skip
+        )
         return summary.as_dict()
 
     def summary_lines(self, part: dict, lang: str) -> list[str]:

@@ -51,11 +51,17 @@ def summary_lines(part: dict, lang: str) -> list[str]:
             n = item["count"]
             values = {"rule": item["rule"], "n": n, "table": item["type"]}
             if item["erase"] == "delete":
-                said = ngettext("%(rule)s: %(n)s row of %(table)s deleted",
-                                "%(rule)s: %(n)s rows of %(table)s deleted", n)  # fmt: skip
+                said = ngettext(
+                    "%(rule)s: %(n)s row of %(table)s deleted",
+                    "%(rule)s: %(n)s rows of %(table)s deleted",
+                    n,
+                )
             else:
-                said = ngettext("%(rule)s: %(n)s row of %(table)s overwritten",
-                                "%(rule)s: %(n)s rows of %(table)s overwritten", n)  # fmt: skip
+                said = ngettext(
+                    "%(rule)s: %(n)s row of %(table)s overwritten",
+                    "%(rule)s: %(n)s rows of %(table)s overwritten",
+                    n,
+                )
             lines.append("  " + said % values)
         n = part.get("resumed", 0)
         if n:

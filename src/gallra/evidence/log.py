@@ -170,12 +170,28 @@ def prune(before: date, *, actor: str, at: datetime, rule: str, on: date) -> int
         going._raw_delete(going.db)
         Anchor.objects.update_or_create(
             pk=1,
-            defaults={"seq": through, "hash": through_hash, "rule": rule, "pruned_on": on,
-                      "before": before},
-        )  # fmt: skip
-        append("delete", actor=actor, at=at, rule=rule, record_type=PRUNED, count=count,
-               data={"deletion_date": on.isoformat(), "before": before.isoformat(),
-                     "through_seq": through, "through_hash": through_hash})  # fmt: skip
+            defaults={
+                "seq": through,
+                "hash": through_hash,
+                "rule": rule,
+                "pruned_on": on,
+                "before": before,
+            },
+        )
+        append(
+            "delete",
+            actor=actor,
+            at=at,
+            rule=rule,
+            record_type=PRUNED,
+            count=count,
+            data={
+                "deletion_date": on.isoformat(),
+                "before": before.isoformat(),
+                "through_seq": through,
+                "through_hash": through_hash,
+            },
+        )
     return count
 
 
@@ -245,13 +261,17 @@ def _verify_from(anchor: Anchor | None) -> VerifyResult:
         named = proof and (proof.data.get("through_seq"), proof.data.get("through_hash"))
         if named != (anchor.seq, anchor.hash):
             return VerifyResult(
-                False, result.count, result.head, None,
+                False,
+                result.count,
+                result.head,
+                None,
                 f"the anchor (entry {anchor.seq}) is not where the last pruning left it: "
                 "entries were removed from the start",
                 pruned,
-            )  # fmt: skip
-    return VerifyResult(result.ok, result.count, result.head, result.bad_seq, result.problem,
-                        pruned)  # fmt: skip
+            )
+    return VerifyResult(
+        result.ok, result.count, result.head, result.bad_seq, result.problem, pruned
+    )
 
 
 def _walk(start: int, start_hash: str) -> VerifyResult:

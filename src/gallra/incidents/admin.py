@@ -48,17 +48,40 @@ class IncidentAdmin(admin.ModelAdmin):
     raw_id_fields = ("login_alert",)
     readonly_fields = ("deadline", "opened_by", "created_at")
     fieldsets = (
-        (None, {"fields": ("title", "description", "known_at", "deadline", "login_alert",
-                           "opened_by", "created_at")}),
+        (
+            None,
+            {
+                "fields": (
+                    "title",
+                    "description",
+                    "known_at",
+                    "deadline",
+                    "login_alert",
+                    "opened_by",
+                    "created_at",
+                )
+            },
+        ),
         (_("The breach and its risk"), {"fields": ("data_concerned", "subjects_count", "risk")}),
-        (_("Art. 33: notification to IMY within 72 hours"), {
-            "fields": ("imy_notified_at", "imy_reference", "delay_reason", "not_notified_reason"),
-        }),
-        (_("Art. 34: telling the data subjects (at high risk)"), {
-            "fields": ("subjects_told_at", "subjects_told_how", "subjects_not_told_reason"),
-        }),
+        (
+            _("Art. 33: notification to IMY within 72 hours"),
+            {
+                "fields": (
+                    "imy_notified_at",
+                    "imy_reference",
+                    "delay_reason",
+                    "not_notified_reason",
+                ),
+            },
+        ),
+        (
+            _("Art. 34: telling the data subjects (at high risk)"),
+            {
+                "fields": ("subjects_told_at", "subjects_told_how", "subjects_not_told_reason"),
+            },
+        ),
         (_("Closing"), {"fields": ("closed_at",)}),
-    )  # fmt: skip
+    )
 
     class Media:
         css = {"all": ["incidents/admin.css"]}

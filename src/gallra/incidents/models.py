@@ -60,9 +60,12 @@ class Incident(models.Model):
     title = models.CharField(_("title"), max_length=200)
     description = models.TextField(_("what happened"), blank=True)
     known_at = models.DateTimeField(
-        _("became aware"), help_text=_("When the provider became aware of the breach: the "
-                                       "72 hours to notify IMY count from here.")
-    )  # fmt: skip
+        _("became aware"),
+        help_text=_(
+            "When the provider became aware of the breach: the "
+            "72 hours to notify IMY count from here."
+        ),
+    )
     data_concerned = models.TextField(
         _("personal data concerned"), blank=True, help_text=_("The categories of data.")
     )
@@ -75,9 +78,11 @@ class Incident(models.Model):
     delay_reason = models.TextField(
         _("reasons for the delay"),
         blank=True,
-        help_text=_("Required when IMY was notified more than 72 hours after the provider "
-                    "became aware (Art. 33(1))."),
-    )  # fmt: skip
+        help_text=_(
+            "Required when IMY was notified more than 72 hours after the provider "
+            "became aware (Art. 33(1))."
+        ),
+    )
     not_notified_reason = models.TextField(
         _("why IMY was not notified"),
         blank=True,
@@ -88,10 +93,12 @@ class Incident(models.Model):
     subjects_not_told_reason = models.TextField(
         _("why the data subjects were not told"),
         blank=True,
-        help_text=_("At high risk only for the reasons of Art. 34(3): the data were unreadable "
-                    "(encrypted), later measures removed the high risk, or telling each one "
-                    "would take disproportionate effort and a public notice was made instead."),
-    )  # fmt: skip
+        help_text=_(
+            "At high risk only for the reasons of Art. 34(3): the data were unreadable "
+            "(encrypted), later measures removed the high risk, or telling each one "
+            "would take disproportionate effort and a public notice was made instead."
+        ),
+    )
     login_alert = models.ForeignKey(
         "logins.LoginAlert",
         on_delete=models.SET_NULL,
@@ -183,10 +190,13 @@ class Incident(models.Model):
             )
         if self.closed_at is not None:
             if self.imy_notified_at is None and self.risk != NO_RISK:
-                errors.setdefault("imy_notified_at", gettext(
-                    "To close the incident, record when IMY was notified, or assess the breach "
-                    "as unlikely to result in a risk and say why IMY was not notified."
-                ))  # fmt: skip
+                errors.setdefault(
+                    "imy_notified_at",
+                    gettext(
+                        "To close the incident, record when IMY was notified, or assess the breach "
+                        "as unlikely to result in a risk and say why IMY was not notified."
+                    ),
+                )
             elif self.imy_notified_at is None and not self.not_notified_reason.strip():
                 errors["not_notified_reason"] = gettext(
                     "To close the incident, say why IMY was not notified (Art. 33(5))."
@@ -196,10 +206,13 @@ class Incident(models.Model):
                 and self.subjects_told_at is None
                 and not self.subjects_not_told_reason.strip()
             ):
-                errors.setdefault("subjects_told_at", gettext(
-                    "High risk: to close the incident, record when the data subjects were told, "
-                    "or why they were not (Art. 34(3))."
-                ))  # fmt: skip
+                errors.setdefault(
+                    "subjects_told_at",
+                    gettext(
+                        "High risk: to close the incident, record when the data subjects were "
+                        "told, or why they were not (Art. 34(3))."
+                    ),
+                )
         if errors:
             raise ValidationError(errors)
 
@@ -230,11 +243,16 @@ class Incident(models.Model):
     def _steps(self, before: Incident | None) -> list[tuple[str, dict[str, Any]]]:
         steps: list[tuple[str, dict[str, Any]]] = []
         if before is None:
-            steps.append(("incident_opened", {
-                "known_at": _utc(self.known_at),
-                "deadline": _utc(self.deadline),
-                "login_alert": self.login_alert_id,
-            }))  # fmt: skip
+            steps.append(
+                (
+                    "incident_opened",
+                    {
+                        "known_at": _utc(self.known_at),
+                        "deadline": _utc(self.deadline),
+                        "login_alert": self.login_alert_id,
+                    },
+                )
+            )
         # A step is taken when its field is first filled in; correcting it later is a change.
         taken = [
             n

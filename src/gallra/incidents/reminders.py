@@ -29,13 +29,17 @@ def remind(policy: Policy, now: datetime) -> int:
     for incident in due:
         hours = incident.hours_left(now)
         deadline = f"{timezone.localtime(incident.deadline):%Y-%m-%d %H:%M %Z}"
-        state = (f"{math.ceil(-hours)} h försenad / late" if incident.is_overdue(now)
-                 else f"{math.floor(hours)} h kvar / left")  # fmt: skip
+        state = (
+            f"{math.ceil(-hours)} h försenad / late"
+            if incident.is_overdue(now)
+            else f"{math.floor(hours)} h kvar / left"
+        )
         link = f"{settings.GALLRA_BASE_URL}/admin/incidents/incident/{incident.pk}/change/"
         lines.append(f"{incident.ref}  senast / deadline {deadline}  ({state})\n  {link}")
     late = sum(1 for i in due if i.is_overdue(now))
-    subject = (f"gallra: {len(due)} personuppgiftsincident(er) ska anmälas till IMY"
-               + (f", {late} försenade" if late else ""))  # fmt: skip
+    subject = f"gallra: {len(due)} personuppgiftsincident(er) ska anmälas till IMY" + (
+        f", {late} försenade" if late else ""
+    )
     body = (
         "Dessa incidenter är inte anmälda till IMY (art. 33.1: inom 72 timmar från att ni fick "
         "kännedom). Anmäl, eller bedöm risken som osannolik och skriv varför.\n"

@@ -98,8 +98,16 @@ class AccountNames(PlainLookupsAdmin, ReadOnlyAdmin):
 
 @admin.register(LoginAlert)
 class LoginAlertAdmin(AccountNames):
-    list_display = ("first_at", "last_at", "kind", "key", "events", "detail", "notified",
-                    "acknowledged")  # fmt: skip
+    list_display = (
+        "first_at",
+        "last_at",
+        "kind",
+        "key",
+        "events",
+        "detail",
+        "notified",
+        "acknowledged",
+    )
     fields = (*list_display, "acknowledged_by")
     list_filter = ("kind", ("acknowledged", admin.EmptyFieldListFilter))
     ordering = ("-last_at",)

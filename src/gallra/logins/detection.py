@@ -36,7 +36,7 @@ from gallra.logins.models import (
     SUCCESS,
     LoginAlert,
     LoginEvent,
-)  # fmt: skip
+)
 from gallra.outbox import mail as outbox
 from gallra.policy.model import Policy
 
@@ -48,9 +48,11 @@ DETAILS = {
     BRUTE_FORCE: (gettext_lazy("%(n)d failures within %(m)d minutes"), ("n", "m")),
     STUFFING: (gettext_lazy("%(n)d accounts failed within %(m)d minutes"), ("n", "m")),
     AFTER_FAILURES: (gettext_lazy("success from %(net)s after %(n)d failures"), ("net", "n")),
-    NEW_COUNTRY: (gettext_lazy("first login from %(c)s; before only from %(known)s"),
-                  ("c", "known")),
-}  # fmt: skip
+    NEW_COUNTRY: (
+        gettext_lazy("first login from %(c)s; before only from %(known)s"),
+        ("c", "known"),
+    ),
+}
 
 
 class Episodes:
@@ -136,14 +138,21 @@ def _detect(policy: Policy, since: datetime, until: datetime) -> list[LoginAlert
                 before = _slide(by_account[identity], at, window, add=False)
                 if len(before) >= rules.success_after_failures:
                     n = len(before)
-                    episodes.trigger(AFTER_FAILURES, _shown(account, pseudonym), at, n,
-                                     network or "?", n)  # fmt: skip
+                    episodes.trigger(
+                        AFTER_FAILURES, _shown(account, pseudonym), at, n, network or "?", n
+                    )
                     before.clear()
             if rules.new_country and account and country:
                 known = countries.setdefault(account, set())
                 if known and country not in known:
-                    episodes.trigger(NEW_COUNTRY, f"{account} {country}", at, 1, country,
-                                     ", ".join(sorted(known)))  # fmt: skip
+                    episodes.trigger(
+                        NEW_COUNTRY,
+                        f"{account} {country}",
+                        at,
+                        1,
+                        country,
+                        ", ".join(sorted(known)),
+                    )
                 known.add(country)
     return episodes.save()
 
@@ -228,9 +237,14 @@ def notify(policy: Policy, now: datetime | None = None) -> int:
             for a in pending
         ]
         body = "\n".join(
-            [_("gallra saw these patterns in the login events:"), "", *lines, "",
-             _("See them in the admin: %(url)s") % {"url": _admin_url()}]
-        )  # fmt: skip
+            [
+                _("gallra saw these patterns in the login events:"),
+                "",
+                *lines,
+                "",
+                _("See them in the admin: %(url)s") % {"url": _admin_url()},
+            ]
+        )
     with transaction.atomic():
         outbox.queue(outbox.Message(subject, body, tuple(to)), kind="login_alerts", now=now)
         LoginAlert.objects.filter(pk__in=[a.pk for a in pending]).update(notified=now)

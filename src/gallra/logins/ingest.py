@@ -42,9 +42,18 @@ FUTURE = timedelta(days=1)  # how far ahead of our clock a sender's clock may ru
 TAIL_BYTES = 256
 WRITER_LIFETIME = timedelta(hours=1)
 COLUMNS = [
-    "at", "outcome", "method", "service", "host", "account", "pseudonym", "network", "country",
-    "sealed", "sealed_with",
-]  # fmt: skip
+    "at",
+    "outcome",
+    "method",
+    "service",
+    "host",
+    "account",
+    "pseudonym",
+    "network",
+    "country",
+    "sealed",
+    "sealed_with",
+]
 
 
 @dataclass
@@ -119,8 +128,19 @@ class EventWriter:
         else:  # past the reveal period already: anonymous from the start
             sealed, key_id = b"", 0
         host = attempt.host if len(attempt.host) <= 255 and attempt.host.isprintable() else ""
-        return (at, attempt.outcome, attempt.method[:40], service, host, account, pseudonym,
-                network, country, sealed, key_id)  # fmt: skip
+        return (
+            at,
+            attempt.outcome,
+            attempt.method[:40],
+            service,
+            host,
+            account,
+            pseudonym,
+            network,
+            country,
+            sealed,
+            key_id,
+        )
 
     def write(self, rows: list[tuple]) -> None:
         """Insert rows; call inside a transaction."""
@@ -329,9 +349,11 @@ def _flush(log, writer, rows, offset, tail, lines, report) -> None:
 
 
 def ingest_files(
-    paths: Iterable[Path], policy: Policy, zone: tzinfo | None = None,
+    paths: Iterable[Path],
+    policy: Policy,
+    zone: tzinfo | None = None,
     now: datetime | None = None,
-) -> Report:  # fmt: skip
+) -> Report:
     """Read each file from where it was last read to its end."""
     zone = zone or ZoneInfo(settings.TIME_ZONE)
     writer = EventWriter(policy, now)
@@ -348,9 +370,13 @@ def ingest_files(
 
 
 def follow(
-    path: Path, policy: Policy, stop: threading.Event, poll: float = 1.0,
-    zone: tzinfo | None = None, on_batch=None,
-) -> Report:  # fmt: skip
+    path: Path,
+    policy: Policy,
+    stop: threading.Event,
+    poll: float = 1.0,
+    zone: tzinfo | None = None,
+    on_batch=None,
+) -> Report:
     """Read a growing log until `stop` is set, across rotation (rename or truncate).
 
     The writer is made again every hour and at each rotation, so that new registry accounts,

@@ -26,13 +26,38 @@ OUTCOMES = [
 # free text (an address, a name) is ever stored in the clear through these columns. "ssh"
 # and "gallra" are not among the services: those events come from gallra itself.
 WEB_METHODS = (
-    "password", "password+totp", "password+sms", "password+email", "password+webauthn",
-    "passkey", "key", "certificate", "token", "sso", "magic-link", "other",
-)  # fmt: skip
+    "password",
+    "password+totp",
+    "password+sms",
+    "password+email",
+    "password+webauthn",
+    "passkey",
+    "key",
+    "certificate",
+    "token",
+    "sso",
+    "magic-link",
+    "other",
+)
 WEB_SERVICES = (
-    "web", "webmail", "mail", "panel", "portal", "cms", "shop", "cloud", "ftp", "vpn", "git",
-    "database", "api", "sso", "chat", "wiki", "other",
-)  # fmt: skip
+    "web",
+    "webmail",
+    "mail",
+    "panel",
+    "portal",
+    "cms",
+    "shop",
+    "cloud",
+    "ftp",
+    "vpn",
+    "git",
+    "database",
+    "api",
+    "sso",
+    "chat",
+    "wiki",
+    "other",
+)
 
 
 class Escrow(models.Model):
@@ -61,8 +86,9 @@ class Escrow(models.Model):
 
         public, set_id, texts = new_escrow(shares, threshold)
         cls.objects.filter(retired__isnull=True).update(retired=now)
-        cls.objects.create(created=now, public_key=public, set_id=set_id, shares=shares,
-                           threshold=threshold)  # fmt: skip
+        cls.objects.create(
+            created=now, public_key=public, set_id=set_id, shares=shares, threshold=threshold
+        )
         return texts
 
     @classmethod
@@ -158,7 +184,7 @@ class LoginEvent(models.Model):
                 fields=["account", "country"],
                 condition=models.Q(outcome="success"),
                 name="login_account_success",
-            ),  # fmt: skip
+            ),
         ]
 
     def __str__(self) -> str:  # no user name: pages that only some roles may see show it
@@ -227,8 +253,11 @@ class WebEventSeen(models.Model):
 
 
 BRUTE_FORCE, STUFFING, AFTER_FAILURES, NEW_COUNTRY = (
-    "brute_force", "stuffing", "after_failures", "new_country",
-)  # fmt: skip
+    "brute_force",
+    "stuffing",
+    "after_failures",
+    "new_country",
+)
 ALERT_KINDS = [
     (BRUTE_FORCE, _("many failures from one network")),
     (STUFFING, _("failures across many accounts")),

@@ -37,11 +37,18 @@ def purge(policy: Policy, at: date, now: datetime, actor: str, dry_run: bool = F
         deleted, dropped = partitions.purge_before(threshold)
         if deleted:
             append(
-                "delete", actor=actor, at=now, rule=rule.id, record_type="login_event",
+                "delete",
+                actor=actor,
+                at=now,
+                rule=rule.id,
+                record_type="login_event",
                 count=deleted,
-                data={"deletion_date": at.isoformat(), "before": threshold.isoformat(),
-                      "months_dropped": [f"{m:%Y-%m}" for m in dropped]},
-            )  # fmt: skip
+                data={
+                    "deletion_date": at.isoformat(),
+                    "before": threshold.isoformat(),
+                    "months_dropped": [f"{m:%Y-%m}" for m in dropped],
+                },
+            )
     for month in expired:
         destroy_month_keys(month, now, actor)
     return {"rule": rule.id, "deleted": deleted, "keys_destroyed": [f"{m:%Y-%m}" for m in expired]}
@@ -68,11 +75,15 @@ def destroy_month_keys(month: date, now: datetime, actor: str) -> None:
             month=month, defaults={"destroyed": now, "sealing_keys": count}
         )
         append(
-            "login_keys_destroyed", actor=actor, at=now, record_type="login_event",
-            count=LoginEvent.objects.filter(at__gte=_start(month),
-                                            at__lt=_start(partitions.next_month(month))).count(),
+            "login_keys_destroyed",
+            actor=actor,
+            at=now,
+            record_type="login_event",
+            count=LoginEvent.objects.filter(
+                at__gte=_start(month), at__lt=_start(partitions.next_month(month))
+            ).count(),
             data={"month": f"{month:%Y-%m}", "sealing_keys": count},
-        )  # fmt: skip
+        )
     if connection.vendor == "postgresql" and not connection.in_atomic_block:
         with connection.cursor() as cursor:  # reclaim the dead rows that still held the keys
             cursor.execute("VACUUM logins_sealingkey, logins_monthkey")

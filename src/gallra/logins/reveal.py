@@ -110,8 +110,9 @@ def reveal(ask: Request, shares: list[str], out: Path, now: datetime | None = No
             continue
         aead = opened.get(key.pk)
         if aead is None:
-            data_key = escrow.unwrap(key.wrapped, key.ephemeral_public, private,
-                                     sealing_label(key.month))  # fmt: skip
+            data_key = escrow.unwrap(
+                key.wrapped, key.ephemeral_public, private, sealing_label(key.month)
+            )
             aead = opened[key.pk] = AESGCM(data_key)
         sealed = bytes(event.sealed)
         try:
@@ -123,13 +124,20 @@ def reveal(ask: Request, shares: list[str], out: Path, now: datetime | None = No
         if prefix is not None and not _inside(text, prefix):
             continue  # opened to compare only; not reported
         ids.append(event.pk)
-        result.rows.append({
-            "time_utc": event.at.astimezone(UTC).isoformat(), "outcome": event.outcome,
-            "method": event.method, "service": event.service, "host": event.host,
-            # A pseudonym matched only if it is the account asked about; else it stays hidden.
-            "account": event.account or ask.account or (event.pseudonym and "(not an account)"),
-            "ip": text, "network": event.network, "country": event.country,
-        })  # fmt: skip
+        result.rows.append(
+            {
+                "time_utc": event.at.astimezone(UTC).isoformat(),
+                "outcome": event.outcome,
+                "method": event.method,
+                "service": event.service,
+                "host": event.host,
+                # A pseudonym matched only if it is the account asked about; else it stays hidden.
+                "account": event.account or ask.account or (event.pseudonym and "(not an account)"),
+                "ip": text,
+                "network": event.network,
+                "country": event.country,
+            }
+        )
     if not result.rows:
         why = _nothing_why(result, start, end)
         with transaction.atomic():
@@ -150,8 +158,10 @@ def reveal(ask: Request, shares: list[str], out: Path, now: datetime | None = No
 
 
 def _filter_text(ask: Request) -> str:
-    parts = [f"network {ask.ip_prefix}" if ask.ip_prefix else "",
-             f"account {ask.account}" if ask.account else ""]  # fmt: skip
+    parts = [
+        f"network {ask.ip_prefix}" if ask.ip_prefix else "",
+        f"account {ask.account}" if ask.account else "",
+    ]
     return ", ".join(p for p in parts if p) or "none"
 
 

@@ -185,9 +185,12 @@ class Sealer:
             data_key, bytes(self.escrow.public_key), sealing_label(month)
         )
         row = SealingKey.objects.create(
-            month=month, escrow=self.escrow, ephemeral_public=ephemeral, wrapped=wrapped,
+            month=month,
+            escrow=self.escrow,
+            ephemeral_public=ephemeral,
+            wrapped=wrapped,
             created=self.now,
-        )  # fmt: skip
+        )
         return row.pk, AESGCM(data_key), data_key
 
     def pseudonym(self, month: date, username: str) -> str:

@@ -91,29 +91,57 @@ _PREAUTH = r" port \d+ \[preauth\]$"
 # Each message sshd writes about an attempt: the first words it can start with, the pattern,
 # and its outcome and method. Within a first word the more specific pattern comes first.
 _MESSAGES = [
-    (("Accepted",),
-     re.compile(rf"Accepted (?P<method>[\w/-]+) for (?P<user>.*) from {_ADDR}{_TAIL}"), "success"),
-    (("Failed",),
-     re.compile(rf"Failed (?P<method>[\w/-]+) for invalid user (?P<user>.*) from {_ADDR}{_TAIL}"),
-     "failure"),
-    (("Failed",),
-     re.compile(rf"Failed (?P<method>[\w/-]+) for (?P<user>.*) from {_ADDR}{_TAIL}"), "failure"),
-    (("Invalid",),
-     re.compile(rf"Invalid user (?P<user>.*) from {_ADDR}(?: port \d+)?$"), "failure:invalid_user"),
+    (
+        ("Accepted",),
+        re.compile(rf"Accepted (?P<method>[\w/-]+) for (?P<user>.*) from {_ADDR}{_TAIL}"),
+        "success",
+    ),
+    (
+        ("Failed",),
+        re.compile(
+            rf"Failed (?P<method>[\w/-]+) for invalid user (?P<user>.*) from {_ADDR}{_TAIL}"
+        ),
+        "failure",
+    ),
+    (
+        ("Failed",),
+        re.compile(rf"Failed (?P<method>[\w/-]+) for (?P<user>.*) from {_ADDR}{_TAIL}"),
+        "failure",
+    ),
+    (
+        ("Invalid",),
+        re.compile(rf"Invalid user (?P<user>.*) from {_ADDR}(?: port \d+)?$"),
+        "failure:invalid_user",
+    ),
     # AllowUsers/DenyUsers/AllowGroups/DenyGroups: sshd's "Invalid user" for an existing one.
-    (("User",),
-     re.compile(rf"User (?P<user>.*) from {_ADDR} not allowed because .*$"),
-     "failure:not_allowed"),
-    (("ROOT",), re.compile(rf"ROOT LOGIN REFUSED FROM {_ADDR}(?: port \d+)?$"),
-     "failure:not_allowed"),
-    (("Connection", "Disconnected"),
-     re.compile(rf"(?:Connection closed by|Disconnected from) (?:authenticating|invalid) user "
-                rf"(?P<user>.*) {_ADDR}{_PREAUTH}"), "aborted:preauth"),
-    (("Connection", "Disconnected"),
-     # OpenSSH before 7.x left out the port: `Connection closed by 203.0.113.7 [preauth]`.
-     re.compile(rf"(?:Connection (?:closed|reset) by|Disconnected from) {_ADDR}"
-                rf"(?: port \d+)? \[preauth\]$"), "aborted:preauth"),
-]  # fmt: skip
+    (
+        ("User",),
+        re.compile(rf"User (?P<user>.*) from {_ADDR} not allowed because .*$"),
+        "failure:not_allowed",
+    ),
+    (
+        ("ROOT",),
+        re.compile(rf"ROOT LOGIN REFUSED FROM {_ADDR}(?: port \d+)?$"),
+        "failure:not_allowed",
+    ),
+    (
+        ("Connection", "Disconnected"),
+        re.compile(
+            rf"(?:Connection closed by|Disconnected from) (?:authenticating|invalid) user "
+            rf"(?P<user>.*) {_ADDR}{_PREAUTH}"
+        ),
+        "aborted:preauth",
+    ),
+    (
+        ("Connection", "Disconnected"),
+        # OpenSSH before 7.x left out the port: `Connection closed by 203.0.113.7 [preauth]`.
+        re.compile(
+            rf"(?:Connection (?:closed|reset) by|Disconnected from) {_ADDR}"
+            rf"(?: port \d+)? \[preauth\]$"
+        ),
+        "aborted:preauth",
+    ),
+]
 # Only the patterns that can match a message's first word are tried.
 _BY_FIRST_WORD: dict[str, list[tuple[re.Pattern, str]]] = {}
 for _words, _pattern, _what in _MESSAGES:

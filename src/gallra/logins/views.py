@@ -107,9 +107,13 @@ def _event(event: object, where: str, writer: EventWriter) -> tuple[str, sshd.At
     except BadAddress:
         raise Invalid(f"{where}.ip", "is not an IPv4 or IPv6 address") from None
     attempt = sshd.Attempt(
-        at=at, outcome=outcome, method=_choice(event, "method", where, WEB_METHODS, "password"),
-        username=_text(event, "username", where, 150, ""), address=address, host="",
-    )  # fmt: skip
+        at=at,
+        outcome=outcome,
+        method=_choice(event, "method", where, WEB_METHODS, "password"),
+        username=_text(event, "username", where, 150, ""),
+        address=address,
+        host="",
+    )
     return event_id, attempt, service
 
 

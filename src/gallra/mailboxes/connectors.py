@@ -223,8 +223,7 @@ class Imap:
         uids = [int(u) for u in b" ".join(d for d in data if d).split()]
         for start in range(0, len(uids), 50):
             chunk = uid_set(uids[start : start + 50])
-            data = self._ok(self._call(self.imap.uid, "FETCH", chunk, "(UID BODY.PEEK[])"),
-                            "FETCH")  # fmt: skip
+            data = self._ok(self._call(self.imap.uid, "FETCH", chunk, "(UID BODY.PEEK[])"), "FETCH")
             for item in data:
                 if isinstance(item, tuple):
                     uid = re.search(rb"\bUID (\d+)", item[0])
@@ -234,8 +233,9 @@ class Imap:
         """Flag the messages \\Deleted and expunge exactly those (UID EXPUNGE), then make sure."""
         self._check_validity()
         numbers = uid_set([int(u) for u in uids])
-        self._ok(self._call(self.imap.uid, "STORE", numbers, "+FLAGS.SILENT", r"(\Deleted)"),
-                 "UID STORE")  # fmt: skip
+        self._ok(
+            self._call(self.imap.uid, "STORE", numbers, "+FLAGS.SILENT", r"(\Deleted)"), "UID STORE"
+        )
         self._expunge(numbers)
         left = self._ok(self._call(self.imap.uid, "SEARCH", "UID", numbers), "UID SEARCH")
         if b" ".join(d for d in left if d).split():
@@ -247,8 +247,16 @@ class Imap:
     def unmark(self, uids: list[str]) -> None:
         """Take back the \\Deleted flag of messages that an interrupted run flagged."""
         self._check_validity()
-        self._ok(self._call(self.imap.uid, "STORE", uid_set([int(u) for u in uids]),
-                            "-FLAGS.SILENT", r"(\Deleted)"), "UID STORE")  # fmt: skip
+        self._ok(
+            self._call(
+                self.imap.uid,
+                "STORE",
+                uid_set([int(u) for u in uids]),
+                "-FLAGS.SILENT",
+                r"(\Deleted)",
+            ),
+            "UID STORE",
+        )
 
     def _check_validity(self) -> None:
         validity = self.imap.response("UIDVALIDITY")[1]
@@ -259,8 +267,9 @@ class Imap:
         try:
             return method(*args, **kwargs)
         except imaplib.IMAP4.abort as exc:
-            raise MailboxError(f"{self._where()}: the connection was lost ({_text(exc)}); "
-                               "run again to finish") from exc  # fmt: skip
+            raise MailboxError(
+                f"{self._where()}: the connection was lost ({_text(exc)}); run again to finish"
+            ) from exc
         except OSError as exc:
             raise MailboxError(
                 f"{self._where()}: the connection was lost ({exc}); run again to finish"
@@ -311,14 +320,19 @@ _MONTHS = {
 
 def internaldate(text: str) -> datetime:
     """IMAP's INTERNALDATE, "15-Jan-2026 10:00:00 +0100", whatever this machine's locale."""
-    match = re.fullmatch(r"\s*(\d{1,2})-(\w{3})-(\d{4}) (\d\d):(\d\d):(\d\d) ([+-])(\d\d)(\d\d)",
-                         text)  # fmt: skip
+    match = re.fullmatch(
+        r"\s*(\d{1,2})-(\w{3})-(\d{4}) (\d\d):(\d\d):(\d\d) ([+-])(\d\d)(\d\d)", text
+    )
     if not match or match.group(2) not in _MONTHS:
         raise ValueError(text)
     day, month, year, hour, minute, second = (
-        int(match.group(1)), _MONTHS[match.group(2)], int(match.group(3)),
-        int(match.group(4)), int(match.group(5)), int(match.group(6)),
-    )  # fmt: skip
+        int(match.group(1)),
+        _MONTHS[match.group(2)],
+        int(match.group(3)),
+        int(match.group(4)),
+        int(match.group(5)),
+        int(match.group(6)),
+    )
     offset = timedelta(hours=int(match.group(8)), minutes=int(match.group(9)))
     zone = timezone(offset if match.group(7) == "+" else -offset)
     return datetime(year, month, day, hour, minute, second, tzinfo=zone).astimezone(UTC)

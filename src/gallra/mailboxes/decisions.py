@@ -103,8 +103,15 @@ def judge(
     if not rules:
         return Decision(RECORD_TYPE, message.ref, "keep", "", None, "no_rule", where)
     if message.unreadable:
-        return Decision(RECORD_TYPE, message.ref, "keep", rules[0].id, None, "unreadable",
-                        {**where, "uid": message.uid})  # fmt: skip
+        return Decision(
+            RECORD_TYPE,
+            message.ref,
+            "keep",
+            rules[0].id,
+            None,
+            "unreadable",
+            {**where, "uid": message.uid},
+        )
     best = None
     for rule in rules:
         counted = last if rule.trigger == "last_activity" and last else message.date
@@ -113,8 +120,10 @@ def judge(
         if due > at:
             reason, details = "not_yet", {"until": due - timedelta(days=1)}
         elif hold is not None:
-            reason, details = "hold", {"hold": hold.ref, "hold_reason": hold.reason,
-                                       "until": hold.until}  # fmt: skip
+            reason, details = (
+                "hold",
+                {"hold": hold.ref, "hold_reason": hold.reason, "until": hold.until},
+            )
         else:
             return Decision(RECORD_TYPE, message.ref, "delete", rule.id, due, "due", {})
         if best is None or due < best[0]:

@@ -137,8 +137,16 @@ _INDEXED = ("ref", "thread", "date", "dated_by", "customers", "prospects", "unre
 
 
 class _MailboxRun:
-    def __init__(self, policy, mailbox: Mailbox, connector: Maildir | Imap, at, actor, now,
-                 summary: MailSummary) -> None:  # fmt: skip
+    def __init__(
+        self,
+        policy,
+        mailbox: Mailbox,
+        connector: Maildir | Imap,
+        at,
+        actor,
+        now,
+        summary: MailSummary,
+    ) -> None:
         self.policy, self.mailbox, self.connector = policy, mailbox, connector
         self.at, self.actor, self.now, self.summary = at, actor, now, summary
         self.present: set[str] = set()  # refs found anywhere in the mailbox
@@ -175,8 +183,13 @@ class _MailboxRun:
             }
             row = existing.pop((validity, message.uid), None)
             if row is None:
-                row = MailMessage(mailbox=self.mailbox.id, folder=folder, uidvalidity=validity,
-                                  uid=message.uid, **values)  # fmt: skip
+                row = MailMessage(
+                    mailbox=self.mailbox.id,
+                    folder=folder,
+                    uidvalidity=validity,
+                    uid=message.uid,
+                    **values,
+                )
                 new.append(row)
             elif any(getattr(row, k) != v for k, v in values.items()):
                 for k, v in values.items():
@@ -255,8 +268,11 @@ class _MailboxRun:
             fresh = list(MailMessage.objects.filter(pk__in=[r.pk for r in rows]).order_by("pk"))
             decisions = judge_all(self.policy, self.at, fresh)
             going = [(m, d) for m, d in zip(fresh, decisions, strict=True) if d.action == "delete"]
-            spared = [m for m, d in zip(fresh, decisions, strict=True)
-                      if d.action != "delete" and m.marked is not None]  # fmt: skip
+            spared = [
+                m
+                for m, d in zip(fresh, decisions, strict=True)
+                if d.action != "delete" and m.marked is not None
+            ]
             marked = self.now()
             for message, decision in going:
                 message.marked, message.rule = marked, decision.rule
@@ -265,13 +281,19 @@ class _MailboxRun:
             self.connector.unmark([m.uid for m in spared])
             with transaction.atomic():
                 append(
-                    "delete_skipped", actor=self.actor, at=self.now(), record_type=RECORD_TYPE,
+                    "delete_skipped",
+                    actor=self.actor,
+                    at=self.now(),
+                    record_type=RECORD_TYPE,
                     refs=[m.ref for m in spared],
                     customers={c for m in spared for c in m.customer_refs},
-                    data={"mailbox": self.mailbox.id, "folder": folder,
-                          "deletion_date": self.at.isoformat(),
-                          "why": "no longer due when its deletion was resumed"},
-                )  # fmt: skip
+                    data={
+                        "mailbox": self.mailbox.id,
+                        "folder": folder,
+                        "deletion_date": self.at.isoformat(),
+                        "why": "no longer due when its deletion was resumed",
+                    },
+                )
                 MailMessage.objects.filter(pk__in=[m.pk for m in spared]).update(
                     marked=None, rule=""
                 )
@@ -287,15 +309,24 @@ class _MailboxRun:
         for row in rows:
             groups[(row.folder, row.rule)].append(row)
         for (folder, rule), group in sorted(groups.items()):
-            data = {"mailbox": self.mailbox.id, "folder": folder,
-                    "deletion_date": self.at.isoformat(), "resumed": resumed}  # fmt: skip
+            data = {
+                "mailbox": self.mailbox.id,
+                "folder": folder,
+                "deletion_date": self.at.isoformat(),
+                "resumed": resumed,
+            }
             if resumed:
                 data["marked"] = min(r.marked for r in group).isoformat()
             append(
-                "delete", actor=self.actor, at=self.now(), rule=rule, record_type=RECORD_TYPE,
+                "delete",
+                actor=self.actor,
+                at=self.now(),
+                rule=rule,
+                record_type=RECORD_TYPE,
                 refs=[r.ref for r in group],
-                customers={c for r in group for c in r.customer_refs}, data=data,
-            )  # fmt: skip
+                customers={c for r in group for c in r.customer_refs},
+                data=data,
+            )
             self.summary.deleted[(rule, self.mailbox.id)] += len(group)
         _delete_rows(rows)
 

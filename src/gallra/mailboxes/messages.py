@@ -16,8 +16,17 @@ from email.utils import parsedate_to_datetime
 
 from django.conf import settings
 
-FIELDS = ("Message-ID", "Date", "From", "Sender", "Reply-To", "To", "Cc", "References",
-          "In-Reply-To")  # fmt: skip
+FIELDS = (
+    "Message-ID",
+    "Date",
+    "From",
+    "Sender",
+    "Reply-To",
+    "To",
+    "Cc",
+    "References",
+    "In-Reply-To",
+)
 ADDRESS_FIELDS = ("From", "Sender", "Reply-To", "To", "Cc")
 # Enough of RFC 5322's addr-spec to find the addresses in a header, even a malformed one.
 _ADDRESS = re.compile(r"[A-Za-z0-9.!#$%&'*+/=?^_`{|}~-]+@[A-Za-z0-9-]+(?:\.[A-Za-z0-9-]+)+")

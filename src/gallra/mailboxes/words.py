@@ -3,22 +3,36 @@
 from __future__ import annotations
 
 LINES = {
-    "rule": ("  {rule}: {count} e-postmeddelanden ({mailbox})",
-             "  {rule}: {count} mail messages ({mailbox})"),
-    "resumed": ("  varav {n} raderade av en avbruten körning och registrerade nu",
-                "  of which {n} deleted by an interrupted run, recorded now"),
-    "unmarked": ("  {n} meddelanden sparas ändå (spärrade sedan den avbrutna körningen)",
-                 "  {n} messages kept after all (held since the interrupted run)"),
-    "unreadable": ("  E-post som inte kan läsas sparas: {where}",
-                   "  Unreadable mail is kept: {where}"),
+    "rule": (
+        "  {rule}: {count} e-postmeddelanden ({mailbox})",
+        "  {rule}: {count} mail messages ({mailbox})",
+    ),
+    "resumed": (
+        "  varav {n} raderade av en avbruten körning och registrerade nu",
+        "  of which {n} deleted by an interrupted run, recorded now",
+    ),
+    "unmarked": (
+        "  {n} meddelanden sparas ändå (spärrade sedan den avbrutna körningen)",
+        "  {n} messages kept after all (held since the interrupted run)",
+    ),
+    "unreadable": (
+        "  E-post som inte kan läsas sparas: {where}",
+        "  Unreadable mail is kept: {where}",
+    ),
     "problem": ("  E-postlåda FEL: {problem}", "  Mailbox FAILED: {problem}"),
-    "scanned": ("E-post läst: {messages} meddelanden, {due} förfallna den {at}.",
-                "Mail scanned: {messages} messages, {due} due on {at}."),
-    "dry_run": ("Torrkörning för {at}: {due} e-postmeddelanden skulle raderas.",
-                "Dry run for {at}: {due} mail messages would be deleted."),
-    "enforced": ("E-post för {at}: {deleted} meddelanden raderade.",
-                 "Mail for {at}: {deleted} messages deleted."),
-}  # fmt: skip
+    "scanned": (
+        "E-post läst: {messages} meddelanden, {due} förfallna den {at}.",
+        "Mail scanned: {messages} messages, {due} due on {at}.",
+    ),
+    "dry_run": (
+        "Torrkörning för {at}: {due} e-postmeddelanden skulle raderas.",
+        "Dry run for {at}: {due} mail messages would be deleted.",
+    ),
+    "enforced": (
+        "E-post för {at}: {deleted} meddelanden raderade.",
+        "Mail for {at}: {deleted} messages deleted.",
+    ),
+}
 
 
 def _say(key: str, lang: str, **values) -> str:

@@ -59,8 +59,11 @@ def duration_text(duration: Duration, lang: str) -> str:
 def rule_text(rule: Rule, lang: str) -> str:
     if rule.action == "manual":
         text = f"{policy_words.rule_words(rule, lang)}: {MANUAL[i(lang)]}"
-        return text + (f" ({rule.task[lang] if isinstance(rule.task, dict) else rule.task})"
-                       if rule.task else "")  # fmt: skip
+        return text + (
+            f" ({rule.task[lang] if isinstance(rule.task, dict) else rule.task})"
+            if rule.task
+            else ""
+        )
     text = policy_words.rule_words(rule, lang)
     if "hold" in rule.unless:
         text += f", {HOLD[i(lang)]}"
@@ -69,8 +72,11 @@ def rule_text(rule: Rule, lang: str) -> str:
     if rule.legal_source:
         text += f" ({rule.legal_source})"
     if rule.description:
-        text += ". " + (rule.description.get(lang) or next(iter(rule.description.values()))
-                        if isinstance(rule.description, dict) else rule.description)  # fmt: skip
+        text += ". " + (
+            rule.description.get(lang) or next(iter(rule.description.values()))
+            if isinstance(rule.description, dict)
+            else rule.description
+        )
     return text
 
 
@@ -91,12 +97,16 @@ def category_block(policy: Policy, category: Category, lang: str) -> CategoryBlo
     clauses = list(dict.fromkeys([*category.clauses, *(c for r in rules for c in r.clauses)]))
     subjects = [SUBJECTS.get(s, (s, s))[i(lang)] for s in category.subjects]
     return CategoryBlock(
-        id=category.id, name=policy.text(category.name, lang), data=data,
-        purpose=policy.text(category.purpose, lang), basis=basis,
+        id=category.id,
+        name=policy.text(category.name, lang),
+        data=data,
+        purpose=policy.text(category.purpose, lang),
+        basis=basis,
         how_long=[rule_text(r, lang) for r in rules],
         responsible=role_name(policy, category.responsible, lang),
-        subjects=join(subjects, lang), clauses=clauses,
-    )  # fmt: skip
+        subjects=join(subjects, lang),
+        clauses=clauses,
+    )
 
 
 def contact(policy: Policy) -> str:
@@ -131,15 +141,39 @@ def security(policy: Policy, lang: str) -> list[Statement]:
     return [
         Statement(policy.text(s.measures, lang), ["P8", "P10"]),
         Statement(t("passwords", lang, n=s.password_min_length, two=two), ["P8"]),
-        Statement(t("logins", lang, v4=lg.ipv4_prefix, v6=lg.ipv6_prefix,
-                    k=lg.escrow_threshold, n=lg.escrow_shares,
-                    life=duration_text(lg.sealed_ip_key_lifetime, lang)), ["P6", "P7"]),
-        Statement(t("backups", lang, enc=t("encrypted" if b.encrypted else "unencrypted", lang),
-                    window=duration_text(b.window, lang), countries=countries),
-                  ["P11", "P18"]),
-        Statement(t("residency", lang, countries=join(
-            [country(c, lang) for c in policy.residency.allowed_countries], lang)), ["P12"]),
-    ]  # fmt: skip
+        Statement(
+            t(
+                "logins",
+                lang,
+                v4=lg.ipv4_prefix,
+                v6=lg.ipv6_prefix,
+                k=lg.escrow_threshold,
+                n=lg.escrow_shares,
+                life=duration_text(lg.sealed_ip_key_lifetime, lang),
+            ),
+            ["P6", "P7"],
+        ),
+        Statement(
+            t(
+                "backups",
+                lang,
+                enc=t("encrypted" if b.encrypted else "unencrypted", lang),
+                window=duration_text(b.window, lang),
+                countries=countries,
+            ),
+            ["P11", "P18"],
+        ),
+        Statement(
+            t(
+                "residency",
+                lang,
+                countries=join(
+                    [country(c, lang) for c in policy.residency.allowed_countries], lang
+                ),
+            ),
+            ["P12"],
+        ),
+    ]
 
 
 def privacy_centre_url() -> str:
@@ -152,49 +186,91 @@ def render(policy: Policy, lang: str) -> str:
         lang = policy.languages[0]
     org = policy.organisation
     name = org.brand and f"{org.name} ({org.brand})" or org.name
-    areas = [(area.replace("_", " "), role_name(policy, role, lang))
-             for area, role in policy.responsibilities.items()]  # fmt: skip
+    areas = [
+        (area.replace("_", " "), role_name(policy, role, lang))
+        for area, role in policy.responsibilities.items()
+    ]
     recipients = [
-        {"name": r.name, "kind": r.kind, "country": country(r.country, lang),
-         "purpose": policy.text(r.purpose, lang), "safeguards": r.safeguards}
+        {
+            "name": r.name,
+            "kind": r.kind,
+            "country": country(r.country, lang),
+            "purpose": policy.text(r.purpose, lang),
+            "safeguards": r.safeguards,
+        }
         for r in policy.recipient
-    ]  # fmt: skip
+    ]
     cookie_categories = []
     for category in policy.cookies.category:
         cookies = [(c, None) for c in category.cookie]
         cookies += [(c, s.name) for s in category.service for c in s.cookie]
-        cookie_categories.append({
-            "name": policy.text(category.name, lang),
-            "purpose": policy.text(category.purpose, lang),
-            "required": category.required,
-            "services": [s.name + (f" ({s.provider})" if s.provider else "")
-                         for s in category.service],
-            "cookies": [{"name": c.name, "service": service,
-                         "purpose": policy.text(c.purpose, lang),
-                         "duration": duration_text(c.duration, lang),
-                         "third_party": t("yes" if c.third_party else "no", lang)}
-                        for c, service in cookies],
-        })  # fmt: skip
-    return render_to_string("notice/notice.html", {
-        "lang": lang, "t": {k: t(k, lang) for k in (
-            "controller", "responsible", "data", "what", "why", "basis", "how_long", "who",
-            "about", "promises", "security", "recipients", "rights", "rights_intro",
-            "complaint", "cookies", "cookie", "duration", "third_party", "service",
-            "required", "no_recipients")},
-        "title": t("title", lang, org=org.brand or org.name),
-        "intro": t("intro", lang),
-        "organisation": org, "org_name": name,
-        "accountable": t("accountable", lang,
-                         role=role_name(policy, org.accountable, lang)),
-        "areas": areas,
-        "categories": [category_block(policy, c, lang) for c in policy.category],
-        "promises": promises(policy, lang),
-        "security": security(policy, lang),
-        "recipients": recipients,
-        "rights": T["rights_list"][i(lang)],
-        "rights_how": t("rights_how", lang, url=privacy_centre_url(), contact=contact(policy)),
-        "cookies_intro": t("cookies_intro", lang,
-                           renew=duration_text(policy.cookies.renew_after, lang)),
-        "cookie_categories": cookie_categories,
-        "version": t("version", lang, revision=policy.revision),
-    })  # fmt: skip
+        cookie_categories.append(
+            {
+                "name": policy.text(category.name, lang),
+                "purpose": policy.text(category.purpose, lang),
+                "required": category.required,
+                "services": [
+                    s.name + (f" ({s.provider})" if s.provider else "") for s in category.service
+                ],
+                "cookies": [
+                    {
+                        "name": c.name,
+                        "service": service,
+                        "purpose": policy.text(c.purpose, lang),
+                        "duration": duration_text(c.duration, lang),
+                        "third_party": t("yes" if c.third_party else "no", lang),
+                    }
+                    for c, service in cookies
+                ],
+            }
+        )
+    return render_to_string(
+        "notice/notice.html",
+        {
+            "lang": lang,
+            "t": {
+                k: t(k, lang)
+                for k in (
+                    "controller",
+                    "responsible",
+                    "data",
+                    "what",
+                    "why",
+                    "basis",
+                    "how_long",
+                    "who",
+                    "about",
+                    "promises",
+                    "security",
+                    "recipients",
+                    "rights",
+                    "rights_intro",
+                    "complaint",
+                    "cookies",
+                    "cookie",
+                    "duration",
+                    "third_party",
+                    "service",
+                    "required",
+                    "no_recipients",
+                )
+            },
+            "title": t("title", lang, org=org.brand or org.name),
+            "intro": t("intro", lang),
+            "organisation": org,
+            "org_name": name,
+            "accountable": t("accountable", lang, role=role_name(policy, org.accountable, lang)),
+            "areas": areas,
+            "categories": [category_block(policy, c, lang) for c in policy.category],
+            "promises": promises(policy, lang),
+            "security": security(policy, lang),
+            "recipients": recipients,
+            "rights": T["rights_list"][i(lang)],
+            "rights_how": t("rights_how", lang, url=privacy_centre_url(), contact=contact(policy)),
+            "cookies_intro": t(
+                "cookies_intro", lang, renew=duration_text(policy.cookies.renew_after, lang)
+            ),
+            "cookie_categories": cookie_categories,
+            "version": t("version", lang, revision=policy.revision),
+        },
+    )

@@ -20,21 +20,35 @@ from gallra.policy.model import Policy
 
 FIELDS = [
     ("activity", "Behandling", "Processing activity", ""),
-    ("controller", "Personuppgiftsansvarig och kontaktuppgifter",
-     "Controller and contact details", "a"),
+    (
+        "controller",
+        "Personuppgiftsansvarig och kontaktuppgifter",
+        "Controller and contact details",
+        "a",
+    ),
     ("purposes", "Ändamål och rättslig grund", "Purposes and legal basis", "b"),
     ("subjects", "Kategorier av registrerade", "Categories of data subjects", "c"),
     ("data", "Kategorier av personuppgifter", "Categories of personal data", "c"),
     ("recipients", "Kategorier av mottagare", "Categories of recipients", "d"),
-    ("transfers", "Överföringar till tredjeland och skyddsåtgärder",
-     "Transfers to third countries and safeguards", "e"),
+    (
+        "transfers",
+        "Överföringar till tredjeland och skyddsåtgärder",
+        "Transfers to third countries and safeguards",
+        "e",
+    ),
     ("erasure", "Tidsfrister för radering", "Time limits for erasure", "f"),
-    ("security", "Tekniska och organisatoriska säkerhetsåtgärder",
-     "Technical and organisational security measures", "g"),
-]  # fmt: skip
+    (
+        "security",
+        "Tekniska och organisatoriska säkerhetsåtgärder",
+        "Technical and organisational security measures",
+        "g",
+    ),
+]
 NONE = ("Inga", "None")
-NO_TRANSFERS = ("Inga: alla uppgifter stannar inom EU/EES ({countries}).",
-                "None: all data stays within the EU/EEA ({countries}).")  # fmt: skip
+NO_TRANSFERS = (
+    "Inga: alla uppgifter stannar inom EU/EES ({countries}).",
+    "None: all data stays within the EU/EEA ({countries}).",
+)
 
 
 def activities(policy: Policy, lang: str) -> list[dict[str, str]]:
@@ -58,18 +72,22 @@ def activities(policy: Policy, lang: str) -> list[dict[str, str]]:
         else:
             names = join([country(c, lang) for c in sorted(places)], lang)
             transfers = NO_TRANSFERS[i(lang)].format(countries=names)
-        rows.append({
-            "activity": block.name,
-            "controller": controller,
-            "purposes": f"{block.purpose} ({block.basis})",
-            "subjects": block.subjects,
-            "data": block.data,
-            "recipients": "; ".join(f"{r.name} ({r.kind}): {policy.text(r.purpose, lang)}"
-                                    for r in recipients) or NONE[i(lang)],
-            "transfers": transfers,
-            "erasure": "; ".join(block.how_long),
-            "security": measures,
-        })  # fmt: skip
+        rows.append(
+            {
+                "activity": block.name,
+                "controller": controller,
+                "purposes": f"{block.purpose} ({block.basis})",
+                "subjects": block.subjects,
+                "data": block.data,
+                "recipients": "; ".join(
+                    f"{r.name} ({r.kind}): {policy.text(r.purpose, lang)}" for r in recipients
+                )
+                or NONE[i(lang)],
+                "transfers": transfers,
+                "erasure": "; ".join(block.how_long),
+                "security": measures,
+            }
+        )
     return rows
 
 
@@ -85,9 +103,16 @@ def render(policy: Policy, fmt: str, lang: str) -> str:
     rows = activities(policy, lang)
     names = headings(lang)
     if fmt == "json":
-        return json.dumps({"controller": policy.organisation.name, "revision": policy.revision,
-                           "fields": names, "activities": rows},
-                          ensure_ascii=False, indent=2)  # fmt: skip
+        return json.dumps(
+            {
+                "controller": policy.organisation.name,
+                "revision": policy.revision,
+                "fields": names,
+                "activities": rows,
+            },
+            ensure_ascii=False,
+            indent=2,
+        )
     if fmt == "csv":
         out = io.StringIO()
         writer = csv.writer(out)
@@ -96,8 +121,13 @@ def render(policy: Policy, fmt: str, lang: str) -> str:
             writer.writerow([row[k] for k, *_ in FIELDS])
         return out.getvalue()
     org = policy.organisation
-    return render_to_string("notice/ropa.html", {
-        "lang": lang, "org": org.brand or org.name, "revision": policy.revision,
-        "names": [names[k] for k, *_ in FIELDS],
-        "rows": [[row[k] for k, *_ in FIELDS] for row in rows],
-    })  # fmt: skip
+    return render_to_string(
+        "notice/ropa.html",
+        {
+            "lang": lang,
+            "org": org.brand or org.name,
+            "revision": policy.revision,
+            "names": [names[k] for k, *_ in FIELDS],
+            "rows": [[row[k] for k, *_ in FIELDS] for row in rows],
+        },
+    )

@@ -25,10 +25,40 @@ from gallra.policy.model import OWN_DATA_TRIGGERS, Policy, Text
 ALL_STAFF = "all_staff"
 # The EU member states and Iceland, Liechtenstein and Norway: transfers elsewhere need a
 # safeguard (GDPR chapter V).
-EEA = frozenset({
-    "AT", "BE", "BG", "CY", "CZ", "DE", "DK", "EE", "ES", "FI", "FR", "GR", "HR", "HU", "IE",
-    "IT", "LT", "LU", "LV", "MT", "NL", "PL", "PT", "RO", "SE", "SI", "SK", "IS", "LI", "NO",
-})  # fmt: skip
+EEA = frozenset(
+    {
+        "AT",
+        "BE",
+        "BG",
+        "CY",
+        "CZ",
+        "DE",
+        "DK",
+        "EE",
+        "ES",
+        "FI",
+        "FR",
+        "GR",
+        "HR",
+        "HU",
+        "IE",
+        "IT",
+        "LT",
+        "LU",
+        "LV",
+        "MT",
+        "NL",
+        "PL",
+        "PT",
+        "RO",
+        "SE",
+        "SI",
+        "SK",
+        "IS",
+        "LI",
+        "NO",
+    }
+)
 
 
 @dataclass(frozen=True)
@@ -172,8 +202,14 @@ def _shape_problem(name: str, lines: dict[KeyPath, int], error: dict) -> Problem
 
 
 def _toml_type(value: object) -> str:
-    kinds = {str: "a string", bool: "a boolean", int: "an integer", float: "a float",
-             list: "an array", dict: "a table"}  # fmt: skip
+    kinds = {
+        str: "a string",
+        bool: "a boolean",
+        int: "an integer",
+        float: "a float",
+        list: "an array",
+        dict: "a table",
+    }
     return kinds.get(type(value), type(value).__name__)
 
 
@@ -234,9 +270,12 @@ def _cross_checks(policy: Policy, known_fields: Iterable[str] | None) -> Iterato
                 ),
             )
         yield from _texts(
-            policy, here, name=category.name, purpose=category.purpose,
+            policy,
+            here,
+            name=category.name,
+            purpose=category.purpose,
             held_outside=category.held_outside,
-        )  # fmt: skip
+        )
         if category.legal_basis == "legal_obligation" and not category.legal_source:
             yield here, "a legal obligation needs its `legal_source` (the law it follows)"
     for field in sorted((known or set()) - owner.keys()):
@@ -678,10 +717,35 @@ _SQL_TOKEN = re.compile(
     r"""|(?P<word>[A-Za-z_][A-Za-z0-9_$]*)|(?P<other>[^\s])""",
     re.S,
 )
-_WRITES = frozenset({"insert", "update", "delete", "merge", "upsert", "drop", "alter", "create",
-                     "truncate", "grant", "revoke", "copy", "call", "into", "lock", "execute",
-                     "nextval", "setval", "vacuum", "reindex", "cluster", "refresh",
-                     "comment", "notify", "listen"})  # fmt: skip
+_WRITES = frozenset(
+    {
+        "insert",
+        "update",
+        "delete",
+        "merge",
+        "upsert",
+        "drop",
+        "alter",
+        "create",
+        "truncate",
+        "grant",
+        "revoke",
+        "copy",
+        "call",
+        "into",
+        "lock",
+        "execute",
+        "nextval",
+        "setval",
+        "vacuum",
+        "reindex",
+        "cluster",
+        "refresh",
+        "comment",
+        "notify",
+        "listen",
+    }
+)
 
 
 def select_only(query: str) -> str | None:

@@ -55,11 +55,16 @@ Clause = Annotated[str, Field(pattern=r"^P\d+$")]
 Text = str | dict[str, str]
 
 LegalBasis = Literal[
-    "consent", "contract", "legal_obligation", "vital_interests", "public_task",
+    "consent",
+    "contract",
+    "legal_obligation",
+    "vital_interests",
+    "public_task",
     "legitimate_interests",
-]  # fmt: skip
-Trigger = Literal["agreement_ended", "account_closed", "created", "last_activity",
-                  "fiscal_year_ended"]  # fmt: skip
+]
+Trigger = Literal[
+    "agreement_ended", "account_closed", "created", "last_activity", "fiscal_year_ended"
+]
 Exception_ = Literal["hold", "other_role"]
 
 
@@ -387,9 +392,20 @@ class Mailbox(Strict):
 
 
 # The registry sections a `sql` source may fill, in the import file's own words (docs/import.md).
-SOURCE_SECTIONS = ("customers", "agreements", "people", "accounts", "requests", "documents",
-                   "credentials", "invoices", "prospects", "quotes", "correspondence",
-                   "holds")  # fmt: skip
+SOURCE_SECTIONS = (
+    "customers",
+    "agreements",
+    "people",
+    "accounts",
+    "requests",
+    "documents",
+    "credentials",
+    "invoices",
+    "prospects",
+    "quotes",
+    "correspondence",
+    "holds",
+)
 SOURCE_KEYS = {
     "sql": frozenset({"dataset", *SOURCE_SECTIONS}),
     "passwd": frozenset({"path", "getent", "uid_min", "uid_max"}),
@@ -476,8 +492,9 @@ class Policy(Strict):
         if table.erase == "keep":
             return [r for r in self.rule if r.id == table.kept_by and r.action == "delete"]
         categories = set(table.columns.values())
-        return [r for r in self.rule
-                if r.action == "delete" and categories.intersection(r.applies_to)]  # fmt: skip
+        return [
+            r for r in self.rule if r.action == "delete" and categories.intersection(r.applies_to)
+        ]
 
     def login_rule(self) -> Rule:
         """The retention rule of login events (the checks make sure there is one)."""

@@ -211,9 +211,12 @@ class Search:
                 for table in dataset.table:
                     kept_by = rules.get(table.kept_by or "")
                     removers = " or ".join(r.id for r in self.policy.table_rules(table))
-                    rule = (f"kept by {kept_by.id} ({kept_by.legal_source})" if kept_by
-                            else f"should have been removed by {removers or 'no rule'} or by "
-                                 "the subject's erasure")  # fmt: skip
+                    rule = (
+                        f"kept by {kept_by.id} ({kept_by.legal_source})"
+                        if kept_by
+                        else f"should have been removed by {removers or 'no rule'} or by "
+                        "the subject's erasure"
+                    )
                     rows = conn.execute(sa.select(sa.text("*")).select_from(sa.table(table.name)))
                     for row in rows:
                         text = " ".join(str(v) for v in row if isinstance(v, str | int))
@@ -315,12 +318,16 @@ def _table_rules(policy: Policy) -> dict[str, tuple[str, bool]]:
 def _tables(cursor, db) -> list[str]:
     sqlite = connection.vendor == "sqlite" if db is None else "sqlite" in type(db).__module__
     if sqlite:
-        cursor.execute("SELECT name FROM sqlite_master WHERE type = 'table' AND name NOT LIKE "
-                       "'sqlite_%' ORDER BY name")  # fmt: skip
+        cursor.execute(
+            "SELECT name FROM sqlite_master WHERE type = 'table' AND name NOT LIKE "
+            "'sqlite_%' ORDER BY name"
+        )
     else:  # a partitioned table is read through its parent
-        cursor.execute("SELECT relname FROM pg_class c JOIN pg_namespace n ON n.oid = relnamespace"
-                       " WHERE nspname = 'public' AND relkind IN ('r', 'p') AND NOT relispartition"
-                       " ORDER BY relname")  # fmt: skip
+        cursor.execute(
+            "SELECT relname FROM pg_class c JOIN pg_namespace n ON n.oid = relnamespace"
+            " WHERE nspname = 'public' AND relkind IN ('r', 'p') AND NOT relispartition"
+            " ORDER BY relname"
+        )
     return [r[0] for r in cursor.fetchall()]
 
 

@@ -141,8 +141,15 @@ def destroy_keys(customer_refs: Iterable[str], *, now: datetime, actor: str, why
         gone = sorted(rows.values_list("customer_ref", flat=True))
         rows._raw_delete(rows.db)
         if gone:
-            append("customer_keys_destroyed", actor=actor, at=now, record_type="customer",
-                   refs=gone, customers=gone, data={"why": why})  # fmt: skip
+            append(
+                "customer_keys_destroyed",
+                actor=actor,
+                at=now,
+                record_type="customer",
+                refs=gone,
+                customers=gone,
+                data={"why": why},
+            )
             transaction.on_commit(lambda: _after_destruction(now))
     return len(gone)
 

@@ -180,9 +180,29 @@ SPECS: dict[str, dict[str, Callable]] = {
         "note": C.text(C.LONG_TEXT, required=False),
     },
 }
-REQUIRED = {"ref", "name", "first_name", "last_name", "start", "person", "username", "opened",
-            "kind", "created", "title", "content", "system", "secret", "number", "issued",
-            "fiscal_year_end", "amount", "received", "target", "reason"}  # fmt: skip
+REQUIRED = {
+    "ref",
+    "name",
+    "first_name",
+    "last_name",
+    "start",
+    "person",
+    "username",
+    "opened",
+    "kind",
+    "created",
+    "title",
+    "content",
+    "system",
+    "secret",
+    "number",
+    "issued",
+    "fiscal_year_end",
+    "amount",
+    "received",
+    "target",
+    "reason",
+}
 OPTIONAL_FOR = {("customer", "kind"), ("request", "text"), ("credential", "username")}
 CHILDREN = {
     "agreements": "agreement",
@@ -390,8 +410,12 @@ class _Importer:
         self.pending[kind].append(row)
 
     def _top_level(self, section: str, path: str, item: object) -> None:
-        kind = {"prospects": "prospect", "quotes": "quote", "correspondence": "correspondence",
-                "holds": "hold"}[section]  # fmt: skip
+        kind = {
+            "prospects": "prospect",
+            "quotes": "quote",
+            "correspondence": "correspondence",
+            "holds": "hold",
+        }[section]
         values = self._clean(kind, path, item)
         if values is None:
             return
@@ -417,8 +441,19 @@ class _Importer:
     def flush(self) -> None:
         if self.problems:
             return
-        order = ["customer", "prospect", "agreement", "person", "account", "request",
-                 "document", "credential", "invoice", "quote", "correspondence"]  # fmt: skip
+        order = [
+            "customer",
+            "prospect",
+            "agreement",
+            "person",
+            "account",
+            "request",
+            "document",
+            "credential",
+            "invoice",
+            "quote",
+            "correspondence",
+        ]
         for kind in order:
             rows = self.pending.pop(kind, [])
             if rows:

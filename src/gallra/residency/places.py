@@ -42,26 +42,44 @@ def _declared(name: str, prefix: str, local: bool) -> Place:
     if local:
         server = os.environ.get("GALLRA_SERVER_COUNTRY", "")
         return Place(f"{name} (on this server)", server, "GALLRA_SERVER_COUNTRY")
-    return Place(name, os.environ.get(f"{prefix}_COUNTRY", ""), f"{prefix}_COUNTRY",
-                 os.environ.get(f"{prefix}_OPERATOR", ""))  # fmt: skip
+    return Place(
+        name,
+        os.environ.get(f"{prefix}_COUNTRY", ""),
+        f"{prefix}_COUNTRY",
+        os.environ.get(f"{prefix}_OPERATOR", ""),
+    )
 
 
 def places(policy: Policy) -> list[Place]:
     """Every place of this installation, with what is wrong with it (if anything)."""
     db = connection.settings_dict
-    found = [_declared(f"database {db['NAME']}", "GALLRA_DATABASE",
-                       connection.vendor == "sqlite" or db.get("HOST", "") in LOCAL_HOSTS
-                       or str(db.get("HOST", "")).startswith("/"))]  # fmt: skip
+    found = [
+        _declared(
+            f"database {db['NAME']}",
+            "GALLRA_DATABASE",
+            connection.vendor == "sqlite"
+            or db.get("HOST", "") in LOCAL_HOSTS
+            or str(db.get("HOST", "")).startswith("/"),
+        )
+    ]
     repository = settings.GALLRA_BACKUP_REPOSITORY
     if repository:
         local = repository.startswith("/") or repository.startswith("local:")
         found.append(_declared(f"backup repository {repository}", "GALLRA_BACKUP", local))
-    found.append(_declared(f"SMTP relay {settings.EMAIL_HOST}", "GALLRA_SMTP",
-                           settings.EMAIL_HOST in LOCAL_HOSTS))  # fmt: skip
+    found.append(
+        _declared(
+            f"SMTP relay {settings.EMAIL_HOST}", "GALLRA_SMTP", settings.EMAIL_HOST in LOCAL_HOSTS
+        )
+    )
     for dataset in policy.dataset:
         host = urlsplit(dataset.url).hostname or "" if dataset.url else ""
-        found.append(Place(f"dataset {dataset.id}" + (f" ({host})" if host else ""),
-                           dataset.country, f"dataset {dataset.id}: country"))  # fmt: skip
+        found.append(
+            Place(
+                f"dataset {dataset.id}" + (f" ({host})" if host else ""),
+                dataset.country,
+                f"dataset {dataset.id}: country",
+            )
+        )
     return [_judge(policy, p) for p in found]
 
 
@@ -69,8 +87,13 @@ def check_and_record(policy: Policy, actor: str) -> list[Place]:
     """Judge every place and leave the result in the evidence log (the dashboard shows it)."""
     found = places(policy)
     failed = [f"{p.name}: {p.problem}" for p in found if not p.ok]
-    append("residency_checked", actor=actor, at=timezone.now(), count=len(found),
-           data={"failed": failed})  # fmt: skip
+    append(
+        "residency_checked",
+        actor=actor,
+        at=timezone.now(),
+        count=len(found),
+        data={"failed": failed},
+    )
     return found
 
 

@@ -14,8 +14,16 @@ class ManualTaskAdmin(admin.ModelAdmin):
     search_fields = ["customer_ref"]
     date_hierarchy = "due"
     actions = ["mark_done"]
-    readonly_fields = ["rule", "customer_ref", "assignee", "what", "created", "due", "done_at",
-                       "reminded"]  # fmt: skip
+    readonly_fields = [
+        "rule",
+        "customer_ref",
+        "assignee",
+        "what",
+        "created",
+        "due",
+        "done_at",
+        "reminded",
+    ]
 
     def has_add_permission(self, request):
         return False

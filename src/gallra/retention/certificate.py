@@ -66,18 +66,32 @@ def certificate(policy: Policy, customer_ref: str, at: date) -> Certificate:
     for invoice in Invoice.objects.filter(customer_ref=customer_ref).order_by("issued"):
         rule = invoice_rules[0]
         until = due_date(rule, invoice.fiscal_year_end) - timedelta(days=1)
-        cert.kept.append({"type": "invoice", "ref": invoice.ref, "number": invoice.number,
-                          "kept_until": until.isoformat(), "rule": rule.id,
-                          "source": rule.legal_source})  # fmt: skip
+        cert.kept.append(
+            {
+                "type": "invoice",
+                "ref": invoice.ref,
+                "number": invoice.number,
+                "kept_until": until.isoformat(),
+                "rule": rule.id,
+                "source": rule.legal_source,
+            }
+        )
     for task in ManualTask.objects.filter(customer_ref=customer_ref).select_related("assignee"):
-        cert.tasks.append({
-            "task": task.what, "assignee": task.assignee.get_username(),
-            "due": task.due.isoformat(),
-            "done": timezone.localdate(task.done_at).isoformat() if task.done_at else None,
-        })  # fmt: skip
+        cert.tasks.append(
+            {
+                "task": task.what,
+                "assignee": task.assignee.get_username(),
+                "due": task.due.isoformat(),
+                "done": timezone.localdate(task.done_at).isoformat() if task.done_at else None,
+            }
+        )
     chain = verify()
-    cert.evidence = {"entries": seqs, "chain_intact": chain.ok, "head": chain.head,
-                     "pruned": chain.pruned}  # fmt: skip
+    cert.evidence = {
+        "entries": seqs,
+        "chain_intact": chain.ok,
+        "head": chain.head,
+        "pruned": chain.pruned,
+    }
     return cert
 
 
@@ -105,16 +119,21 @@ def render(cert: Certificate, policy: Policy, lang: str) -> str:
     lines.append("Sparas enligt lag:" if sv else "Kept as the law requires:")
     for k in cert.kept:
         until = "till och med" if sv else "until"
-        lines.append(f"  {words.type_name('invoice', lang)} {k['number']} ({k['ref']}) "
-                     f"{until} {k['kept_until']} — {k['source']}")  # fmt: skip
+        lines.append(
+            f"  {words.type_name('invoice', lang)} {k['number']} ({k['ref']}) "
+            f"{until} {k['kept_until']} — {k['source']}"
+        )
     if not cert.kept:
         lines.append("  (inget)" if sv else "  (nothing)")
     if cert.tasks:
         lines.append("")
         lines.append("Manuella uppgifter:" if sv else "Manual tasks:")
         for t in cert.tasks:
-            state = (f"utfört {t['done']}" if sv else f"done {t['done']}") if t["done"] else (
-                f"öppen, senast {t['due']}" if sv else f"open, due {t['due']}")  # fmt: skip
+            state = (
+                (f"utfört {t['done']}" if sv else f"done {t['done']}")
+                if t["done"]
+                else (f"öppen, senast {t['due']}" if sv else f"open, due {t['due']}")
+            )
             lines.append(f"  {t['task']} — {t['assignee']}: {state}")
     lines.append("")
     ev = cert.evidence
@@ -122,21 +141,31 @@ def render(cert: Certificate, policy: Policy, lang: str) -> str:
         ("intakt" if sv else "intact") if ev["chain_intact"] else ("BRUTEN" if sv else "BROKEN")
     )
     lines.append(
-        (f"Bevis: poster {', '.join(map(str, ev['entries'])) or '–'} i bevisloggen; "
-         f"kedjan {intact}, huvud {ev['head']}.") if sv else
-        (f"Evidence: entries {', '.join(map(str, ev['entries'])) or '–'} of the evidence log; "
-         f"chain {intact}, head {ev['head']}.")
-    )  # fmt: skip
+        (
+            f"Bevis: poster {', '.join(map(str, ev['entries'])) or '–'} i bevisloggen; "
+            f"kedjan {intact}, huvud {ev['head']}."
+        )
+        if sv
+        else (
+            f"Evidence: entries {', '.join(map(str, ev['entries'])) or '–'} of the evidence log; "
+            f"chain {intact}, head {ev['head']}."
+        )
+    )
     if ev.get("pruned"):
         p = ev["pruned"]
         lines.append(
-            (f"Bevisloggens poster till och med {p['through_seq']} (gjorda före {p['before']}) "
-             f"är gallrade enligt regeln {p['rule']} den {p['on']}: raderingar före dess "
-             "visas inte här.") if sv else
-            (f"The evidence log's entries up to {p['through_seq']} (made before {p['before']}) "
-             f"were pruned under rule {p['rule']} on {p['on']}: deletions before then are not "
-             "shown here.")
-        )  # fmt: skip
+            (
+                f"Bevisloggens poster till och med {p['through_seq']} (gjorda före {p['before']}) "
+                f"är gallrade enligt regeln {p['rule']} den {p['on']}: raderingar före dess "
+                "visas inte här."
+            )
+            if sv
+            else (
+                f"The evidence log's entries up to {p['through_seq']} (made before {p['before']}) "
+                f"were pruned under rule {p['rule']} on {p['on']}: deletions before then are not "
+                "shown here."
+            )
+        )
     return "\n".join(lines)
 
 
@@ -154,8 +183,14 @@ def command(cmd: BaseCommand, options: dict) -> None:
     cert = certificate(policy, options["customer_ref"], timezone.localdate())
     if not cert.customer_exists and not cert.deleted and not cert.kept:
         pruned = cert.evidence.get("pruned")
-        also = (f" (its entries made before {pruned['before']} were pruned under rule "
-                f"{pruned['rule']} on {pruned['on']})") if pruned else ""  # fmt: skip
+        also = (
+            (
+                f" (its entries made before {pruned['before']} were pruned under rule "
+                f"{pruned['rule']} on {pruned['on']})"
+            )
+            if pruned
+            else ""
+        )
         raise CommandError(
             f"no customer {options['customer_ref']!r} in gallra or its evidence{also}",
             returncode=2,

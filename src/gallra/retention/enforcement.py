@@ -187,7 +187,7 @@ def _finish(run, actor, batch, progress, now, resumed: bool) -> Summary:
                 .order_by("stage", "pk")
                 .values_list(
                     "pk", "stage", "record_type", "record_id", "ref", "rule", "customer_ref"
-                )[:batch]  # fmt: skip
+                )[:batch]
             )
             if not rows:
                 break
@@ -208,7 +208,7 @@ def _finish(run, actor, batch, progress, now, resumed: bool) -> Summary:
                 "deletion_date": run.at.isoformat(),
                 "resumed": resumed,
                 "deleted_in_this_process": counts,
-            },  # fmt: skip
+            },
         )
         EnforcementRun.objects.filter(pk=run.pk).update(finished=now())
     return summary
@@ -261,14 +261,23 @@ def _delete_batch(run, rows, actor, now, summary: Summary) -> None:
                 "deletion_date": run.at.isoformat(),
                 "per_customer": dict(per_customer),
                 "holds_removed": holds._raw_delete(holds.db),
-            },  # fmt: skip
+            },
         )
         summary.deleted[(rule, record_type)] += len(group)
     if spared:
-        append("delete_skipped", actor=actor, at=now(), record_type=record_type,
-               refs=[r[4] for r in spared], customers={r[6] for r in spared if r[6]},
-               data={"run": run.pk, "deletion_date": run.at.isoformat(),
-                     "why": "held, needed or gone since the run decided"})  # fmt: skip
+        append(
+            "delete_skipped",
+            actor=actor,
+            at=now(),
+            record_type=record_type,
+            refs=[r[4] for r in spared],
+            customers={r[6] for r in spared if r[6]},
+            data={
+                "run": run.pk,
+                "deletion_date": run.at.isoformat(),
+                "why": "held, needed or gone since the run decided",
+            },
+        )
     DueRecord.objects.filter(pk__in=[r[0] for r in rows])._raw_delete(DueRecord.objects.db)
 
 

@@ -62,9 +62,11 @@ class ManualTask(models.Model):
     rule = models.CharField(_("rule"), max_length=100)
     customer_ref = models.CharField(_("customer reference"), max_length=100)
     assignee = models.ForeignKey(
-        settings.AUTH_USER_MODEL, models.PROTECT, related_name="manual_tasks",
+        settings.AUTH_USER_MODEL,
+        models.PROTECT,
+        related_name="manual_tasks",
         verbose_name=_("assigned to"),
-    )  # fmt: skip
+    )
     what = models.CharField(_("task"), max_length=300)
     created = models.DateTimeField(_("created"))
     due = models.DateField(_("due"))

@@ -69,9 +69,15 @@ def delete_in_batches(
                 break
             refs = sorted({row[1] for row in rows if row[1]}) if ref_field else []
             log.append(
-                "delete", actor=actor, at=now(), rule=rule, record_type=record_type,
-                refs=refs, count=deleted, data={"deletion_date": at.isoformat()},
-            )  # fmt: skip
+                "delete",
+                actor=actor,
+                at=now(),
+                rule=rule,
+                record_type=record_type,
+                refs=refs,
+                count=deleted,
+                data={"deletion_date": at.isoformat()},
+            )
         total += deleted
     return total
 
@@ -113,9 +119,15 @@ class OwnDataStore(Store):
         if dry_run:
             return {"rule": rule.id, "deleted": due.count()}
         deleted = delete_in_batches(
-            due, rule=rule.id, record_type=self.record_type, actor=actor, now=now, at=at,
-            ref_field=self.ref_field, delete=self.delete_rows,
-        )  # fmt: skip
+            due,
+            rule=rule.id,
+            record_type=self.record_type,
+            actor=actor,
+            now=now,
+            at=at,
+            ref_field=self.ref_field,
+            delete=self.delete_rows,
+        )
         return {"rule": rule.id, "deleted": deleted}
 
     def summary_lines(self, part: dict, lang: str) -> list[str]:

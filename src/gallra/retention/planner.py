@@ -122,9 +122,14 @@ class Planner:
 
 def _insert_due(run: EnforcementRun, kind: Kind, rows) -> int:
     select = rows.values_list(
-        Value(run.pk), Value(kind.stage), Value(kind.record_type), "pk", "ref", "due_rule",
+        Value(run.pk),
+        Value(kind.stage),
+        Value(kind.record_type),
+        "pk",
+        "ref",
+        "due_rule",
         "owner_ref",
-    )  # fmt: skip
+    )
     sql, params = select.query.sql_with_params()
     columns = "run_id, stage, record_type, record_id, ref, rule, customer_ref"
     with connection.cursor() as cursor:
@@ -208,8 +213,9 @@ def _explain_row(planner: Planner, kind: Kind, row: dict, holds: dict[str, Hold]
         due = _trigger_due(rule, row) if rule else None
         return Decision(kind.record_type, row["ref"], "delete", row["going_rule"], due, "due", {})
     if kind.follows:
-        return Decision(kind.record_type, row["ref"], "keep", "", None, "follows",
-                        {"follows": kind.follows})  # fmt: skip
+        return Decision(
+            kind.record_type, row["ref"], "keep", "", None, "follows", {"follows": kind.follows}
+        )
     if not rules:
         return Decision(kind.record_type, row["ref"], "keep", "", None, "no_rule", {})
     # Of the rules that could delete it, report the one that would do so first.
@@ -223,8 +229,10 @@ def _explain_row(planner: Planner, kind: Kind, row: dict, holds: dict[str, Hold]
             if rule.legal_source:
                 reason, details = "legal", {**details, "source": rule.legal_source}
         elif held is not None and "hold" in rule.unless:
-            reason, details = "hold", {"hold": held.ref, "hold_reason": held.reason,
-                                       "until": held.until}  # fmt: skip
+            reason, details = (
+                "hold",
+                {"hold": held.ref, "hold_reason": held.reason, "until": held.until},
+            )
         elif row.get("other_role") and "other_role" in rule.unless:
             reason, details = "other_role", {}
         elif row.get("dependant_kept", True):
@@ -235,8 +243,15 @@ def _explain_row(planner: Planner, kind: Kind, row: dict, holds: dict[str, Hold]
         if best is None or candidate[0] < best[0]:
             best = candidate
     due, rule, reason, details = best
-    return Decision(kind.record_type, row["ref"], "keep", rule.id,
-                    None if due == date.max else due, reason, details)  # fmt: skip
+    return Decision(
+        kind.record_type,
+        row["ref"],
+        "keep",
+        rule.id,
+        None if due == date.max else due,
+        reason,
+        details,
+    )
 
 
 def _trigger_due(rule: Rule, row: dict) -> date | None:
@@ -282,11 +297,15 @@ def fates(policy: Policy, at: date, record_type: str, pks: list[int]) -> dict[in
         annotations[f"hold_{name}"] = holds.order_by("until").values("ref")[:1]
     if kind.other_role is not None:
         annotations["other_role"] = Case(
-            When(kind.other_role, then=Value(True)), default=Value(False),
+            When(kind.other_role, then=Value(True)),
+            default=Value(False),
             output_field=BooleanField(),
-        )  # fmt: skip
-    rows = list(kind.model.objects.filter(pk__in=pks).annotate(**annotations)
-                .values("pk", "ref", *annotations))  # fmt: skip
+        )
+    rows = list(
+        kind.model.objects.filter(pk__in=pks)
+        .annotate(**annotations)
+        .values("pk", "ref", *annotations)
+    )
     refs = {r for row in rows for k, r in row.items() if k.startswith("hold_") and r}
     holds = {h.ref: h for h in Hold.objects.filter(ref__in=refs)} if refs else {}
     out = {}

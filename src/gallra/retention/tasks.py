@@ -65,19 +65,32 @@ def _create_chunk(rule: Rule, customers: list[Customer], fallback, what: str, no
     for link in links:
         staff[link.customer_id].append(link.user)
     tasks = [
-        ManualTask(rule=rule.id, customer_ref=c.ref, assignee=user, what=what, created=now,
-                   due=due_date(rule, c.ended_on))
+        ManualTask(
+            rule=rule.id,
+            customer_ref=c.ref,
+            assignee=user,
+            what=what,
+            created=now,
+            due=due_date(rule, c.ended_on),
+        )
         for c in customers
         for user in staff[c.pk] or fallback
-    ]  # fmt: skip
+    ]
     if not tasks:
         return 0
     with transaction.atomic():
         ManualTask.objects.bulk_create(tasks, ignore_conflicts=True)
-        append("task_created", actor="enforce", at=now, rule=rule.id, record_type="customer",
-               refs=sorted({t.customer_ref for t in tasks}),
-               customers={t.customer_ref for t in tasks}, count=len(tasks),
-               data={"assignees": sorted({t.assignee.get_username() for t in tasks})})  # fmt: skip
+        append(
+            "task_created",
+            actor="enforce",
+            at=now,
+            rule=rule.id,
+            record_type="customer",
+            refs=sorted({t.customer_ref for t in tasks}),
+            customers={t.customer_ref for t in tasks},
+            count=len(tasks),
+            data={"assignees": sorted({t.assignee.get_username() for t in tasks})},
+        )
     return len(tasks)
 
 
@@ -101,10 +114,16 @@ def acknowledge(task: ManualTask, user, now: datetime) -> None:
     with transaction.atomic():
         updated = ManualTask.objects.filter(pk=task.pk, done_at__isnull=True).update(done_at=now)
         if updated:
-            append("task_acknowledged", actor=f"staff:{user.get_username()}", at=now,
-                   rule=task.rule, record_type="customer", refs=[task.customer_ref],
-                   customers=[task.customer_ref],
-                   data={"task": task.pk, "assignee": task.assignee.get_username()})  # fmt: skip
+            append(
+                "task_acknowledged",
+                actor=f"staff:{user.get_username()}",
+                at=now,
+                rule=task.rule,
+                record_type="customer",
+                refs=[task.customer_ref],
+                customers=[task.customer_ref],
+                data={"task": task.pk, "assignee": task.assignee.get_username()},
+            )
     task.refresh_from_db()
 
 
@@ -115,8 +134,10 @@ def remind(at: date) -> int:
     for task in open_tasks.exclude(reminded=at).select_related("assignee"):
         if task.assignee.email:
             late = task.due < at
-            subject = (f"{'Försenad' if late else 'Påminnelse'}: {task.what} "
-                       f"(kund {task.customer_ref}, senast {task.due})")  # fmt: skip
+            subject = (
+                f"{'Försenad' if late else 'Påminnelse'}: {task.what} "
+                f"(kund {task.customer_ref}, senast {task.due})"
+            )
             body = (
                 f"{task.what}\n\nKund: {task.customer_ref}\nSenast: {task.due}\n\n"
                 "Bekräfta i gallra när det är gjort (Gallring › Manuella uppgifter).\n"

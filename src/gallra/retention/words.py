@@ -30,29 +30,40 @@ HOLD_REASONS = {
     "legal": ("lagkrav", "legal requirement"),
 }
 REASONS = {
-    "hold": ("spärrad av {hold} ({hold_reason}) till och med {until}",
-             "held by {hold} ({hold_reason}) until {until}"),
-    "hold_open": ("spärrad av {hold} ({hold_reason}) tills vidare",
-                  "held by {hold} ({hold_reason}) until further notice"),
+    "hold": (
+        "spärrad av {hold} ({hold_reason}) till och med {until}",
+        "held by {hold} ({hold_reason}) until {until}",
+    ),
+    "hold_open": (
+        "spärrad av {hold} ({hold_reason}) tills vidare",
+        "held by {hold} ({hold_reason}) until further notice",
+    ),
     "not_yet": ("sparas till och med {until}", "kept until {until}"),
-    "legal": ("sparas enligt lag till och med {until} ({source})",
-              "kept by law until {until} ({source})"),
+    "legal": (
+        "sparas enligt lag till och med {until} ({source})",
+        "kept by law until {until} ({source})",
+    ),
     "active": ("avtalet gäller fortfarande", "the agreement is still active"),
-    "no_agreement": ("inget avtal registrerat — kontrollera kunden",
-                     "no agreement recorded — check the customer"),
+    "no_agreement": (
+        "inget avtal registrerat — kontrollera kunden",
+        "no agreement recorded — check the customer",
+    ),
     "account_open": ("kontot är öppet", "the account is open"),
     "no_account": ("inget konto stängt", "no account closed"),
-    "other_role": ("personen är fortfarande kontaktperson eller fakturaansvarig",
-                   "the person is still a contact or billing contact"),
+    "other_role": (
+        "personen är fortfarande kontaktperson eller fakturaansvarig",
+        "the person is still a contact or billing contact",
+    ),
     "overdue": ("raderas vid nästa gallring", "deleted at the next enforcement run"),
-    "dependant": ("annan data som hör hit sparas ännu",
-                  "data that depends on it is still kept"),
+    "dependant": ("annan data som hör hit sparas ännu", "data that depends on it is still kept"),
     "follows": ("raderas tillsammans med sin {follows}", "deleted together with its {follows}"),
     "no_rule": ("ingen gallringsregel gäller", "no retention rule applies"),
     "no_trigger": ("regeln har inte börjat räknas", "the rule has not started counting"),
-    "unreadable": ("meddelandet kan inte läsas ({mailbox}, {folder}, {uid}) — kontrollera det",
-                   "the message cannot be read ({mailbox}, {folder}, {uid}) — check it by hand"),
-}  # fmt: skip
+    "unreadable": (
+        "meddelandet kan inte läsas ({mailbox}, {folder}, {uid}) — kontrollera det",
+        "the message cannot be read ({mailbox}, {folder}, {uid}) — check it by hand",
+    ),
+}
 
 
 def _i(lang: str) -> int:
@@ -88,8 +99,11 @@ def reason(d: Decision, lang: str) -> str:
 
 def heading(policy: Policy, at: date, lang: str) -> str:
     org = policy.organisation.brand or policy.organisation.name
-    return (f"Gallringsplan för {org} den {at}:" if lang == "sv"
-            else f"Retention plan for {org} on {at}:")  # fmt: skip
+    return (
+        f"Gallringsplan för {org} den {at}:"
+        if lang == "sv"
+        else f"Retention plan for {org} on {at}:"
+    )
 
 
 def delete_line(d: Decision, lang: str) -> str:
@@ -124,8 +138,11 @@ def explanation(policy: Policy, d: Decision, at: date, lang: str) -> str:
     rule = f" ({d.rule})" if d.rule else ""
     due = ""
     if d.due and d.reason not in ("not_yet", "legal"):
-        due = (f" Regeln gör den förfallen från {d.due}." if lang == "sv"
-               else f" The rule makes it due from {d.due}.")  # fmt: skip
+        due = (
+            f" Regeln gör den förfallen från {d.due}."
+            if lang == "sv"
+            else f" The rule makes it due from {d.due}."
+        )
     if lang == "sv":
         return f"{name} sparas den {at}: {reason(d, lang)}{rule}.{due}"
     return f"{name} is kept on {at}: {reason(d, lang)}{rule}.{due}"
@@ -134,13 +151,19 @@ def explanation(policy: Policy, d: Decision, at: date, lang: str) -> str:
 def enforce_summary(s, lang: str) -> str:
     deleted = sum(s.deleted.values())
     if lang == "sv":
-        head = (f"Torrkörning för {s.at}: {deleted} poster skulle raderas." if s.dry_run
-                else f"Gallring för {s.at}{' (återupptagen körning)' if s.resumed else ''}: "
-                f"{deleted} poster raderade.")  # fmt: skip
+        head = (
+            f"Torrkörning för {s.at}: {deleted} poster skulle raderas."
+            if s.dry_run
+            else f"Gallring för {s.at}{' (återupptagen körning)' if s.resumed else ''}: "
+            f"{deleted} poster raderade."
+        )
     else:
-        head = (f"Dry run for {s.at}: {deleted} records would be deleted." if s.dry_run
-                else f"Enforcement for {s.at}{' (resumed run)' if s.resumed else ''}: "
-                f"{deleted} records deleted.")  # fmt: skip
+        head = (
+            f"Dry run for {s.at}: {deleted} records would be deleted."
+            if s.dry_run
+            else f"Enforcement for {s.at}{' (resumed run)' if s.resumed else ''}: "
+            f"{deleted} records deleted."
+        )
     lines = [head]
     for (rule, record_type), n in sorted(s.deleted.items()):
         lines.append(f"  {rule}: {n} {type_name(record_type, lang)}")

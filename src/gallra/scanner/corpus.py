@@ -46,8 +46,7 @@ class Maker:
         self.en = Faker("en_GB")
         self.en.seed_instance(seed + 1)
         self.subjects = list(dict.fromkeys(self._full_name() for _ in range(400)))
-        self.others = [n for n in (self._full_name() for _ in range(400))
-                       if n not in self.subjects]  # fmt: skip
+        self.others = [n for n in (self._full_name() for _ in range(400)) if n not in self.subjects]
 
     def _full_name(self) -> str:
         return f"{self.fake.first_name()} {self.fake.last_name()}"
@@ -79,19 +78,21 @@ class Maker:
         mobile = f"7{r.choice('02369')}{r.randrange(10**7):07d}"
         area = r.choice(["8", "31", "40", "18", "13", "90", "54", "19", "46"])
         rest = f"{r.randrange(10 ** (8 - len(area)), 10 ** (9 - len(area))):d}"[: 9 - len(area)]
-        return r.choice([
-            f"0{mobile[:2]}-{mobile[2:5]} {mobile[5:7]} {mobile[7:]}",
-            f"0{mobile}",
-            f"+46 {mobile[:2]} {mobile[2:5]} {mobile[5:7]} {mobile[7:]}",
-            f"+46{mobile}",
-            f"0{mobile[:2]} {mobile[2:5]} {mobile[5:7]} {mobile[7:]}",
-            f"0{area}-{rest[:3]} {rest[3:5]} {rest[5:]}".rstrip(),
-            f"0{area}-{rest}",
-            f"+46 {area} {rest}",
-            f"0046 {area} {rest}",
-            f"+46 (0){area} {rest[:3]} {rest[3:]}",
-            self._faker_phone(),
-        ])  # fmt: skip
+        return r.choice(
+            [
+                f"0{mobile[:2]}-{mobile[2:5]} {mobile[5:7]} {mobile[7:]}",
+                f"0{mobile}",
+                f"+46 {mobile[:2]} {mobile[2:5]} {mobile[5:7]} {mobile[7:]}",
+                f"+46{mobile}",
+                f"0{mobile[:2]} {mobile[2:5]} {mobile[5:7]} {mobile[7:]}",
+                f"0{area}-{rest[:3]} {rest[3:5]} {rest[5:]}".rstrip(),
+                f"0{area}-{rest}",
+                f"+46 {area} {rest}",
+                f"0046 {area} {rest}",
+                f"+46 (0){area} {rest[:3]} {rest[3:]}",
+                self._faker_phone(),
+            ]
+        )
 
     def _faker_phone(self) -> str:
         """Faker's Swedish forms, but not its impossible area codes (000-..., (0)03 ...)."""
@@ -104,14 +105,16 @@ class Maker:
 
     def phone_intl(self) -> str:
         r = self.r
-        return r.choice([
-            f"+44 20 {r.randrange(7000, 8999)} {r.randrange(1000, 9999)}",
-            f"+1 {r.randrange(201, 989)} {r.randrange(200, 999)} {r.randrange(1000, 9999)}",
-            f"+49 30 {r.randrange(1000000, 9999999)}",
-            f"+47 {r.randrange(20, 99)} {r.randrange(10, 99)} {r.randrange(10, 99)} "
-            f"{r.randrange(10, 99)}",
-            f"+358 {r.randrange(40, 50)} {r.randrange(1000000, 9999999)}",
-        ])  # fmt: skip
+        return r.choice(
+            [
+                f"+44 20 {r.randrange(7000, 8999)} {r.randrange(1000, 9999)}",
+                f"+1 {r.randrange(201, 989)} {r.randrange(200, 999)} {r.randrange(1000, 9999)}",
+                f"+49 30 {r.randrange(1000000, 9999999)}",
+                f"+47 {r.randrange(20, 99)} {r.randrange(10, 99)} {r.randrange(10, 99)} "
+                f"{r.randrange(10, 99)}",
+                f"+358 {r.randrange(40, 50)} {r.randrange(1000000, 9999999)}",
+            ]
+        )
 
     def address(self) -> str:
         street = self.fake.street_address()
@@ -152,8 +155,15 @@ class Maker:
         r = self.r
         if r.random() < 0.7:
             first = r.randrange(1, 224)
-            return ".".join(str(x) for x in (128 if first == 127 else first, r.randrange(256),
-                                             r.randrange(256), r.randrange(1, 255)))  # fmt: skip
+            return ".".join(
+                str(x)
+                for x in (
+                    128 if first == 127 else first,
+                    r.randrange(256),
+                    r.randrange(256),
+                    r.randrange(1, 255),
+                )
+            )
         groups = [f"{r.randrange(65536):x}" for _ in range(8)]
         if groups[0].startswith("ff") and len(groups[0]) == 4:
             groups[0] = "fe" + groups[0][2:]
@@ -181,12 +191,22 @@ class Maker:
             return f"org.nr {org[:6]}-{org[6:]}"
         if kind == 3:  # an order or OCR number of ten digits
             number = f"{r.randrange(10**9, 10**10)}"
-            return r.choice([f"Ordernummer {number}", f"OCR: {number}", f"order #{number}",
-                             f"fakturanr {number}"])  # fmt: skip
+            return r.choice(
+                [
+                    f"Ordernummer {number}",
+                    f"OCR: {number}",
+                    f"order #{number}",
+                    f"fakturanr {number}",
+                ]
+            )
         if kind == 4:  # a phone number in a URL
-            return r.choice([f"https://kund.example/kontakt/0{self._mobile()}",
-                             f"https://example.se/?tel=0{self._mobile()}&x=1",
-                             f"www.example.com/p/08{r.randrange(10**6, 10**7)}"])  # fmt: skip
+            return r.choice(
+                [
+                    f"https://kund.example/kontakt/0{self._mobile()}",
+                    f"https://example.se/?tel=0{self._mobile()}&x=1",
+                    f"www.example.com/p/08{r.randrange(10**6, 10**7)}",
+                ]
+            )
         if kind == 5:
             return f"{r.randrange(2000, 2030)}-{r.randrange(1, 13):02d}-{r.randrange(1, 29):02d}"
         if kind == 6:
@@ -216,8 +236,11 @@ class Maker:
             elif choice in (1, 2):
                 text, kind = self.personnummer(coordination=choice == 2)
                 bare = text.isdigit() and len(text) == 10
-                d.add(r.choice(["personnummer ", "pnr: ", "Personnr ", "samordningsnummer "])
-                      if bare or r.random() < 0.4 else r.choice(["", "(", "född "]))  # fmt: skip
+                d.add(
+                    r.choice(["personnummer ", "pnr: ", "Personnr ", "samordningsnummer "])
+                    if bare or r.random() < 0.4
+                    else r.choice(["", "(", "född "])
+                )
                 d.add(text, kind)
             elif choice == 3:
                 d.add(r.choice(["Ring ", "Tel: ", "mobil ", "Phone: ", "nå mig på "]))
@@ -254,10 +277,30 @@ def _mod11_check(body: str) -> str | None:
     return None if digit == 10 else str(digit)
 
 
-OPENINGS = ["", "", " ", "\n", "Hej! ", "Tack för ditt mejl. ", "Regarding the ticket, ",
-            "Servern startades om. ", "See attached. ", "Enligt avtalet ", "Log: "]  # fmt: skip
-CLOSINGS = [". ", ".\n", ", ", " och sedan inget mer. ", "\n", " - please advise.\n",
-            " (se nedan). ", "; ", " Mvh\n"]  # fmt: skip
+OPENINGS = [
+    "",
+    "",
+    " ",
+    "\n",
+    "Hej! ",
+    "Tack för ditt mejl. ",
+    "Regarding the ticket, ",
+    "Servern startades om. ",
+    "See attached. ",
+    "Enligt avtalet ",
+    "Log: ",
+]
+CLOSINGS = [
+    ". ",
+    ".\n",
+    ", ",
+    " och sedan inget mer. ",
+    "\n",
+    " - please advise.\n",
+    " (se nedan). ",
+    "; ",
+    " Mvh\n",
+]
 
 
 def corpus(documents: int = 2000, seed: int = 1) -> tuple[list[Document], list[str]]:

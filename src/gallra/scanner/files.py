@@ -28,8 +28,13 @@ class FileHit:
         return self.text[:2] + "*" * (len(self.text) - 3) + self.text[-1]
 
     def as_dict(self, show: bool = False) -> dict:
-        return {"path": self.path, "line": self.line, "column": self.column, "kind": self.kind,
-                "text": self.text if show else self.masked()}  # fmt: skip
+        return {
+            "path": self.path,
+            "line": self.line,
+            "column": self.column,
+            "kind": self.kind,
+            "text": self.text if show else self.masked(),
+        }
 
 
 def subject_names() -> list[str]:

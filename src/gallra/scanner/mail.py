@@ -24,6 +24,13 @@ def mail_items(policy: Policy, identity: Identity) -> list[Item]:
                     kinds = finder.kinds(text)
                     if kinds:
                         values = {"subject": subject, "found_by": list(kinds)}
-                        out.append(Item(f"mailbox {mailbox.id}", folder, uid, values,
-                                        {"subject": mailbox.category}))  # fmt: skip
+                        out.append(
+                            Item(
+                                f"mailbox {mailbox.id}",
+                                folder,
+                                uid,
+                                values,
+                                {"subject": mailbox.category},
+                            )
+                        )
     return out

@@ -78,6 +78,6 @@ def document_items(policy, identity: Identity) -> list:
             },
             {"title": category},
             m.document.created,
-        )  # fmt: skip
+        )
         for m in documents_mentioning(identity)
     ]

@@ -42,8 +42,18 @@ IBAN = "iban"
 BANK_ACCOUNT = "bank_account"  # a Swedish clearing number and account number
 IP = "ip"
 NAME = "name"
-KINDS = (EMAIL, PERSONNUMMER, SAMORDNINGSNUMMER, PHONE, PHONE_INTL, ADDRESS, IBAN,
-         BANK_ACCOUNT, IP, NAME)  # fmt: skip
+KINDS = (
+    EMAIL,
+    PERSONNUMMER,
+    SAMORDNINGSNUMMER,
+    PHONE,
+    PHONE_INTL,
+    ADDRESS,
+    IBAN,
+    BANK_ACCOUNT,
+    IP,
+    NAME,
+)
 
 
 @dataclass(frozen=True, order=True)
@@ -245,8 +255,12 @@ def bank_account_ok(clearing: str, account: str) -> bool:
     if 6000 <= c <= 6999:  # Handelsbanken: 9 digits, mod 11
         return len(account) == 9 and _mod11_ok(account)
     if 8000 <= c <= 8999:  # Swedbank: five-digit clearing, up to 10 digits, mod 10
-        return len(clearing) == 5 and luhn_ok(clearing[:5]) and 6 <= len(account) <= 10 \
-            and luhn_ok(account)  # fmt: skip
+        return (
+            len(clearing) == 5
+            and luhn_ok(clearing[:5])
+            and 6 <= len(account) <= 10
+            and luhn_ok(account)
+        )
     if c == 3300 or c == 3782:  # Nordea personkonto: the personnummer
         return len(account) == 10 and luhn_ok(account)
     if 1100 <= c <= 5999 or 9000 <= c <= 9999:  # type 1: 7 digits
@@ -259,16 +273,23 @@ class Scanner:
 
     def __init__(self, names: Iterable[str] = (), today: date | None = None) -> None:
         self.today = today or date.today()
-        wanted = sorted({" ".join(n.split()) for n in names if len(n.split()) >= 2}, key=len,
-                        reverse=True)  # fmt: skip
+        wanted = sorted(
+            {" ".join(n.split()) for n in names if len(n.split()) >= 2}, key=len, reverse=True
+        )
         # Whole names: runs of capitalised words are looked up, two to five words at a time.
         self.names = {tuple(n.split()) for n in wanted}
         self.longest = max((len(n) for n in self.names), default=0)
 
     def scan(self, text: str) -> list[Finding]:
         urls = [(m.start(), m.end()) for m in _URL.finditer(text)]
-        found = [*self._emails(text), *self._numbers(text, urls), *self._ibans(text),
-                 *self._ips(text), *self._addresses(text), *self._names(text)]  # fmt: skip
+        found = [
+            *self._emails(text),
+            *self._numbers(text, urls),
+            *self._ibans(text),
+            *self._ips(text),
+            *self._addresses(text),
+            *self._names(text),
+        ]
         return _without_overlaps(found, urls)
 
     def _emails(self, text: str) -> Iterator[Finding]:
@@ -451,8 +472,14 @@ def _is_bank(text: str, start: int) -> bool:
 
 
 def _address_word_before(text: str, start: int) -> bool:
-    return re.search(r"(?:adress|address|postadress|box \d+)[:\s]*$", text[max(0, start - 30) :
-                     start], re.IGNORECASE) is not None  # fmt: skip
+    return (
+        re.search(
+            r"(?:adress|address|postadress|box \d+)[:\s]*$",
+            text[max(0, start - 30) : start],
+            re.IGNORECASE,
+        )
+        is not None
+    )
 
 
 def _inside(position: int, spans: list[tuple[int, int]]) -> bool:

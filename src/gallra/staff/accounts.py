@@ -27,8 +27,9 @@ def enrol(user, *, actor: str) -> str:
         TwoFactor.objects.update_or_create(
             user=user, defaults={"secret": secret, "created": timezone.now(), "last_step": 0}
         )
-        log.append("staff_two_factor_enrolled", actor=actor, at=timezone.now(),
-                   refs=[f"staff:{user.pk}"])  # fmt: skip
+        log.append(
+            "staff_two_factor_enrolled", actor=actor, at=timezone.now(), refs=[f"staff:{user.pk}"]
+        )
     return secret
 
 
@@ -55,7 +56,12 @@ def add(
         user.set_password(password)
         user.save()
         user.groups.set(Group.objects.filter(name__in=role_ids))
-        log.append("staff_added", actor=actor, at=timezone.now(), refs=[f"staff:{user.pk}"],
-                   data={"roles": sorted(role_ids)})  # fmt: skip
+        log.append(
+            "staff_added",
+            actor=actor,
+            at=timezone.now(),
+            refs=[f"staff:{user.pk}"],
+            data={"roles": sorted(role_ids)},
+        )
         secret = enrol(user, actor=actor)
     return user, password, secret

@@ -37,10 +37,17 @@ AREAS: dict[str, list[str]] = {
 # What every member of staff may do: look at the work and its proof, report a breach, and
 # mark their manual tasks done.
 EVERYONE = [
-    "view_entry", "view_enforcementrun", "view_manualtask", "change_manualtask",
-    "view_loginalert", "view_accessgrant", "view_backuprun", "view_incident", "add_incident",
+    "view_entry",
+    "view_enforcementrun",
+    "view_manualtask",
+    "change_manualtask",
+    "view_loginalert",
+    "view_accessgrant",
+    "view_backuprun",
+    "view_incident",
+    "add_incident",
     "view_duerecord",
-]  # fmt: skip
+]
 CUSTOM = {PERSONAL_DATA, LIFT_LEGAL_HOLD, REVEAL_ADDRESS}
 MODEL, CODENAME = "content_type__model", "codename"
 

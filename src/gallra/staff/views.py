@@ -50,9 +50,13 @@ def _record(request: HttpRequest, username: str, outcome: str, method: str) -> N
     from gallra.policy.loading import current_policy
 
     attempt = sshd.Attempt(
-        at=timezone.now(), outcome=outcome, method=method, username=username[:150],
-        address=request.META.get("REMOTE_ADDR", ""), host="",
-    )  # fmt: skip
+        at=timezone.now(),
+        outcome=outcome,
+        method=method,
+        username=username[:150],
+        address=request.META.get("REMOTE_ADDR", ""),
+        host="",
+    )
     try:
         writer = EventWriter(current_policy())
         row = writer.row(attempt, SERVICE)

@@ -39,8 +39,9 @@ class LinkInvalid(CaseError):
 
 def note(action: str, request: SubjectRequest, *, actor: str, at: datetime, **data) -> None:
     """An evidence entry about a request, named by its ref: never by the subject's data."""
-    log.append(action, actor=actor, at=at, refs=[request.ref],
-               data={"request": request.ref, **data})  # fmt: skip
+    log.append(
+        action, actor=actor, at=at, refs=[request.ref], data={"request": request.ref, **data}
+    )
 
 
 def identity_of(request: SubjectRequest) -> Identity:

@@ -135,8 +135,11 @@ def erase(conn: sa.Connection, dataset: Dataset, identity: Identity) -> list[Tab
         plans.append(out)
     for out in reversed(plans):
         table = by_name[out.table].table
-        for kind, keys in (("delete", out.deleted), ("overwrite", out.overwritten),
-                           ("unlink", out.unlinked)):  # fmt: skip
+        for kind, keys in (
+            ("delete", out.deleted),
+            ("overwrite", out.overwritten),
+            ("unlink", out.unlinked),
+        ):
             for chunk in chunks(keys):
                 run(conn, table, kind, keys=chunk)
     return plans

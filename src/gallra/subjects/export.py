@@ -86,7 +86,7 @@ def login_items(policy: Policy, items: list[Item]) -> list[Item]:
             {k: row[k].isoformat() if k == "at" else row[k] for k in shown},
             {"at": category, "network": category, "country": category},
             row["at"].date(),
-        )  # fmt: skip
+        )
         for row in events.values("id", *shown).iterator()
     ]
 

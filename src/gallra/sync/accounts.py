@@ -99,9 +99,12 @@ def _passwd(source: Source) -> set[str]:
         parts = line.split(":")
         if len(parts) != 7 or not parts[0] or not parts[2].isdigit():
             raise SourceUnavailable(
-                _("%(source)s: line %(n)d is not a passwd entry "
-                  "(name:password:uid:gid:comment:home:shell)") % {"source": name, "n": number}
-            )  # fmt: skip
+                _(
+                    "%(source)s: line %(n)d is not a passwd entry "
+                    "(name:password:uid:gid:comment:home:shell)"
+                )
+                % {"source": name, "n": number}
+            )
         if source.uid_min <= int(parts[2]) <= source.uid_max:
             names.add(parts[0])
     return names
@@ -130,13 +133,21 @@ def _ldap(source: Source) -> set[str]:
     try:
         server = ldap3.Server(source.url, connect_timeout=5, get_info=ldap3.NONE, tls=tls)
         conn = ldap3.Connection(
-            server, user=source.bind_dn or None, password=password, read_only=True,
-            receive_timeout=TIMEOUT, raise_exceptions=True, auto_bind=True,
-        )  # fmt: skip
+            server,
+            user=source.bind_dn or None,
+            password=password,
+            read_only=True,
+            receive_timeout=TIMEOUT,
+            raise_exceptions=True,
+            auto_bind=True,
+        )
         entries = conn.extend.standard.paged_search(
-            search_base=source.base_dn, search_filter=source.filter, attributes=[attribute],
-            paged_size=PAGE, generator=True,
-        )  # fmt: skip
+            search_base=source.base_dn,
+            search_filter=source.filter,
+            attributes=[attribute],
+            paged_size=PAGE,
+            generator=True,
+        )
         for entry in entries:
             if entry.get("type") != "searchResEntry":
                 continue
@@ -158,7 +169,7 @@ def _ldap(source: Source) -> set[str]:
 def _accounts(**lookup) -> list[tuple]:
     """(pk, ref, username, opened, closed, customer ref) of the accounts matching `lookup`
     (one list value, asked in chunks)."""
-    (key, values), = lookup.items()  # fmt: skip
+    ((key, values),) = lookup.items()
     values = list(values)
     found = []
     for start in range(0, len(values), CHUNK):
@@ -175,10 +186,12 @@ def _apply(
     tracked = {r.account_ref: r for r in SourceAccount.objects.filter(source=source.id)}
     if not present and any(r.missed_since is None for r in tracked.values()):
         raise SourceUnavailable(
-            _("%(source)s answered with no accounts at all, while it held %(n)d: nothing is "
-              "closed (check the source; an empty answer is taken for a fault)")
+            _(
+                "%(source)s answered with no accounts at all, while it held %(n)d: nothing is "
+                "closed (check the source; an empty answer is taken for a fault)"
+            )
             % {"source": name, "n": sum(r.missed_since is None for r in tracked.values())}
-        )  # fmt: skip
+        )
     here = _accounts(username__in=present)
     report.matched = len(here)
     known = {row[2] for row in here}
@@ -189,8 +202,9 @@ def _apply(
         seen.append(ref)
         row = tracked.get(ref)
         if row is None:
-            new_rows.append(SourceAccount(source=source.id, account_ref=ref, first_seen=at,
-                                          last_seen=at))  # fmt: skip
+            new_rows.append(
+                SourceAccount(source=source.id, account_ref=ref, first_seen=at, last_seen=at)
+            )
         elif row.missed_since is not None:  # back in the source
             if row.closed_by_sync is not None and closed == row.closed_by_sync:
                 reopen.append((pk, ref, username, customer))
@@ -233,17 +247,27 @@ def _apply(
     for day, accounts in sorted(close.items()):
         Account.objects.filter(pk__in=[a[0] for a in accounts]).update(closed=day, updated_at=now)
         report.closed += [AccountChange(a[1], a[2], day.isoformat()) for a in accounts]
-        append("account_closed", actor=actor, at=now, record_type="account",
-               refs=[a[1] for a in accounts], customers=[a[3] for a in accounts],
-               data={"source": source.id, "closed": day.isoformat(),
-                     "why": "missed by the source"})  # fmt: skip
+        append(
+            "account_closed",
+            actor=actor,
+            at=now,
+            record_type="account",
+            refs=[a[1] for a in accounts],
+            customers=[a[3] for a in accounts],
+            data={"source": source.id, "closed": day.isoformat(), "why": "missed by the source"},
+        )
     if reopen:
         Account.objects.filter(pk__in=[a[0] for a in reopen]).update(closed=None, updated_at=now)
         report.reopened = [AccountChange(a[1], a[2], at.isoformat()) for a in reopen]
-        append("account_reopened", actor=actor, at=now, record_type="account",
-               refs=[a[1] for a in reopen], customers=[a[3] for a in reopen],
-               data={"source": source.id, "day": at.isoformat(),
-                     "why": "back in the source"})  # fmt: skip
+        append(
+            "account_reopened",
+            actor=actor,
+            at=now,
+            record_type="account",
+            refs=[a[1] for a in reopen],
+            customers=[a[3] for a in reopen],
+            data={"source": source.id, "day": at.isoformat(), "why": "back in the source"},
+        )
     return report
 
 

@@ -69,25 +69,35 @@ class SourceResult:
         if self.outcome == Outcome.PROBLEMS:
             first = str(self.problems[0]) if self.problems else ""
             return _("%(source)s: nothing imported, %(n)d problem(s): %(first)s") % {
-                "source": self.name, "n": len(self.problems), "first": first,
-            }  # fmt: skip
+                "source": self.name,
+                "n": len(self.problems),
+                "first": first,
+            }
         if self.outcome == Outcome.REFUSED:
             return _("%(source)s: %(n)d record(s) refused: gallra deleted them; %(first)s") % {
-                "source": self.name, "n": len(self.refused), "first": self.refused[0],
-            }  # fmt: skip
+                "source": self.name,
+                "n": len(self.refused),
+                "first": self.refused[0],
+            }
         return _("%(source)s: ok") % {"source": self.name}
 
     def numbers(self) -> dict:
         """Counts only, never a value: for SourceRun and the JSON output's totals."""
-        out: dict = {"records": self.counts, "refused": len(self.refused),
-                     "problems": len(self.problems)}  # fmt: skip
+        out: dict = {
+            "records": self.counts,
+            "refused": len(self.refused),
+            "problems": len(self.problems),
+        }
         if self.accounts is not None:
             a = self.accounts
             out["accounts"] = {
-                "in_source": a.in_source, "matched": a.matched, "closed": len(a.closed),
-                "still_missing": a.still_missing, "reopened": len(a.reopened),
+                "in_source": a.in_source,
+                "matched": a.matched,
+                "closed": len(a.closed),
+                "still_missing": a.still_missing,
+                "reopened": len(a.reopened),
                 "unknown": len(a.unknown),
-            }  # fmt: skip
+            }
         return out
 
     def as_dict(self) -> dict:

@@ -41,9 +41,14 @@ def sync(
         else:
             result = sync_accounts(declared, at, now=started, actor=actor)
         SourceRun.objects.create(
-            source=declared.id, day=at, started=started, finished=now(), actor=actor,
-            outcome=result.outcome, counts=result.numbers(),
-        )  # fmt: skip
+            source=declared.id,
+            day=at,
+            started=started,
+            finished=now(),
+            actor=actor,
+            outcome=result.outcome,
+            counts=result.numbers(),
+        )
         results.append(result)
     # Only today's runs are needed (the daily job); a season of them helps whoever looks.
     SourceRun.objects.filter(day__lt=at - KEEP_RUNS).delete()

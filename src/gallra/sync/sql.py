@@ -211,7 +211,7 @@ def _columns_ok(section: str, names: list[str], problems: list[Line]) -> int | N
                         "the query needs exactly one column customer (or customer_ref): "
                         "the ref of the customer each row belongs to"
                     ),
-                )  # fmt: skip
+                )
             )
     elif section == "customers":
         for name in names:
@@ -221,7 +221,7 @@ def _columns_ok(section: str, names: list[str], problems: list[Line]) -> int | N
                         section,
                         _("column %(c)s is a section of its own: give it its own query")
                         % {"c": name},
-                    )  # fmt: skip
+                    )
                 )
     if len(problems) > before:
         return False

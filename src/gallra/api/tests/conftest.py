@@ -21,18 +21,23 @@ from gallra.subjects import cases
 from gallra.subjects.identity import Identity
 
 EVERYTHING = [
-    "consent.view_consentdecision", "logins.add_loginevent", "subjects.view_subjectrequest",
-    "registry.view_personal_data", "retention.view_duerecord", "evidence.view_entry",
-]  # fmt: skip
+    "consent.view_consentdecision",
+    "logins.add_loginevent",
+    "subjects.view_subjectrequest",
+    "registry.view_personal_data",
+    "retention.view_duerecord",
+    "evidence.view_entry",
+]
 
 
 def permission(name: str) -> Permission:
     app, codename = name.split(".")
     if name == "registry.view_personal_data":  # a custom permission: made if not migrated yet
         return Permission.objects.get_or_create(
-            codename=codename, content_type=ContentType.objects.get_for_model(Customer),
+            codename=codename,
+            content_type=ContentType.objects.get_for_model(Customer),
             defaults={"name": "Can see personal fields"},
-        )[0]  # fmt: skip
+        )[0]
     return Permission.objects.get(content_type__app_label=app, codename=codename)
 
 
@@ -63,14 +68,23 @@ def requests(db) -> dict[str, str]:
     """Three requests: one overdue, one due later, one done long ago; {label: ref}."""
     today, now = timezone.localdate(), timezone.now()
     refs = {}
-    for label, received in [("done", today - timedelta(days=200)),
-                            ("later", today - timedelta(days=3)),
-                            ("overdue", today - timedelta(days=60))]:  # fmt: skip
-        made = cases.open_request("access", Identity.of(**ANNA), received=received, now=now,
-                                  actor="test", note_text="called from 070-123 45 67")  # fmt: skip
+    for label, received in [
+        ("done", today - timedelta(days=200)),
+        ("later", today - timedelta(days=3)),
+        ("overdue", today - timedelta(days=60)),
+    ]:
+        made = cases.open_request(
+            "access",
+            Identity.of(**ANNA),
+            received=received,
+            now=now,
+            actor="test",
+            note_text="called from 070-123 45 67",
+        )
         refs[label] = made.ref
-    cases.close(cases.SubjectRequest.objects.get(ref=refs["done"]), {"sent": True}, now=now,
-                actor="test")  # fmt: skip
+    cases.close(
+        cases.SubjectRequest.objects.get(ref=refs["done"]), {"sent": True}, now=now, actor="test"
+    )
     return refs
 
 
@@ -80,23 +94,39 @@ def decisions(db) -> list[ConsentDecision]:
     start = datetime(2026, 11, 1, 12, 0, tzinfo=UTC)
     out = []
     for i, action in enumerate(["accept_all", "custom", "withdraw"]):
-        out.append(ConsentDecision.objects.create(
-            consent_id=str(uuid.UUID(int=i + 1, version=4)), action=action,
-            categories={"statistics": action == "accept_all"}, services={"youtube": False},
-            banner_revision=1, policy_revision=1, text_hash="ab" * 32, locale="sv",
-            at=start + timedelta(minutes=i),
-        ))  # fmt: skip
+        out.append(
+            ConsentDecision.objects.create(
+                consent_id=str(uuid.UUID(int=i + 1, version=4)),
+                action=action,
+                categories={"statistics": action == "accept_all"},
+                services={"youtube": False},
+                banner_revision=1,
+                policy_revision=1,
+                text_hash="ab" * 32,
+                locale="sv",
+                at=start + timedelta(minutes=i),
+            )
+        )
     return out
 
 
 @pytest.fixture
 def ended_customer(db) -> date:
     """Customer C-1, whose only agreement ended on 2024-03-15: due on 2025-03-15."""
-    import_document({"customers": [{
-        "ref": "C-1", "name": "Kund C-1 AB",
-        "agreements": [{"ref": "C-1-A0", "start": "2020-01-01", "end": "2024-03-15"}],
-        "people": [{"ref": "P-1", "first_name": "Test", "last_name": "Person", "roles": []}],
-    }]})  # fmt: skip
+    import_document(
+        {
+            "customers": [
+                {
+                    "ref": "C-1",
+                    "name": "Kund C-1 AB",
+                    "agreements": [{"ref": "C-1-A0", "start": "2020-01-01", "end": "2024-03-15"}],
+                    "people": [
+                        {"ref": "P-1", "first_name": "Test", "last_name": "Person", "roles": []}
+                    ],
+                }
+            ]
+        }
+    )
     return date(2025, 3, 15)
 
 
@@ -108,5 +138,14 @@ def escrow(db) -> list[str]:
 @pytest.fixture
 def entries(db) -> list:
     at = datetime(2026, 3, 1, 8, 0, tzinfo=UTC)
-    return [append("delete", actor="enforce", at=at + timedelta(hours=i), record_type="person",
-                   refs=[f"P-{i}"], customers=[f"C-{i}"]) for i in range(1, 6)]  # fmt: skip
+    return [
+        append(
+            "delete",
+            actor="enforce",
+            at=at + timedelta(hours=i),
+            record_type="person",
+            refs=[f"P-{i}"],
+            customers=[f"C-{i}"],
+        )
+        for i in range(1, 6)
+    ]

@@ -29,13 +29,24 @@ def bearer(token: str) -> dict:
 
 
 def post_events(client, events, headers) -> object:
-    return client.post(f"{API}/logins/events", json.dumps({"events": events}),
-                       content_type="application/json", **headers)  # fmt: skip
+    return client.post(
+        f"{API}/logins/events",
+        json.dumps({"events": events}),
+        content_type="application/json",
+        **headers,
+    )
 
 
 def event(i=1, **kw) -> dict:
-    return {"id": f"evt-{i}", "at": f"2026-11-24T22:14:0{i % 10}Z", "outcome": "failure",
-            "username": "anna", "ip": f"203.0.113.{i}", "service": "webmail", **kw}  # fmt: skip
+    return {
+        "id": f"evt-{i}",
+        "at": f"2026-11-24T22:14:0{i % 10}Z",
+        "outcome": "failure",
+        "username": "anna",
+        "ip": f"203.0.113.{i}",
+        "service": "webmail",
+        **kw,
+    }
 
 
 # -- tokens and permissions ---------------------------------------------------------------
@@ -150,19 +161,30 @@ def test_a_visitors_decisions_by_consent_id_and_one_by_id(client, auth, decision
     one = client.get(f"{API}/consent/decisions/{mine.pk}", **auth)
     assert one.status_code == 200
     assert one.json() | {"at": None} == {
-        "id": mine.pk, "consent_id": mine.consent_id, "action": "custom",
-        "categories": {"statistics": False}, "services": {"youtube": False},
-        "banner_revision": 1, "policy_revision": 1, "text_hash": "ab" * 32, "locale": "sv",
+        "id": mine.pk,
+        "consent_id": mine.consent_id,
+        "action": "custom",
+        "categories": {"statistics": False},
+        "services": {"youtube": False},
+        "banner_revision": 1,
+        "policy_revision": 1,
+        "text_hash": "ab" * 32,
+        "locale": "sv",
         "at": None,
-    }  # fmt: skip
+    }
     assert client.get(f"{API}/consent/decisions/999999", **auth).status_code == 404
 
 
 @pytest.mark.parametrize(
     ("query", "field"),
-    [("limit=0", "limit"), ("limit=501", "limit"), ("offset=-1", "offset"),
-     ("limit=many", "limit"), ("consent_id=%00", "consent_id")],
-)  # fmt: skip
+    [
+        ("limit=0", "limit"),
+        ("limit=501", "limit"),
+        ("offset=-1", "offset"),
+        ("limit=many", "limit"),
+        ("consent_id=%00", "consent_id"),
+    ],
+)
 def test_a_bad_query_parameter_is_422_naming_it(client, auth, query, field):
     response = client.get(f"{API}/consent/decisions?{query}", **auth)
     assert response.status_code == 422
@@ -181,8 +203,10 @@ def test_login_events_are_stored_anonymised_and_a_retry_stores_nothing_twice(
     assert response.json() == {"stored": 2, "duplicates": 0, "skipped": {}}
     assert "203.0.113.1" not in response.content.decode()
     stored = list(LoginEvent.objects.values_list("service", "network", "outcome").order_by("at"))
-    assert stored == [("webmail", "203.0.113.0/24", "failure"),
-                      ("webmail", "203.0.113.0/24", "success")]  # fmt: skip
+    assert stored == [
+        ("webmail", "203.0.113.0/24", "failure"),
+        ("webmail", "203.0.113.0/24", "success"),
+    ]
     again = post_events(client, [event(i) for i in range(1, 5)], headers).json()
     assert again == {"stored": 2, "duplicates": 2, "skipped": {}}
     assert LoginEvent.objects.count() == 4
@@ -220,8 +244,7 @@ def test_a_bad_login_event_is_named_and_nothing_is_stored(
 
 
 def test_a_body_that_is_not_json_is_400_and_without_escrow_key_503(client, auth, db):
-    response = client.post(f"{API}/logins/events", "{oops", content_type="application/json",
-                           **auth)  # fmt: skip
+    response = client.post(f"{API}/logins/events", "{oops", content_type="application/json", **auth)
     assert response.status_code == 400
     assert post_events(client, [event()], auth).status_code == 503  # `logins escrow init` first
 
@@ -237,7 +260,10 @@ def test_posting_needs_no_csrf_token(auth, escrow):
 def test_requests_come_as_a_work_list_overdue_first(client, auth, requests):
     page = client.get(f"{API}/requests", **auth).json()
     assert [r["ref"] for r in page["items"]] == [
-        requests["overdue"], requests["later"], requests["done"]]  # fmt: skip
+        requests["overdue"],
+        requests["later"],
+        requests["done"],
+    ]
     assert [r["overdue"] for r in page["items"]] == [True, False, False]
     assert page["items"][2]["status"] == "done"
     open_only = client.get(f"{API}/requests?status=received&status=verified", **auth).json()
@@ -247,8 +273,10 @@ def test_requests_come_as_a_work_list_overdue_first(client, auth, requests):
 
 def test_the_subjects_data_needs_the_personal_data_permission(client, token_for, requests):
     without = bearer(token_for("subjects.view_subjectrequest"))
-    for response in (client.get(f"{API}/requests", **without),
-                     client.get(f"{API}/requests/{requests['later']}", **without)):  # fmt: skip
+    for response in (
+        client.get(f"{API}/requests", **without),
+        client.get(f"{API}/requests/{requests['later']}", **without),
+    ):
         assert response.status_code == 200
         body = response.content.decode()
         for personal in [*ANNA.values(), "070-123"]:
@@ -274,7 +302,10 @@ def test_the_plan_lists_what_enforcement_would_delete_that_day(client, auth, end
     due = client.get(f"{API}/plan?at={ended_customer}", **auth).json()
     assert due["at"] == str(ended_customer)
     assert {(d["type"], d["ref"]) for d in due["items"]} == {
-        ("customer", "C-1"), ("person", "P-1"), ("agreement", "C-1-A0")}  # fmt: skip
+        ("customer", "C-1"),
+        ("person", "P-1"),
+        ("agreement", "C-1-A0"),
+    }
     assert {d["rule"] for d in due["items"]} == {"customer-data-after-relationship"}
     assert due["count"] == 3
     page = client.get(f"{API}/plan?at={ended_customer}&limit=2&offset=2&type=person", **auth)
@@ -300,8 +331,14 @@ def test_evidence_newest_first_in_pages_and_the_chain_verified(client, token_for
     assert page["items"][0]["refs"] == ["P-5"] and page["items"][0]["customers"] == ["C-5"]
     assert page["items"][0]["prev_hash"] == page["items"][1]["hash"]
     verified = client.get(f"{API}/evidence/verify", **headers).json()
-    assert verified == {"ok": True, "count": 6, "head": Entry.objects.get(seq=6).hash,
-                        "bad_seq": None, "problem": "", "pruned": None}  # fmt: skip
+    assert verified == {
+        "ok": True,
+        "count": 6,
+        "head": Entry.objects.get(seq=6).hash,
+        "bad_seq": None,
+        "problem": "",
+        "pruned": None,
+    }
 
     Entry.objects.filter(seq=3).update(count=99)  # changed behind the log's back
     broken = client.get(f"{API}/evidence/verify", **headers).json()

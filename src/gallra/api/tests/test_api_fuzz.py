@@ -37,8 +37,11 @@ def token(token_for, decisions, requests, ended_customer, escrow, entries):
 
 @schema.parametrize()
 @settings(
-    max_examples=100, deadline=None, derandomize=True, database=None,
+    max_examples=100,
+    deadline=None,
+    derandomize=True,
+    database=None,
     suppress_health_check=[HealthCheck.function_scoped_fixture, HealthCheck.too_slow],
-)  # fmt: skip
+)
 def test_the_api_answers_as_its_schema_says(case, token):
     case.call_and_validate(headers={"Authorization": f"Bearer {token}"}, checks=CHECKS)

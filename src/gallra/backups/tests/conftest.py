@@ -48,8 +48,9 @@ def cheapen_key(repository: Path, password_file: Path) -> None:
 def _user_key(key: dict, password: bytes) -> tuple[bytes, bytes, bytes]:
     """restic's key derivation: scrypt gives the AES key, then the Poly1305-AES k and r."""
     salt = base64.b64decode(key["salt"])
-    raw = hashlib.scrypt(password, salt=salt, n=key["N"], r=key["r"], p=key["p"],
-                         maxmem=1 << 30, dklen=64)  # fmt: skip
+    raw = hashlib.scrypt(
+        password, salt=salt, n=key["N"], r=key["r"], p=key["p"], maxmem=1 << 30, dklen=64
+    )
     return raw[:32], raw[32:48], raw[48:]
 
 

@@ -42,11 +42,14 @@ def make_fault(fault, settings, tmp_path, monkeypatch, small_disk):
         settings.GALLRA_DATA = small_disk  # where the database copy is made
 
 
-@pytest.mark.parametrize("fault, says", [
-    ("restic missing", "restic is not installed"),
-    ("repository unreachable", "restic backup failed|no restic repository"),
-    ("disk full", "the database could not be copied into .*small-disk.*(full|No space left)"),
-])  # fmt: skip
+@pytest.mark.parametrize(
+    "fault, says",
+    [
+        ("restic missing", "restic is not installed"),
+        ("repository unreachable", "restic backup failed|no restic repository"),
+        ("disk full", "the database could not be copied into .*small-disk.*(full|No space left)"),
+    ],
+)
 def test_each_fault_says_why_alerts_and_keeps_the_earlier_snapshots(
     fault, says, repository, policy, settings, tmp_path, monkeypatch, smtp, small_disk
 ):
@@ -55,9 +58,12 @@ def test_each_fault_says_why_alerts_and_keeps_the_earlier_snapshots(
     customer = Customer.objects.create(ref="C-1", name="Kund AB")
     for i in range(8):  # 2 MiB of sealed documents: more than the small disk holds
         TechnicalDocument.objects.create(
-            ref=f"D-{i}", customer=customer, title="avbild", created=NOW.date(),
+            ref=f"D-{i}",
+            customer=customer,
+            title="avbild",
+            created=NOW.date(),
             content=os.urandom(256 << 10),
-        )  # fmt: skip
+        )
     [before] = [run_backup(policy, now=NOW, at=NOW).snapshot]
     repository_setting, data = settings.GALLRA_BACKUP_REPOSITORY, settings.GALLRA_DATA
 
@@ -96,22 +102,33 @@ def test_a_backup_killed_halfway_leaves_the_earlier_snapshot_and_the_next_run_wo
     policy_file = tmp_path / "policy.toml"
     declared = f'\ncountries = ["SE"]\ndirectories = ["{big}"]\n'  # in [backups]
     policy_file.write_text(DEFAULT_POLICY.read_text().replace('\ncountries = ["SE"]\n', declared))
-    env = {**os.environ, "GALLRA_DATA": str(data), "GALLRA_POLICY": str(policy_file),
-           "GALLRA_BACKUP_REPOSITORY": settings.GALLRA_BACKUP_REPOSITORY,
-           "GALLRA_BACKUP_PASSWORD_FILE": settings.GALLRA_BACKUP_PASSWORD_FILE,
-           "GALLRA_SMTP_HOST": "127.0.0.1",
-           "GALLRA_SMTP_PORT": str(settings.EMAIL_PORT)}  # fmt: skip
+    env = {
+        **os.environ,
+        "GALLRA_DATA": str(data),
+        "GALLRA_POLICY": str(policy_file),
+        "GALLRA_BACKUP_REPOSITORY": settings.GALLRA_BACKUP_REPOSITORY,
+        "GALLRA_BACKUP_PASSWORD_FILE": settings.GALLRA_BACKUP_PASSWORD_FILE,
+        "GALLRA_SMTP_HOST": "127.0.0.1",
+        "GALLRA_SMTP_PORT": str(settings.EMAIL_PORT),
+    }
     env.pop("GALLRA_DATABASE_URL", None)
     gallra = [sys.executable, "-m", "gallra"]
 
     def run(*args):
-        return subprocess.run(gallra + list(args), env=env, capture_output=True, text=True,  # noqa: S603
-                              check=False)  # fmt: skip
+        return subprocess.run(  # noqa: S603
+            gallra + list(args),
+            env=env,
+            capture_output=True,
+            text=True,
+            check=False,
+        )
 
     assert run("init").returncode == 0
-    staff = ("from django.contrib.auth.models import Group, User; "
-             "u = User.objects.create(username='tekniker', email='drift@redcloud.example'); "
-             "u.groups.add(Group.objects.get_or_create(name='technician')[0])")  # fmt: skip
+    staff = (
+        "from django.contrib.auth.models import Group, User; "
+        "u = User.objects.create(username='tekniker', email='drift@redcloud.example'); "
+        "u.groups.add(Group.objects.get_or_create(name='technician')[0])"
+    )
     assert run("shell", "-c", staff).returncode == 0
     first = run("backup", "run")
     assert first.returncode == 0, first.stderr
@@ -120,8 +137,13 @@ def test_a_backup_killed_halfway_leaves_the_earlier_snapshot_and_the_next_run_wo
     with open(big / "more.img", "wb") as f:  # seconds of work: restic is busy when killed
         for _ in range(64):
             f.write(os.urandom(4 << 20))
-    killed = subprocess.Popen(gallra + ["backup", "run"], env=env, start_new_session=True,  # noqa: S603
-                              stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)  # fmt: skip
+    killed = subprocess.Popen(  # noqa: S603
+        gallra + ["backup", "run"],
+        env=env,
+        start_new_session=True,
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
+    )
     deadline = time.monotonic() + 60
     while time.monotonic() < deadline and not _restic_running(killed.pid):
         time.sleep(0.05)
@@ -143,8 +165,11 @@ def test_a_backup_killed_halfway_leaves_the_earlier_snapshot_and_the_next_run_wo
 
 
 def _restic_running(parent: int) -> bool:
-    found = subprocess.run(["pgrep", "-s", str(os.getpgid(parent)), "restic"],  # noqa: S603,S607
-                           capture_output=True, check=False)  # fmt: skip
+    found = subprocess.run(  # noqa: S603
+        ["pgrep", "-s", str(os.getpgid(parent)), "restic"],  # noqa: S603,S607
+        capture_output=True,
+        check=False,
+    )
     return found.returncode == 0
 
 

@@ -39,10 +39,12 @@ def customer(ref: str, ended: date | None) -> Customer:
     c = Customer.objects.create(ref=ref, name=f"Kund {ref} AB")
     Agreement.objects.create(ref=f"AG-{ref}", customer=c, start=date(2020, 1, 1), end=ended)
     made = date(2021, 1, 1)
-    TechnicalDocument.objects.create(ref=f"D-{ref}", customer=c, title="Nät", created=made,
-                                     content=c.seal(f"ritning {ref}"))  # fmt: skip
-    Credential.objects.create(ref=f"K-{ref}", customer=c, system="vpn", created=made,
-                              secret=c.seal(f"lösen {ref}"))  # fmt: skip
+    TechnicalDocument.objects.create(
+        ref=f"D-{ref}", customer=c, title="Nät", created=made, content=c.seal(f"ritning {ref}")
+    )
+    Credential.objects.create(
+        ref=f"K-{ref}", customer=c, system="vpn", created=made, secret=c.seal(f"lösen {ref}")
+    )
     return c
 
 
@@ -51,13 +53,24 @@ def history(repository, policy):
     """A backup; a day later one customer reaches deletion and one person is erased."""
     kept = customer("C-KEEP", ended=None)
     customer("C-GONE", ended=date(2025, 6, 30))  # deleted a year after: 2026-06-30
-    Person.objects.create(ref="P-ERASE", customer=kept, first_name="Erik", last_name="Raderad",
-                          email="erik.raderad@kund.example")  # fmt: skip
+    Person.objects.create(
+        ref="P-ERASE",
+        customer=kept,
+        first_name="Erik",
+        last_name="Raderad",
+        email="erik.raderad@kund.example",
+    )
     before = run_backup(policy, now=T0, at=T0)
     enforce(policy, at=T1.date(), actor="enforce", now=lambda: T1)
     with transaction.atomic():
-        registry_store.erase(policy, Identity.of("erik.raderad@kund.example"), at=T1.date(),
-                             now=T1, actor="test", request_ref="SR-1")  # fmt: skip
+        registry_store.erase(
+            policy,
+            Identity.of("erik.raderad@kund.example"),
+            at=T1.date(),
+            now=T1,
+            actor="test",
+            request_ref="SR-1",
+        )
     return before
 
 
@@ -76,8 +89,10 @@ def test_right_after_a_key_is_destroyed_an_older_snapshot_holds_only_ciphertext(
             cursor.execute("SELECT count(*) FROM registry_customerkey")
             assert cursor.fetchone()[0] == 0  # the database snapshot never holds keys
             rows = {}
-            for table, column in (("registry_technicaldocument", "content"),
-                                  ("registry_credential", "secret")):  # fmt: skip
+            for table, column in (
+                ("registry_technicaldocument", "content"),
+                ("registry_credential", "secret"),
+            ):
                 cursor.execute(
                     f"SELECT c.ref, t.{column} FROM {table} t "  # noqa: S608
                     "JOIN registry_customer c ON c.id = t.customer_id"
@@ -87,10 +102,14 @@ def test_right_after_a_key_is_destroyed_an_older_snapshot_holds_only_ciphertext(
     assert {("C-GONE", "content"), ("C-GONE", "secret")} <= rows.keys()
     # ... and no key anywhere opens them: not the live database, not any keys backup.
     candidates = list(CustomerKey.objects.all()) + [
-        CustomerKey(customer_ref=k["customer_ref"], master=k["master"],
-                    wrapped=base64.b64decode(k["wrapped"]))
-        for s in keys.snapshots() for k in keys.read_snapshot(s["id"])["keys"]
-    ]  # fmt: skip
+        CustomerKey(
+            customer_ref=k["customer_ref"],
+            master=k["master"],
+            wrapped=base64.b64decode(k["wrapped"]),
+        )
+        for s in keys.snapshots()
+        for k in keys.read_snapshot(s["id"])["keys"]
+    ]
     for column in ("content", "secret"):
         for key in candidates:
             cipher = crypto.CustomerCipher(

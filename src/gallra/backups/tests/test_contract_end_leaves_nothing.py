@@ -26,30 +26,68 @@ from gallra.retention.enforcement import enforce
 
 pytestmark = pytest.mark.django_db(transaction=True)  # the online backup needs no open transaction
 START = datetime(2026, 1, 5, 2, 0, tzinfo=UTC)  # 03:00 in Stockholm, the daily run
-ERIK = ["--name", "Erik Slutsson", "--email", "erik@slut.example", "--phone", "+46701112233",
-        "--username", "eriks", "--org-number", "556000-1111", "--name", "Slut AB"]  # fmt: skip
+ERIK = [
+    "--name",
+    "Erik Slutsson",
+    "--email",
+    "erik@slut.example",
+    "--phone",
+    "+46701112233",
+    "--username",
+    "eriks",
+    "--org-number",
+    "556000-1111",
+    "--name",
+    "Slut AB",
+]
 
 
 def seed(homes) -> None:
     ending = Customer.objects.create(ref="C-END", name="Slut AB", org_number="556000-1111")
     Agreement.objects.create(ref="AG-END", customer=ending, start=date(2024, 1, 1))
-    erik = Person.objects.create(ref="P-ERIK", customer=ending, first_name="Erik",
-                                 last_name="Slutsson", email="erik@slut.example",
-                                 mobile="070-111 22 33", is_user=True)  # fmt: skip
+    erik = Person.objects.create(
+        ref="P-ERIK",
+        customer=ending,
+        first_name="Erik",
+        last_name="Slutsson",
+        email="erik@slut.example",
+        mobile="070-111 22 33",
+        is_user=True,
+    )
     Account.objects.create(ref="A-ERIK", person=erik, username="eriks", opened=date(2024, 1, 1))
-    TechnicalDocument.objects.create(ref="D-END", customer=ending, title="Nät",
-                                     created=date(2024, 2, 1),
-                                     content=ending.seal("VPN-kontakt: Erik Slutsson"))  # fmt: skip
-    Credential.objects.create(ref="K-END", customer=ending, system="router",
-                              created=date(2024, 2, 1),
-                              secret=ending.seal("eriks-lösen"))  # fmt: skip
-    Invoice.objects.create(ref="F-END", customer=ending, customer_ref="C-END", number="7",
-                           issued=date(2025, 3, 1), fiscal_year_end=date(2025, 12, 31),
-                           amount=Decimal("990.00"), buyer_name="Slut AB")  # fmt: skip
+    TechnicalDocument.objects.create(
+        ref="D-END",
+        customer=ending,
+        title="Nät",
+        created=date(2024, 2, 1),
+        content=ending.seal("VPN-kontakt: Erik Slutsson"),
+    )
+    Credential.objects.create(
+        ref="K-END",
+        customer=ending,
+        system="router",
+        created=date(2024, 2, 1),
+        secret=ending.seal("eriks-lösen"),
+    )
+    Invoice.objects.create(
+        ref="F-END",
+        customer=ending,
+        customer_ref="C-END",
+        number="7",
+        issued=date(2025, 3, 1),
+        fiscal_year_end=date(2025, 12, 31),
+        amount=Decimal("990.00"),
+        buyer_name="Slut AB",
+    )
     staying = Customer.objects.create(ref="C-STAY", name="Kvar AB")
     Agreement.objects.create(ref="AG-STAY", customer=staying, start=date(2024, 1, 1))
-    Person.objects.create(ref="P-STINA", customer=staying, first_name="Stina", last_name="Kvar",
-                          email="stina@kvar.example")  # fmt: skip
+    Person.objects.create(
+        ref="P-STINA",
+        customer=staying,
+        first_name="Stina",
+        last_name="Kvar",
+        email="stina@kvar.example",
+    )
     (homes / "anna" / "README").write_text("Kvar AB:s server\n")
 
 
@@ -84,8 +122,10 @@ def test_a_year_and_a_week_after_the_contract_ends_nothing_remains(repository, p
     assert not CustomerKey.objects.filter(customer_ref="C-END").exists()
     destroyed = Entry.objects.get(action="customer_keys_destroyed", refs=["C-END"])
     assert destroyed.at == instant
-    assert all("C-END" not in [k["customer_ref"] for k in keys.read_snapshot(s["id"])["keys"]]
-               for s in keys.snapshots())  # fmt: skip
+    assert all(
+        "C-END" not in [k["customer_ref"] for k in keys.read_snapshot(s["id"])["keys"]]
+        for s in keys.snapshots()
+    )
 
     # The week after: the older snapshots still hold Erik's rows (not his sealed document,
     # whose key is gone), and the proof says so, naming when each snapshot goes.

@@ -22,8 +22,11 @@ def violations(page, selector: str | None = None) -> list[str]:
     result = page.evaluate(
         "async (sel) => await axe.run(sel ? document.querySelector(sel) : document)", selector
     )
-    return [f"{v['id']} ({v['impact']}): {v['help']} — {[n['target'] for n in v['nodes']]}"
-            for v in result["violations"] if v["impact"] in ("serious", "critical")]  # fmt: skip
+    return [
+        f"{v['id']} ({v['impact']}): {v['help']} — {[n['target'] for n in v['nodes']]}"
+        for v in result["violations"]
+        if v["impact"] in ("serious", "critical")
+    ]
 
 
 @pytest.mark.parametrize("lang", ["sv", "en"])
@@ -35,8 +38,16 @@ def test_the_banner_both_layers(page, live_server, lang):
     assert violations(page) == []
 
 
-@pytest.mark.parametrize("path", ["/privacy/", "/privacy/?lang=en", "/privacy/centre/",
-                                  "/contact/", "/subject/verify/not-a-token/"])  # fmt: skip
+@pytest.mark.parametrize(
+    "path",
+    [
+        "/privacy/",
+        "/privacy/?lang=en",
+        "/privacy/centre/",
+        "/contact/",
+        "/subject/verify/not-a-token/",
+    ],
+)
 def test_the_public_pages(page, live_server, path):
     page.goto(live_server.url + path)
     assert violations(page) == []

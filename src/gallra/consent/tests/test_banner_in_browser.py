@@ -73,8 +73,11 @@ def test_accepting_one_category_runs_exactly_its_scripts(page, live_server):
     assert banner(page).count() == 0
     (decision,) = ConsentDecision.objects.all()
     assert decision.action == "custom"
-    assert decision.categories == {"statistics": True, "social_sharing": False,
-                                   "third_party_functions": False}  # fmt: skip
+    assert decision.categories == {
+        "statistics": True,
+        "social_sharing": False,
+        "third_party_functions": False,
+    }
     assert decision.services == {"youtube": False}
     cookie = next(c for c in page.context.cookies() if c["name"] == "gallra_consent")
     assert json.loads(__import__("urllib.parse").parse.unquote(cookie["value"]))["id"] == (
@@ -122,8 +125,10 @@ def test_accept_all_then_withdraw_from_the_reopened_settings(page, live_server):
         time.sleep(0.05)
     actions = list(ConsentDecision.objects.order_by("id").values_list("action", "categories"))
     assert actions[0] == ("accept_all", dict.fromkeys(OPTIONAL, True))
-    assert actions[1] == ("withdraw", {"statistics": False, "social_sharing": True,
-                                       "third_party_functions": True})  # fmt: skip
+    assert actions[1] == (
+        "withdraw",
+        {"statistics": False, "social_sharing": True, "third_party_functions": True},
+    )
     ids = set(ConsentDecision.objects.values_list("consent_id", flat=True))
     assert len(ids) == 1  # one visitor, one consent id across decisions
 

@@ -22,16 +22,20 @@ def shown():
 
 
 def decision(shown, **changes) -> dict:
-    data = {"id": str(uuid.uuid4()), "action": "custom", "revision": shown["revision"],
-            "hash": shown["hash"], "lang": "sv", "services": {"youtube": False},
-            "categories": {"statistics": True, "social_sharing": False,
-                           "third_party_functions": False}}  # fmt: skip
+    data = {
+        "id": str(uuid.uuid4()),
+        "action": "custom",
+        "revision": shown["revision"],
+        "hash": shown["hash"],
+        "lang": "sv",
+        "services": {"youtube": False},
+        "categories": {"statistics": True, "social_sharing": False, "third_party_functions": False},
+    }
     return data | changes
 
 
 def post(client, data, **headers):
-    return client.post("/consent/decisions", json.dumps(data), content_type="text/plain",
-                       **headers)  # fmt: skip
+    return client.post("/consent/decisions", json.dumps(data), content_type="text/plain", **headers)
 
 
 def test_a_decision_is_stored_with_nothing_that_identifies_the_visitor(client, shown):
@@ -40,9 +44,16 @@ def test_a_decision_is_stored_with_nothing_that_identifies_the_visitor(client, s
     assert response.status_code == 201 and response.json() == {"id": data["id"], "stored": True}
     stored = ConsentDecision.objects.get()
     assert (stored.consent_id, stored.action, stored.categories) == (
-        data["id"], "custom", data["categories"])  # fmt: skip
+        data["id"],
+        "custom",
+        data["categories"],
+    )
     assert (stored.banner_revision, stored.policy_revision, stored.text_hash, stored.locale) == (
-        shown["revision"], current_policy().revision, shown["hash"], "sv")  # fmt: skip
+        shown["revision"],
+        current_policy().revision,
+        shown["hash"],
+        "sv",
+    )
     row = json.dumps(list(ConsentDecision.objects.values().get().values()), default=str)
     assert "198.51.100" not in row and "Mozilla" not in row
 
@@ -66,13 +77,21 @@ def test_a_decision_is_never_changed_or_deleted(client, shown):
         ({"hash": "0" * 64}, "the banner has changed"),
         ({"revision": 99}, "the banner has changed"),
         ({"categories": {"statistics": True}}, "categories: true or false for each of"),
-        ({"categories": {"statistics": "yes", "social_sharing": False,
-                         "third_party_functions": False}}, "only true or false"),
+        (
+            {
+                "categories": {
+                    "statistics": "yes",
+                    "social_sharing": False,
+                    "third_party_functions": False,
+                }
+            },
+            "only true or false",
+        ),
         ({"services": {"tracker": True}}, "services: true or false for any of"),
         ({"action": "reject_all"}, "every optional category and service must be false"),
         ({"action": "accept_all"}, "every optional category must be true"),
     ],
-)  # fmt: skip
+)
 def test_a_bad_decision_is_refused_naming_the_field(client, shown, changes, message):
     response = post(client, decision(shown, **changes))
     assert response.status_code == 400 and message in response.json()["error"]
@@ -103,9 +122,12 @@ def test_the_configuration_comes_from_the_policy(client):
     assert names == ["Necessary", "Third-party functions", "Social sharing", "Visitor statistics"]
     assert config["renew"] == {"years": 0, "months": 6, "days": 0}  # P6M (test_renewal.py)
     youtube = config["categories"][1]["services"][0]
-    assert youtube["cookies"][0] == {"name": "VISITOR_INFO1_LIVE", "duration": "6 months",
-                                     "purpose": "YouTube remembers settings for embedded video.",
-                                     "third_party": True}  # fmt: skip
+    assert youtube["cookies"][0] == {
+        "name": "VISITOR_INFO1_LIVE",
+        "duration": "6 months",
+        "purpose": "YouTube remembers settings for embedded video.",
+        "third_party": True,
+    }
 
 
 def test_concurrent_decisions_are_all_stored(shown):
@@ -133,9 +155,15 @@ def call_wsgi(body: bytes, **environ):
     from gallra.wsgi import application
 
     started = {}
-    env = {"REQUEST_METHOD": "POST", "PATH_INFO": "/consent/decisions", "HTTP_HOST": "127.0.0.1",
-           "wsgi.url_scheme": "http", "wsgi.input": io.BytesIO(body),
-           "CONTENT_LENGTH": str(len(body)), "SERVER_NAME": "127.0.0.1"} | environ  # fmt: skip
+    env = {
+        "REQUEST_METHOD": "POST",
+        "PATH_INFO": "/consent/decisions",
+        "HTTP_HOST": "127.0.0.1",
+        "wsgi.url_scheme": "http",
+        "wsgi.input": io.BytesIO(body),
+        "CONTENT_LENGTH": str(len(body)),
+        "SERVER_NAME": "127.0.0.1",
+    } | environ
     chunks = application(env, lambda status, headers: started.update(s=status, h=dict(headers)))
     return started["s"], started["h"], b"".join(chunks)
 
@@ -143,8 +171,9 @@ def call_wsgi(body: bytes, **environ):
 def test_gallra_serve_answers_decisions_in_front_of_django_the_same_way(shown, settings):
     settings.GALLRA_CONSENT_ORIGINS = ["https://www.redcloud.example"]
     data = decision(shown)
-    status, headers, body = call_wsgi(json.dumps(data).encode(),
-                                      HTTP_ORIGIN="https://www.redcloud.example")  # fmt: skip
+    status, headers, body = call_wsgi(
+        json.dumps(data).encode(), HTTP_ORIGIN="https://www.redcloud.example"
+    )
     assert status == "201 Created" and json.loads(body)["id"] == data["id"]
     assert headers["Access-Control-Allow-Origin"] == "https://www.redcloud.example"
     assert ConsentDecision.objects.get().consent_id == data["id"]

@@ -41,8 +41,13 @@ MESSAGE = "Hej! Jag vill ha en offert på drift av två servrar. Ring 070-123 45
 
 
 def post_contact(client, **changes):
-    data = {"name": "Erik Nilsson", "email": "erik@nilssons-bygg.example", "message": MESSAGE,
-            "t": token(client, "/contact/"), "website": ""} | changes  # fmt: skip
+    data = {
+        "name": "Erik Nilsson",
+        "email": "erik@nilssons-bygg.example",
+        "message": MESSAGE,
+        "t": token(client, "/contact/"),
+        "website": "",
+    } | changes
     return client.post("/contact/", data)
 
 
@@ -62,9 +67,13 @@ def test_a_message_arrives_by_mail_and_nothing_of_it_is_stored(client, smtp, db)
 
 @pytest.mark.parametrize(
     ("changes", "field"),
-    [({"email": "inte-en-adress"}, "email"), ({"message": ""}, "message"),
-     ({"message": "x" * 5001}, "message"), ({"name": ""}, "name")],
-)  # fmt: skip
+    [
+        ({"email": "inte-en-adress"}, "email"),
+        ({"message": ""}, "message"),
+        ({"message": "x" * 5001}, "message"),
+        ({"name": ""}, "name"),
+    ],
+)
 def test_bad_input_names_the_field_and_sends_nothing(client, smtp, db, changes, field):
     response = post_contact(client, **changes)
     assert response.status_code == 400
@@ -98,8 +107,14 @@ def test_flooding_is_refused(client, smtp, db):
 
 
 def test_the_privacy_centre_opens_a_case_and_mails_the_link(client, smtp, registry):
-    data = {"kind": "erasure", "email": ANNA["email"], "name": "", "details": "",
-            "t": token(client, "/privacy/centre/"), "website": ""}  # fmt: skip
+    data = {
+        "kind": "erasure",
+        "email": ANNA["email"],
+        "name": "",
+        "details": "",
+        "t": token(client, "/privacy/centre/"),
+        "website": "",
+    }
     response = client.post("/privacy/centre/", data)
     assert response.status_code == 200
     case = SubjectRequest.objects.get()
@@ -113,8 +128,14 @@ def test_the_privacy_centre_opens_a_case_and_mails_the_link(client, smtp, regist
 
 def test_the_privacy_centre_does_not_tell_whether_an_address_is_known(client, smtp, registry):
     def ask(address):
-        data = {"kind": "access", "email": address, "name": "", "details": "",
-                "t": token(client, "/privacy/centre/"), "website": ""}  # fmt: skip
+        data = {
+            "kind": "access",
+            "email": address,
+            "name": "",
+            "details": "",
+            "t": token(client, "/privacy/centre/"),
+            "website": "",
+        }
         response = client.post("/privacy/centre/", data)
         return re.sub(r"DSR-\d{4}-[0-9A-Z]{8}", "REF", response.text), response.status_code
 
@@ -125,9 +146,14 @@ def test_the_privacy_centre_does_not_tell_whether_an_address_is_known(client, sm
 
 
 def test_a_public_rectification_waits_for_staff_to_name_the_field(client, smtp, registry):
-    data = {"kind": "rectification", "email": ANNA["email"], "name": "Anna Berg",
-            "details": "Mitt efternamn är nu Lund.", "t": token(client, "/privacy/centre/"),
-            "website": ""}  # fmt: skip
+    data = {
+        "kind": "rectification",
+        "email": ANNA["email"],
+        "name": "Anna Berg",
+        "details": "Mitt efternamn är nu Lund.",
+        "t": token(client, "/privacy/centre/"),
+        "website": "",
+    }
     assert client.post("/privacy/centre/", data).status_code == 200
     case = SubjectRequest.objects.get()
     assert case.note == "Mitt efternamn är nu Lund." and case.change_field == ""

@@ -40,48 +40,106 @@ def fill(n: int, today: date, first: int = 0) -> None:
     for i in range(first, first + n):
         ref = f"C-{i}"
         due = today + timedelta(days=1 + i % 30)
-        person = {"ref": f"{ref}-P", "first_name": "Greta", "last_name": NAME,
-                  "email": f"greta{i}@{EMAIL_DOMAIN}", "roles": ["user", "contact"]}  # fmt: skip
-        customers.append({
-            "ref": ref,
-            "name": f"{NAME} {i} AB",
-            "agreements": [{"ref": f"{ref}-A", "start": "2015-01-01",
-                            "end": years_before(due, 1).isoformat()}],
-            "people": [person],
-            "accounts": [{"ref": f"{ref}-U", "person": person["ref"], "username": f"greta{i}",
-                          "opened": "2015-01-01", "closed": None}],
-            "requests": [{"ref": f"{ref}-R", "kind": "order", "created": "2016-01-01"}],
-            "invoices": [{"ref": f"{ref}-F", "number": str(i), "issued": "2015-01-15",
-                          "fiscal_year_end": "2015-12-31", "amount": "100"}],
-        })  # fmt: skip
+        person = {
+            "ref": f"{ref}-P",
+            "first_name": "Greta",
+            "last_name": NAME,
+            "email": f"greta{i}@{EMAIL_DOMAIN}",
+            "roles": ["user", "contact"],
+        }
+        customers.append(
+            {
+                "ref": ref,
+                "name": f"{NAME} {i} AB",
+                "agreements": [
+                    {
+                        "ref": f"{ref}-A",
+                        "start": "2015-01-01",
+                        "end": years_before(due, 1).isoformat(),
+                    }
+                ],
+                "people": [person],
+                "accounts": [
+                    {
+                        "ref": f"{ref}-U",
+                        "person": person["ref"],
+                        "username": f"greta{i}",
+                        "opened": "2015-01-01",
+                        "closed": None,
+                    }
+                ],
+                "requests": [{"ref": f"{ref}-R", "kind": "order", "created": "2016-01-01"}],
+                "invoices": [
+                    {
+                        "ref": f"{ref}-F",
+                        "number": str(i),
+                        "issued": "2015-01-15",
+                        "fiscal_year_end": "2015-12-31",
+                        "amount": "100",
+                    }
+                ],
+            }
+        )
         received = months_before(today + timedelta(days=i % 31), 3)
-        mail.append({"ref": f"M-{i}", "received": received.isoformat(), "customer": ref,
-                     "sender": f"greta{i}@{EMAIL_DOMAIN}",
-                     "subject": f"Fråga från {NAME}"})  # fmt: skip
-        holds.append({"ref": f"H-{i}", "target": f"correspondence:M-{i}", "reason": "legal",
-                      "until": (today + timedelta(days=5 + i % 20)).isoformat()})  # fmt: skip
+        mail.append(
+            {
+                "ref": f"M-{i}",
+                "received": received.isoformat(),
+                "customer": ref,
+                "sender": f"greta{i}@{EMAIL_DOMAIN}",
+                "subject": f"Fråga från {NAME}",
+            }
+        )
+        holds.append(
+            {
+                "ref": f"H-{i}",
+                "target": f"correspondence:M-{i}",
+                "reason": "legal",
+                "until": (today + timedelta(days=5 + i % 20)).isoformat(),
+            }
+        )
     import_document({"customers": customers, "correspondence": mail, "holds": holds})
 
     staff = list(User.objects.filter(is_staff=True).order_by("pk"))
     now = timezone.now()
-    SubjectRequest.objects.bulk_create([
-        SubjectRequest(ref=f"SR-{i}", kind="access", email=f"greta{i}@{EMAIL_DOMAIN}",
-                       name=f"Greta {NAME}", received=today - timedelta(days=40 - i % 30),
-                       due=today + timedelta(days=i % 30 - 10))
-        for i in range(first, first + n)
-    ])  # fmt: skip
-    ManualTask.objects.bulk_create([
-        ManualTask(rule="phone-contacts", customer_ref=f"C-{i}", assignee=staff[i % len(staff)],
-                   what="Radera kundens kontakter", created=now,
-                   due=today + timedelta(days=i % 10 - 5))
-        for i in range(first, first + n)
-    ])  # fmt: skip
-    LoginAlert.objects.bulk_create([
-        LoginAlert(kind=BRUTE_FORCE, key=f"198.51.100.{i % 250}/24",
-                   first_at=datetime(2026, 1, 1, tzinfo=UTC) + timedelta(hours=i),
-                   last_at=datetime(2026, 1, 1, 1, tzinfo=UTC) + timedelta(hours=i), events=6)
-        for i in range(first, first + n)
-    ])  # fmt: skip
+    SubjectRequest.objects.bulk_create(
+        [
+            SubjectRequest(
+                ref=f"SR-{i}",
+                kind="access",
+                email=f"greta{i}@{EMAIL_DOMAIN}",
+                name=f"Greta {NAME}",
+                received=today - timedelta(days=40 - i % 30),
+                due=today + timedelta(days=i % 30 - 10),
+            )
+            for i in range(first, first + n)
+        ]
+    )
+    ManualTask.objects.bulk_create(
+        [
+            ManualTask(
+                rule="phone-contacts",
+                customer_ref=f"C-{i}",
+                assignee=staff[i % len(staff)],
+                what="Radera kundens kontakter",
+                created=now,
+                due=today + timedelta(days=i % 10 - 5),
+            )
+            for i in range(first, first + n)
+        ]
+    )
+    LoginAlert.objects.bulk_create(
+        [
+            LoginAlert(
+                kind=BRUTE_FORCE,
+                key=f"198.51.100.{i % 250}/24",
+                first_at=datetime(2026, 1, 1, tzinfo=UTC) + timedelta(hours=i),
+                last_at=datetime(2026, 1, 1, 1, tzinfo=UTC) + timedelta(hours=i),
+                events=6,
+            )
+            for i in range(first, first + n)
+        ]
+    )
 
 
 @pytest.fixture

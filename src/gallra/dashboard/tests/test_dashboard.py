@@ -24,8 +24,14 @@ from gallra.retention.models import EnforcementRun
 from gallra.retention.planner import due_date
 
 SVG = "{http://www.w3.org/2000/svg}"
-PANELS = ("dashboard-runs", "dashboard-deletions", "dashboard-requests", "dashboard-tasks",
-          "dashboard-alerts", "dashboard-holds")  # fmt: skip
+PANELS = (
+    "dashboard-runs",
+    "dashboard-deletions",
+    "dashboard-requests",
+    "dashboard-tasks",
+    "dashboard-alerts",
+    "dashboard-holds",
+)
 
 
 def front_page(client, lang: str = "en") -> str:
@@ -77,25 +83,47 @@ def test_the_number_of_queries_does_not_grow_with_the_registry(ceo, staff, today
 
 def test_the_chart_has_a_bar_segment_per_day_and_rule_with_its_count(ceo, today):
     policy = {r.id: r for r in current_policy().rule}
-    customer_rule, mail_rule = policy["customer-data-after-relationship"], policy[
-        "correspondence-and-sales"]  # fmt: skip
+    customer_rule, mail_rule = (
+        policy["customer-data-after-relationship"],
+        policy["correspondence-and-sales"],
+    )
     ended = years_before(today + timedelta(days=7), 1)
     received = months_before(today + timedelta(days=3), 3)
-    import_document({
-        "customers": [{
-            "ref": "C-1", "name": f"{NAME} AB",
-            "agreements": [{"ref": "C-1-A", "start": "2015-01-01", "end": ended.isoformat()}],
-            "people": [{"ref": "C-1-P", "first_name": "Greta", "last_name": NAME,
-                        "roles": ["contact"]}],
-            "invoices": [{"ref": "C-1-F", "number": "1", "issued": "2015-01-15",
-                          "fiscal_year_end": "2015-12-31", "amount": "100"}],
-        }],
-        "correspondence": [
-            {"ref": "M-1", "received": received.isoformat(), "sender": "a@b.example"},
-            {"ref": "M-2", "received": received.isoformat(), "sender": "a@b.example"},
-            {"ref": "M-3", "received": "2020-01-01", "sender": "a@b.example"},
-        ],
-    })  # fmt: skip
+    import_document(
+        {
+            "customers": [
+                {
+                    "ref": "C-1",
+                    "name": f"{NAME} AB",
+                    "agreements": [
+                        {"ref": "C-1-A", "start": "2015-01-01", "end": ended.isoformat()}
+                    ],
+                    "people": [
+                        {
+                            "ref": "C-1-P",
+                            "first_name": "Greta",
+                            "last_name": NAME,
+                            "roles": ["contact"],
+                        }
+                    ],
+                    "invoices": [
+                        {
+                            "ref": "C-1-F",
+                            "number": "1",
+                            "issued": "2015-01-15",
+                            "fiscal_year_end": "2015-12-31",
+                            "amount": "100",
+                        }
+                    ],
+                }
+            ],
+            "correspondence": [
+                {"ref": "M-1", "received": received.isoformat(), "sender": "a@b.example"},
+                {"ref": "M-2", "received": received.isoformat(), "sender": "a@b.example"},
+                {"ref": "M-3", "received": "2020-01-01", "sender": "a@b.example"},
+            ],
+        }
+    )
     expected = {
         (today.isoformat(), "accounting-records"): 1,  # the invoice: overdue, so today
         (today.isoformat(), "correspondence-and-sales"): 1,  # M-3
@@ -147,8 +175,10 @@ def test_each_count_links_to_the_list_behind_it(ceo, staff, today):
     alerts = panel(html, "dashboard-alerts")
     href, count = re.search(r'<a href="([^"]+)"[^>]*>(\d+)</a>', alerts).groups()
     assert int(count) == 30
-    assert "30 login alerts" in ceo.get(href.replace("&amp;", "&"),
-                                        HTTP_ACCEPT_LANGUAGE="en").content.decode()  # fmt: skip
+    assert (
+        "30 login alerts"
+        in ceo.get(href.replace("&amp;", "&"), HTTP_ACCEPT_LANGUAGE="en").content.decode()
+    )
 
 
 def run_row(html: str, label: str) -> str:
@@ -166,8 +196,9 @@ def test_daily_checks_are_green_only_when_passed_within_two_days(ceo, staff, tod
     EnforcementRun.objects.create(at=today, started=now, finished=now, actor="enforce")
     problem = "restore: table registry_customer: 3 rows, expected 4"
     BackupRun.objects.create(kind="verify", started=now, finished=now, ok=False, problem=problem)
-    BackupRun.objects.create(kind="backup", started=now - timedelta(days=3),
-                             finished=now - timedelta(days=3), ok=True)  # fmt: skip
+    BackupRun.objects.create(
+        kind="backup", started=now - timedelta(days=3), finished=now - timedelta(days=3), ok=True
+    )
     append("residency_checked", actor="check", at=now, count=3, data={"failed": []})
     call_command("evidence", "verify", stdout=io.StringIO())
     html = front_page(ceo, "en")
@@ -198,12 +229,15 @@ def test_breaches_show_the_72_hour_clock_red_when_late(ceo, staff):
     from gallra.incidents.models import Incident
 
     now = timezone.now()
-    late = Incident.objects.create(title=f"Intrång hos {NAME}", opened_by="vd",
-                                   known_at=now - timedelta(hours=80, minutes=10))  # fmt: skip
-    Incident.objects.create(title="Borttappad dator", opened_by="vd",
-                            known_at=now - timedelta(hours=10, minutes=10))  # fmt: skip
-    Incident.objects.create(title="Anmäld", opened_by="vd", known_at=now - timedelta(hours=5),
-                            imy_notified_at=now)  # fmt: skip
+    late = Incident.objects.create(
+        title=f"Intrång hos {NAME}", opened_by="vd", known_at=now - timedelta(hours=80, minutes=10)
+    )
+    Incident.objects.create(
+        title="Borttappad dator", opened_by="vd", known_at=now - timedelta(hours=10, minutes=10)
+    )
+    Incident.objects.create(
+        title="Anmäld", opened_by="vd", known_at=now - timedelta(hours=5), imy_notified_at=now
+    )
     html = panel(front_page(ceo, "en"), "dashboard-incidents")
     assert NAME not in html and "Borttappad" not in html
     assert late.ref in html and ">2</a> open breaches" in html

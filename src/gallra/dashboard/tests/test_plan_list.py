@@ -21,13 +21,25 @@ def listed(client, **params) -> str:
 def test_a_day_lists_what_the_rule_deletes_then_by_ref(ceo, today):
     day = today + timedelta(days=4)
     ended = years_before(day, 1)
-    import_document({"customers": [
-        {"ref": "C-1", "name": f"{NAME} AB",
-         "agreements": [{"ref": "C-1-A", "start": "2015-01-01", "end": ended.isoformat()}],
-         "people": [{"ref": "C-1-P", "first_name": "Greta", "last_name": NAME}]},
-        {"ref": "C-2", "name": "Kvar AB",
-         "agreements": [{"ref": "C-2-A", "start": "2015-01-01", "end": None}]},
-    ]})  # fmt: skip
+    import_document(
+        {
+            "customers": [
+                {
+                    "ref": "C-1",
+                    "name": f"{NAME} AB",
+                    "agreements": [
+                        {"ref": "C-1-A", "start": "2015-01-01", "end": ended.isoformat()}
+                    ],
+                    "people": [{"ref": "C-1-P", "first_name": "Greta", "last_name": NAME}],
+                },
+                {
+                    "ref": "C-2",
+                    "name": "Kvar AB",
+                    "agreements": [{"ref": "C-2-A", "start": "2015-01-01", "end": None}],
+                },
+            ]
+        }
+    )
     page = listed(ceo, rule=RULE, on=day.isoformat())
     rows = page.count("<tr><td>")
     assert rows == 3 and "C-2" not in page and NAME not in page and "Greta" not in page
@@ -42,8 +54,7 @@ def test_a_day_lists_what_the_rule_deletes_then_by_ref(ceo, today):
 
 def test_the_window_lists_every_day_of_a_rule(ceo, staff, today):
     fill(30, today)
-    page = listed(ceo, rule=RULE, on=today.isoformat(),
-                  to=(today + timedelta(days=30)).isoformat())  # fmt: skip
+    page = listed(ceo, rule=RULE, on=today.isoformat(), to=(today + timedelta(days=30)).isoformat())
     assert {f"C-{i}" for i in range(30)} <= set(re.findall(r"<tr><td><a [^>]+>([^<]+)</a>", page))
 
 

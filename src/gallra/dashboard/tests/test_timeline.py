@@ -34,9 +34,13 @@ def assert_as_planned(start: date) -> int:
     for day in timeline.days:
         now = going(policy, day)
         new = Counter((rule, key[0]) for key, rule in now.items() if key not in before)
-        charted = Counter({(rule, record_type): n
-                           for (d, rule, record_type), n in timeline.counts.items()
-                           if d == day and n})  # fmt: skip
+        charted = Counter(
+            {
+                (rule, record_type): n
+                for (d, rule, record_type), n in timeline.counts.items()
+                if d == day and n
+            }
+        )
         assert charted == new, day
         before = now
     return sum(timeline.counts.values())
@@ -54,40 +58,66 @@ def test_holds_on_what_owns_a_record_keep_it_as_plan_does(db):
     # more customers are held past it, one of them through an agreement.
     ended = (DEMO_DAY - timedelta(days=400)).isoformat()
     customers = [
-        {"ref": f"C-{i}", "name": f"Kund {i} AB",
-         "agreements": [{"ref": f"C-{i}-A", "start": "2015-01-01", "end": ended}],
-         "people": [{"ref": f"C-{i}-P", "first_name": "Greta", "last_name": "Test"}],
-         "requests": [{"ref": f"C-{i}-R", "kind": "order", "created": "2016-01-01"}]}
+        {
+            "ref": f"C-{i}",
+            "name": f"Kund {i} AB",
+            "agreements": [{"ref": f"C-{i}-A", "start": "2015-01-01", "end": ended}],
+            "people": [{"ref": f"C-{i}-P", "first_name": "Greta", "last_name": "Test"}],
+            "requests": [{"ref": f"C-{i}-R", "kind": "order", "created": "2016-01-01"}],
+        }
         for i in range(1, 6)
-    ]  # fmt: skip
+    ]
     until = {n: (DEMO_DAY + timedelta(days=n)).isoformat() for n in (4, 9, 13)}
-    import_document({
-        "customers": customers,
-        "prospects": [{"ref": "S-1", "name": "Prospekt", "created": "2020-01-01"}],
-        "quotes": [{"ref": "Q-1", "prospect": "S-1", "created": "2020-01-01"}],
-        "correspondence": [{"ref": "M-1", "prospect": "S-1", "received": "2020-01-01"},
-                           {"ref": "M-2", "customer": "C-3", "received": "2020-01-01"}],
-        "holds": [
-            {"ref": "H-1", "target": "agreement:C-1-A", "reason": "legal", "until": until[4]},
-            {"ref": "H-2", "target": "customer:C-2", "reason": "legal", "until": until[9]},
-            {"ref": "H-3", "target": "prospect:S-1", "reason": "negotiation", "until": until[13]},
-            {"ref": "H-4", "target": "customer:C-4", "reason": "legal", "until": None},
-            {"ref": "H-5", "target": "agreement:C-5-A", "reason": "legal",
-             "until": (DEMO_DAY + timedelta(days=DAYS)).isoformat()},
-        ],
-    })  # fmt: skip
+    import_document(
+        {
+            "customers": customers,
+            "prospects": [{"ref": "S-1", "name": "Prospekt", "created": "2020-01-01"}],
+            "quotes": [{"ref": "Q-1", "prospect": "S-1", "created": "2020-01-01"}],
+            "correspondence": [
+                {"ref": "M-1", "prospect": "S-1", "received": "2020-01-01"},
+                {"ref": "M-2", "customer": "C-3", "received": "2020-01-01"},
+            ],
+            "holds": [
+                {"ref": "H-1", "target": "agreement:C-1-A", "reason": "legal", "until": until[4]},
+                {"ref": "H-2", "target": "customer:C-2", "reason": "legal", "until": until[9]},
+                {
+                    "ref": "H-3",
+                    "target": "prospect:S-1",
+                    "reason": "negotiation",
+                    "until": until[13],
+                },
+                {"ref": "H-4", "target": "customer:C-4", "reason": "legal", "until": None},
+                {
+                    "ref": "H-5",
+                    "target": "agreement:C-5-A",
+                    "reason": "legal",
+                    "until": (DEMO_DAY + timedelta(days=DAYS)).isoformat(),
+                },
+            ],
+        }
+    )
     assert assert_as_planned(DEMO_DAY) == 4 * 3 + 3 + 1
 
 
 def test_a_hold_moves_its_record_to_the_day_after_it_ends(db):
     # Mail due long ago, held until the 10th day: it goes on the 11th, not today.
     start = DEMO_DAY
-    import_document({
-        "correspondence": [{"ref": "M-1", "received": "2020-01-01", "sender": "a@b.example"},
-                           {"ref": "M-2", "received": "2020-01-01", "sender": "a@b.example"}],
-        "holds": [{"ref": "H-1", "target": "correspondence:M-1", "reason": "negotiation",
-                   "until": (start + timedelta(days=10)).isoformat()}],
-    })  # fmt: skip
+    import_document(
+        {
+            "correspondence": [
+                {"ref": "M-1", "received": "2020-01-01", "sender": "a@b.example"},
+                {"ref": "M-2", "received": "2020-01-01", "sender": "a@b.example"},
+            ],
+            "holds": [
+                {
+                    "ref": "H-1",
+                    "target": "correspondence:M-1",
+                    "reason": "negotiation",
+                    "until": (start + timedelta(days=10)).isoformat(),
+                }
+            ],
+        }
+    )
     counts = deletions(current_policy(), start).counts
     rule = "correspondence-and-sales"
     assert counts[(start, rule, "correspondence")] == 1

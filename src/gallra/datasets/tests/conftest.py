@@ -26,10 +26,12 @@ def fill(engine: sa.Engine, ddl: str, rows: dict[str, list[dict]]) -> None:
             conn.execute(sa.text(statement))
         for table, data in rows.items():
             data = [
-                {k: dt.date.fromisoformat(v) if k in DATE_COLUMNS and v else v
-                 for k, v in row.items()}
+                {
+                    k: dt.date.fromisoformat(v) if k in DATE_COLUMNS and v else v
+                    for k, v in row.items()
+                }
                 for row in data
-            ]  # fmt: skip
+            ]
             t = sa.table(table, *(sa.column(c) for c in data[0]))
             conn.execute(sa.insert(t), data)
 
@@ -68,8 +70,9 @@ class Sources:
 
         self._cleanup.append(drop)
         url = f"postgresql://postgres@127.0.0.1:5432/{db}"
-        return self._add(dataset, url, f"postgresql+psycopg://postgres@127.0.0.1:5432/{db}",
-                         ddl, data)  # fmt: skip
+        return self._add(
+            dataset, url, f"postgresql+psycopg://postgres@127.0.0.1:5432/{db}", ddl, data
+        )
 
     def mariadb(self, dataset: str, ddl: str, data: dict) -> sa.Engine:
         """A database reached as a user of its own (`self.user(dataset)`), so that a test can

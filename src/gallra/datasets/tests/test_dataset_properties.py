@@ -182,29 +182,43 @@ def dataset_rows(draw, doc: dict) -> dict[str, list[dict]]:
     rows: dict[str, list[dict]] = {t: [] for t in TABLES}
     for i in range(1, draw(st.integers(0, 5)) + 1):
         created = draw(days)
-        rows["tickets"].append({
-            "id": i, "customer_ref": draw(st.sampled_from(customers)),
-            "email": f"t{i}@kund.example", "title": "Fråga", "created": created,
-            "last_activity": draw(maybe(later(created))),
-        })  # fmt: skip
+        rows["tickets"].append(
+            {
+                "id": i,
+                "customer_ref": draw(st.sampled_from(customers)),
+                "email": f"t{i}@kund.example",
+                "title": "Fråga",
+                "created": created,
+                "last_activity": draw(maybe(later(created))),
+            }
+        )
         for _ in range(draw(st.integers(0, 2))):
             n = len(rows["messages"]) + 1
             rows["messages"].append({"id": n, "ticket_id": i, "body": "Hej"})
     for i in range(1, draw(st.integers(0, 3)) + 1):
         created = draw(days)
-        rows["leads"].append({
-            "id": i, "prospect_ref": draw(st.sampled_from(prospects)),
-            "email": f"l{i}@prospekt.example", "created": created,
-            "last_activity": draw(maybe(later(created))),
-        })  # fmt: skip
+        rows["leads"].append(
+            {
+                "id": i,
+                "prospect_ref": draw(st.sampled_from(prospects)),
+                "email": f"l{i}@prospekt.example",
+                "created": created,
+                "last_activity": draw(maybe(later(created))),
+            }
+        )
     for i in range(1, draw(st.integers(0, 2)) + 1):
-        rows["calls"].append({"id": i, "email": f"c{i}@x.example", "note": "Ringde",
-                              "called_on": draw(days)})  # fmt: skip
+        rows["calls"].append(
+            {"id": i, "email": f"c{i}@x.example", "note": "Ringde", "called_on": draw(days)}
+        )
     for i in range(1, draw(st.integers(0, 3)) + 1):
-        rows["invoices"].append({
-            "id": i, "customer_ref": draw(st.sampled_from(customers)),
-            "buyer_email": f"f{i}@kund.example", "fiscal_year_end": draw(fiscal_year_ends),
-        })  # fmt: skip
+        rows["invoices"].append(
+            {
+                "id": i,
+                "customer_ref": draw(st.sampled_from(customers)),
+                "buyer_email": f"f{i}@kund.example",
+                "fiscal_year_end": draw(fiscal_year_ends),
+            }
+        )
     return rows
 
 
@@ -217,18 +231,24 @@ def cases(draw) -> tuple[dict, dict, date]:
     owners += [f"prospect:{p['ref']}" for p in doc["prospects"]]
     doc["holds"] += [
         {"ref": f"HO{i}", "target": target, "reason": "negotiation", "until": draw(maybe(days))}
-        for i, target in enumerate(draw(st.lists(st.sampled_from(owners), min_size=1,
-                                                 max_size=3)))
-    ]  # fmt: skip
+        for i, target in enumerate(draw(st.lists(st.sampled_from(owners), min_size=1, max_size=3)))
+    ]
     rows = draw(dataset_rows(doc))
-    changes = [oracle.sales_due(r["created"], r["last_activity"])
-               for r in rows["tickets"] + rows["leads"]]  # fmt: skip
+    changes = [
+        oracle.sales_due(r["created"], r["last_activity"]) for r in rows["tickets"] + rows["leads"]
+    ]
     changes += [oracle.invoice_due(r["fiscal_year_end"]) for r in rows["invoices"]]
-    changes += [oracle.add_years(e, 1) for c in doc["customers"]
-                if (e := oracle.relationship_end(c))]  # fmt: skip
+    changes += [
+        oracle.add_years(e, 1) for c in doc["customers"] if (e := oracle.relationship_end(c))
+    ]
     changes += [h["until"] for h in doc["holds"] if h["until"]]
-    at = draw(st.one_of(st.dates(date(2024, 1, 1), date(2031, 12, 31)),
-                        st.sampled_from(SPECIAL), st.sampled_from(changes or SPECIAL)))  # fmt: skip
+    at = draw(
+        st.one_of(
+            st.dates(date(2024, 1, 1), date(2031, 12, 31)),
+            st.sampled_from(SPECIAL),
+            st.sampled_from(changes or SPECIAL),
+        )
+    )
     return doc, rows, at
 
 
@@ -297,9 +317,7 @@ def is_ours(record_type: str) -> bool:
 
 def planned(policy, at: date) -> tuple[Counter, set[Key]]:
     """Every registry record and dataset row plan decides on, and those it deletes."""
-    decisions = [
-        d for d in [*plan(policy, at), *plan_all(policy, at)] if is_ours(d.record_type)
-    ]  # fmt: skip
+    decisions = [d for d in [*plan(policy, at), *plan_all(policy, at)] if is_ours(d.record_type)]
     seen = Counter((d.record_type, d.ref) for d in decisions)
     return seen, {(d.record_type, d.ref) for d in decisions if d.action == "delete"}
 
@@ -362,32 +380,66 @@ DATASET_SETTINGS = settings(
 # day); the same rows of a ref the registry never had go by their dates alone.
 HELD_OWNER = (
     {
-        "customers": [{"ref": "C0", "name": "Kund AB",
-                       "agreements": [{"ref": "AG", "start": "2018-01-01", "end": "2023-12-31"}]}],
-        "prospects": [], "quotes": [], "correspondence": [],
+        "customers": [
+            {
+                "ref": "C0",
+                "name": "Kund AB",
+                "agreements": [{"ref": "AG", "start": "2018-01-01", "end": "2023-12-31"}],
+            }
+        ],
+        "prospects": [],
+        "quotes": [],
+        "correspondence": [],
         "holds": [{"ref": "H", "target": "customer:C0", "reason": "legal", "until": None}],
     },
     {
         "tickets": [
-            {"id": 1, "customer_ref": "C0", "email": "a@x.example", "title": "t",
-             "created": date(2024, 1, 10), "last_activity": None},
-            {"id": 2, "customer_ref": GHOST, "email": "b@x.example", "title": "t",
-             "created": date(2024, 1, 10), "last_activity": date(2024, 2, 1)},
+            {
+                "id": 1,
+                "customer_ref": "C0",
+                "email": "a@x.example",
+                "title": "t",
+                "created": date(2024, 1, 10),
+                "last_activity": None,
+            },
+            {
+                "id": 2,
+                "customer_ref": GHOST,
+                "email": "b@x.example",
+                "title": "t",
+                "created": date(2024, 1, 10),
+                "last_activity": date(2024, 2, 1),
+            },
         ],
-        "messages": [{"id": 1, "ticket_id": 1, "body": "x"},
-                     {"id": 2, "ticket_id": 2, "body": "y"}],
-        "leads": [], "calls": [],
+        "messages": [
+            {"id": 1, "ticket_id": 1, "body": "x"},
+            {"id": 2, "ticket_id": 2, "body": "y"},
+        ],
+        "leads": [],
+        "calls": [],
         "invoices": [
-            {"id": 1, "customer_ref": "C0", "buyer_email": "a@x.example",
-             "fiscal_year_end": date(2016, 12, 31)},
-            {"id": 2, "customer_ref": GHOST, "buyer_email": "b@x.example",
-             "fiscal_year_end": date(2016, 12, 31)},
-            {"id": 3, "customer_ref": GHOST, "buyer_email": "b@x.example",
-             "fiscal_year_end": date(2024, 12, 31)},
+            {
+                "id": 1,
+                "customer_ref": "C0",
+                "buyer_email": "a@x.example",
+                "fiscal_year_end": date(2016, 12, 31),
+            },
+            {
+                "id": 2,
+                "customer_ref": GHOST,
+                "buyer_email": "b@x.example",
+                "fiscal_year_end": date(2016, 12, 31),
+            },
+            {
+                "id": 3,
+                "customer_ref": GHOST,
+                "buyer_email": "b@x.example",
+                "fiscal_year_end": date(2024, 12, 31),
+            },
         ],
     },
     date(2025, 6, 1),
-)  # fmt: skip
+)
 
 
 def test_the_oracle_on_the_held_owner_example():

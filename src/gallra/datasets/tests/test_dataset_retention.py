@@ -160,83 +160,171 @@ def billing_rows() -> dict:
         "customers": [
             {"id": 1, "customer_ref": "C-ANNA", "name": a["name"], "email": a["email"]},
             {"id": 2, "customer_ref": "C-BO", "name": b["name"], "email": b["email"]},
-            {"id": 3, "customer_ref": "C-GHOST", "name": "Gustav Spöke",
-             "email": "gustav@spoke.example"},  # a ref gallra has never known
+            {
+                "id": 3,
+                "customer_ref": "C-GHOST",
+                "name": "Gustav Spöke",
+                "email": "gustav@spoke.example",
+            },  # a ref gallra has never known
         ],
         "contracts": [
-            {"id": 10, "customer_id": 1, "product": "Drift", "signed_by": a["name"],
-             "ends": "2025-06-30"},
-            {"id": 11, "customer_id": 1, "product": "Backup", "signed_by": a["name"],
-             "ends": "2024-12-31"},
+            {
+                "id": 10,
+                "customer_id": 1,
+                "product": "Drift",
+                "signed_by": a["name"],
+                "ends": "2025-06-30",
+            },
+            {
+                "id": 11,
+                "customer_id": 1,
+                "product": "Backup",
+                "signed_by": a["name"],
+                "ends": "2024-12-31",
+            },
             {"id": 20, "customer_id": 2, "product": "Drift", "signed_by": b["name"], "ends": None},
         ],
         "invoices": [
-            {"id": 99, "customer_ref": "C-ANNA", "buyer_name": a["name"], "buyer_email": a["email"],
-             "amount": "500.00", "fiscal_year_end": "2018-12-31"},  # the law let it go 2026-01-01
-            {"id": 100, "customer_ref": "C-ANNA", "buyer_name": a["name"],
-             "buyer_email": a["email"], "amount": "900.00", "fiscal_year_end": "2025-12-31"},
-            {"id": 101, "customer_ref": "C-ANNA", "buyer_name": a["name"],
-             "buyer_email": a["email"], "amount": "700.00", "fiscal_year_end": "2024-12-31"},
-            {"id": 200, "customer_ref": "C-BO", "buyer_name": b["name"], "buyer_email": b["email"],
-             "amount": "800.00", "fiscal_year_end": "2025-12-31"},
+            {
+                "id": 99,
+                "customer_ref": "C-ANNA",
+                "buyer_name": a["name"],
+                "buyer_email": a["email"],
+                "amount": "500.00",
+                "fiscal_year_end": "2018-12-31",
+            },  # the law let it go 2026-01-01
+            {
+                "id": 100,
+                "customer_ref": "C-ANNA",
+                "buyer_name": a["name"],
+                "buyer_email": a["email"],
+                "amount": "900.00",
+                "fiscal_year_end": "2025-12-31",
+            },
+            {
+                "id": 101,
+                "customer_ref": "C-ANNA",
+                "buyer_name": a["name"],
+                "buyer_email": a["email"],
+                "amount": "700.00",
+                "fiscal_year_end": "2024-12-31",
+            },
+            {
+                "id": 200,
+                "customer_ref": "C-BO",
+                "buyer_name": b["name"],
+                "buyer_email": b["email"],
+                "amount": "800.00",
+                "fiscal_year_end": "2025-12-31",
+            },
         ],
-    }  # fmt: skip
+    }
 
 
 def ticket_rows() -> dict:
     a, b = ANNA, BO
     return {
         "tickets": [
-            {"id": 1, "customer_ref": "C-ANNA", "requester_email": a["email"],
-             "requester_name": a["name"], "title": "Kan inte logga in", "created": "2025-03-01",
-             "last_activity": "2026-05-15"},  # recent: only the relationship's end takes it
-            {"id": 2, "customer_ref": "C-ANNA", "requester_email": a["email"],
-             "requester_name": a["name"], "title": "Fakturafråga", "created": "2025-05-01",
-             "last_activity": "2026-06-20"},
-            {"id": 3, "customer_ref": "C-BO", "requester_email": b["email"],
-             "requester_name": b["name"], "title": "Ny server", "created": "2026-05-20",
-             "last_activity": "2026-06-01"},  # Bo's, three months not yet passed
-            {"id": 4, "customer_ref": "C-BO", "requester_email": b["email"],
-             "requester_name": b["name"], "title": "Gammal fråga", "created": "2025-11-01",
-             "last_activity": "2026-01-10"},  # Bo's, quiet for over three months
+            {
+                "id": 1,
+                "customer_ref": "C-ANNA",
+                "requester_email": a["email"],
+                "requester_name": a["name"],
+                "title": "Kan inte logga in",
+                "created": "2025-03-01",
+                "last_activity": "2026-05-15",
+            },  # recent: only the relationship's end takes it
+            {
+                "id": 2,
+                "customer_ref": "C-ANNA",
+                "requester_email": a["email"],
+                "requester_name": a["name"],
+                "title": "Fakturafråga",
+                "created": "2025-05-01",
+                "last_activity": "2026-06-20",
+            },
+            {
+                "id": 3,
+                "customer_ref": "C-BO",
+                "requester_email": b["email"],
+                "requester_name": b["name"],
+                "title": "Ny server",
+                "created": "2026-05-20",
+                "last_activity": "2026-06-01",
+            },  # Bo's, three months not yet passed
+            {
+                "id": 4,
+                "customer_ref": "C-BO",
+                "requester_email": b["email"],
+                "requester_name": b["name"],
+                "title": "Gammal fråga",
+                "created": "2025-11-01",
+                "last_activity": "2026-01-10",
+            },  # Bo's, quiet for over three months
         ],
         "messages": [
-            {"id": 10, "ticket_id": 1, "author_email": a["email"],
-             "body": f"Hej, {a['name']} här. Mitt personnummer är {a['pnr']}."},
-            {"id": 11, "ticket_id": 1, "author_email": "support@redcloud.example",
-             "body": "Vi tittar på det."},
+            {
+                "id": 10,
+                "ticket_id": 1,
+                "author_email": a["email"],
+                "body": f"Hej, {a['name']} här. Mitt personnummer är {a['pnr']}.",
+            },
+            {
+                "id": 11,
+                "ticket_id": 1,
+                "author_email": "support@redcloud.example",
+                "body": "Vi tittar på det.",
+            },
             {"id": 20, "ticket_id": 2, "author_email": a["email"], "body": "Fakturan är fel."},
             {"id": 30, "ticket_id": 3, "author_email": b["email"], "body": "En server till."},
             {"id": 40, "ticket_id": 4, "author_email": b["email"], "body": "En gammal fråga."},
         ],
-    }  # fmt: skip
+    }
 
 
 def crm_rows() -> dict:
     return {
         "contacts": [
-            {"id": 1, "customer_ref": "C-ANNA", "full_name": ANNA["name"],
-             "email": ANNA["email"].upper(), "pnr": ANNA["pnr"]},
-            {"id": 2, "customer_ref": "C-BO", "full_name": BO["name"], "email": BO["email"],
-             "pnr": BO["pnr"]},
+            {
+                "id": 1,
+                "customer_ref": "C-ANNA",
+                "full_name": ANNA["name"],
+                "email": ANNA["email"].upper(),
+                "pnr": ANNA["pnr"],
+            },
+            {
+                "id": 2,
+                "customer_ref": "C-BO",
+                "full_name": BO["name"],
+                "email": BO["email"],
+                "pnr": BO["pnr"],
+            },
         ],
         "notes": [
             {"id": 1, "contact_id": 1, "note": "Anna ringde om fakturan."},
             {"id": 2, "contact_id": 2, "note": "Bo ringde."},
         ],
-    }  # fmt: skip
+    }
 
 
 def registry() -> None:
     anna = Customer.objects.create(ref="C-ANNA", name="Berg Konsult AB")
-    Agreement.objects.create(ref="AG-ANNA", customer=anna, start=date(2020, 1, 1),
-                             end=date(2025, 6, 30))  # fmt: skip
-    Person.objects.create(ref="P-ANNA", customer=anna, first_name="Anna", last_name="Berg",
-                          email=ANNA["email"], is_contact=True)  # fmt: skip
+    Agreement.objects.create(
+        ref="AG-ANNA", customer=anna, start=date(2020, 1, 1), end=date(2025, 6, 30)
+    )
+    Person.objects.create(
+        ref="P-ANNA",
+        customer=anna,
+        first_name="Anna",
+        last_name="Berg",
+        email=ANNA["email"],
+        is_contact=True,
+    )
     bo = Customer.objects.create(ref="C-BO", name="Ek Bygg AB")
     Agreement.objects.create(ref="AG-BO", customer=bo, start=date(2021, 1, 1))
-    Person.objects.create(ref="P-BO", customer=bo, first_name="Bo", last_name="Ek",
-                          email=BO["email"], is_contact=True)  # fmt: skip
+    Person.objects.create(
+        ref="P-BO", customer=bo, first_name="Bo", last_name="Ek", email=BO["email"], is_contact=True
+    )
 
 
 def staff(role: str, email: str) -> None:
@@ -341,15 +429,28 @@ def test_the_day_a_year_after_the_last_contract_and_a_mariadb_outage(world, monk
     named = row_evidence()
     assert set(named.values()) == {1}
     assert set(named) == {
-        "billing:customers:1", "billing:contracts:10", "billing:contracts:11",
-        "billing:invoices:99", "crm:contacts:1", "crm:notes:1", "tickets:tickets:1",
-        "tickets:tickets:2", "tickets:tickets:4", "tickets:messages:10", "tickets:messages:11",
-        "tickets:messages:20", "tickets:messages:40",
-    }  # fmt: skip
+        "billing:customers:1",
+        "billing:contracts:10",
+        "billing:contracts:11",
+        "billing:invoices:99",
+        "crm:contacts:1",
+        "crm:notes:1",
+        "tickets:tickets:1",
+        "tickets:tickets:2",
+        "tickets:tickets:4",
+        "tickets:messages:10",
+        "tickets:messages:11",
+        "tickets:messages:20",
+        "tickets:messages:40",
+    }
     (note,) = Entry.objects.filter(action="delete", record_type="crm:notes")
     assert note.rule == "customer-data-after-relationship" and note.refs == ["crm:notes:1"]
-    assert note.data == {"store": "crm", "table": "notes", "erase": "overwrite",
-                         "deletion_date": AT.isoformat()}  # fmt: skip
+    assert note.data == {
+        "store": "crm",
+        "table": "notes",
+        "erase": "overwrite",
+        "deletion_date": AT.isoformat(),
+    }
     (invoice,) = Entry.objects.filter(action="delete", record_type="billing:invoices")
     assert invoice.rule == "accounting-records" and invoice.data["erase"] == "delete"
     assert verify().ok
@@ -372,8 +473,17 @@ def test_the_day_a_year_after_the_last_contract_and_a_mariadb_outage(world, monk
 
 def verify_erasure() -> str:
     out = io.StringIO()
-    call_command("verify_erasure", "--name", ANNA["name"], "--email", ANNA["email"],
-                 "--personnummer", ANNA["pnr"], "--no-backups", stdout=out)  # fmt: skip
+    call_command(
+        "verify_erasure",
+        "--name",
+        ANNA["name"],
+        "--email",
+        ANNA["email"],
+        "--personnummer",
+        ANNA["pnr"],
+        "--no-backups",
+        stdout=out,
+    )
     return out.getvalue()
 
 
@@ -404,8 +514,15 @@ CREATE TABLE leads (id INTEGER PRIMARY KEY, prospect_ref TEXT, email TEXT, title
 def crm(databases, db):
     """The CRM alone: Anna ended (due on AT), Bo active, a contact whose owner nobody knows."""
     data = crm_rows()
-    data["contacts"].append({"id": 3, "customer_ref": "C-NOBODY", "full_name": "Okänd",
-                             "email": "okand@example.org", "pnr": None})  # fmt: skip
+    data["contacts"].append(
+        {
+            "id": 3,
+            "customer_ref": "C-NOBODY",
+            "full_name": "Okänd",
+            "email": "okand@example.org",
+            "pnr": None,
+        }
+    )
     databases.sqlite("crm", CRM, data)
     databases.policy(DATASETS[DATASETS.index('[[dataset]]\nid = "crm"') :])
     registry()
@@ -420,19 +537,35 @@ def run(command: str, *args: str) -> str:
 
 def test_plan_lists_the_rows_and_explain_explains_one(crm):
     text = run("plan", "--at", AT.isoformat(), "--lang", "en", "--all", "--type", "crm:contacts")
-    assert ("delete   row of crm:contacts crm:contacts:1 (customer-data-after-relationship, "
-            "due since 2026-06-30)") in text  # fmt: skip
+    assert (
+        "delete   row of crm:contacts crm:contacts:1 (customer-data-after-relationship, "
+        "due since 2026-06-30)"
+    ) in text
     assert "keep     row of crm:contacts crm:contacts:2: the agreement is still active" in text
-    assert ("keep     row of crm:contacts crm:contacts:3: its owner C-NOBODY is not in the "
-            "registry, nor among what gallra deleted: check the row") in text  # fmt: skip
+    assert (
+        "keep     row of crm:contacts crm:contacts:3: its owner C-NOBODY is not in the "
+        "registry, nor among what gallra deleted: check the row"
+    ) in text
     assert "customer-data-after-relationship: 1 row of crm:contacts" in text
 
     planned = json.loads(run("plan", "--at", AT.isoformat(), "--format", "json"))
     notes = [d for d in planned if d["type"] == "crm:notes"]
-    assert {"type": "crm:notes", "ref": "crm:notes:1", "rule": "customer-data-after-relationship",
-            "due": "2026-06-30", "action": "delete"} in notes  # fmt: skip
-    assert {"type": "crm:notes", "ref": "crm:notes:2", "rule": "", "due": None, "action": "keep",
-            "reason": "follows", "details": {"follows": "crm:contacts"}} in notes  # fmt: skip
+    assert {
+        "type": "crm:notes",
+        "ref": "crm:notes:1",
+        "rule": "customer-data-after-relationship",
+        "due": "2026-06-30",
+        "action": "delete",
+    } in notes
+    assert {
+        "type": "crm:notes",
+        "ref": "crm:notes:2",
+        "rule": "",
+        "due": None,
+        "action": "keep",
+        "reason": "follows",
+        "details": {"follows": "crm:contacts"},
+    } in notes
 
     en = run("explain", "crm:contacts:1", "--at", AT.isoformat(), "--lang", "en")
     assert en.strip() == (
@@ -453,17 +586,38 @@ def test_plan_lists_the_rows_and_explain_explains_one(crm):
 
 
 def test_a_negotiation_hold_on_a_prospect_keeps_their_leads_too(databases, db):
-    databases.sqlite("leads", LEADS_SQL, {"leads": [
-        {"id": 1, "prospect_ref": "PR-NEG", "email": "neg@prospekt.example", "title": "Offert",
-         "last_activity": "2026-02-01"},
-        {"id": 2, "prospect_ref": "PR-COLD", "email": "kall@prospekt.example", "title": "Offert",
-         "last_activity": "2026-02-01"},
-    ]})  # fmt: skip
+    databases.sqlite(
+        "leads",
+        LEADS_SQL,
+        {
+            "leads": [
+                {
+                    "id": 1,
+                    "prospect_ref": "PR-NEG",
+                    "email": "neg@prospekt.example",
+                    "title": "Offert",
+                    "last_activity": "2026-02-01",
+                },
+                {
+                    "id": 2,
+                    "prospect_ref": "PR-COLD",
+                    "email": "kall@prospekt.example",
+                    "title": "Offert",
+                    "last_activity": "2026-02-01",
+                },
+            ]
+        },
+    )
     databases.policy(LEADS)
     for ref in ("PR-NEG", "PR-COLD"):
         Prospect.objects.create(ref=ref, name=ref, email=f"{ref}@x.example", created=AT)
-    Hold.objects.create(ref="H-NEG", target_type="prospect", target_ref="PR-NEG",
-                        reason="negotiation", until=date(2026, 12, 31))  # fmt: skip
+    Hold.objects.create(
+        ref="H-NEG",
+        target_type="prospect",
+        target_ref="PR-NEG",
+        reason="negotiation",
+        until=date(2026, 12, 31),
+    )
     policy = current_policy()
 
     held = run("explain", "leads:leads:1", "--at", AT.isoformat(), "--lang", "en")
@@ -502,10 +656,25 @@ def test_a_run_killed_between_the_source_and_the_evidence_is_finished_once(crm, 
 
 
 def test_rows_go_in_batches_each_with_its_evidence(databases, db):
-    leads = [{"id": i, "prospect_ref": "PR-OLD", "email": f"l{i}@x.example", "title": "Offert",
-              "last_activity": "2026-01-01"} for i in range(1, 8)]  # fmt: skip
-    leads.append({"id": 8, "prospect_ref": "PR-OLD", "email": "new@x.example", "title": "Ny",
-                  "last_activity": "2026-06-01"})  # fmt: skip
+    leads = [
+        {
+            "id": i,
+            "prospect_ref": "PR-OLD",
+            "email": f"l{i}@x.example",
+            "title": "Offert",
+            "last_activity": "2026-01-01",
+        }
+        for i in range(1, 8)
+    ]
+    leads.append(
+        {
+            "id": 8,
+            "prospect_ref": "PR-OLD",
+            "email": "new@x.example",
+            "title": "Ny",
+            "last_activity": "2026-06-01",
+        }
+    )
     databases.sqlite("leads", LEADS_SQL, {"leads": leads})
     databases.policy(LEADS)
     seen = []
@@ -543,12 +712,20 @@ def test_policy_check_refuses_personal_data_that_no_rule_dates(tmp_path):
     assert "agreement_ended needs an `owner` of record customer or person or account" in err
     assert "dataset[0].table[1]" not in err  # its notes follow it: said once
     # A date the rules do not count from does not date them either.
-    path.write_text(current_policy_text() + no_owner.replace(
-        'erase = "delete"', 'dates = { created = "created" }\nerase = "delete"', 1))  # fmt: skip
+    path.write_text(
+        current_policy_text()
+        + no_owner.replace(
+            'erase = "delete"', 'dates = { created = "created" }\nerase = "delete"', 1
+        )
+    )
     assert "no rule can date the rows of table 'contacts'" in check(path)
     # A prospect has no agreements: an owner must be of a kind that has the trigger.
-    path.write_text(current_policy_text() + DATASETS[DATASETS.index('[[dataset]]\nid = "crm"') :]
-                    .replace('record = "customer"', 'record = "prospect"'))  # fmt: skip
+    path.write_text(
+        current_policy_text()
+        + DATASETS[DATASETS.index('[[dataset]]\nid = "crm"') :].replace(
+            'record = "customer"', 'record = "prospect"'
+        )
+    )
     assert "an `owner` of record customer or person or account, not prospect" in check(path)
 
 
@@ -573,12 +750,28 @@ def test_the_front_page_counts_the_rows_due_without_opening_the_databases(
 
     today = timezone.localdate()
     quiet = today - timedelta(days=92)  # three months and a few days: due within the window
-    databases.sqlite("leads", LEADS_SQL, {"leads": [
-        {"id": 1, "prospect_ref": "PR-1", "email": "a@x.example", "title": "Offert",
-         "last_activity": (quiet + timedelta(days=10)).isoformat()},
-        {"id": 2, "prospect_ref": "PR-1", "email": "b@x.example", "title": "Offert",
-         "last_activity": (quiet + timedelta(days=10)).isoformat()},
-    ]})  # fmt: skip
+    databases.sqlite(
+        "leads",
+        LEADS_SQL,
+        {
+            "leads": [
+                {
+                    "id": 1,
+                    "prospect_ref": "PR-1",
+                    "email": "a@x.example",
+                    "title": "Offert",
+                    "last_activity": (quiet + timedelta(days=10)).isoformat(),
+                },
+                {
+                    "id": 2,
+                    "prospect_ref": "PR-1",
+                    "email": "b@x.example",
+                    "title": "Offert",
+                    "last_activity": (quiet + timedelta(days=10)).isoformat(),
+                },
+            ]
+        },
+    )
     databases.policy(LEADS)
     run("plan", "--at", today.isoformat())  # counts the coming days, as enforce does
     assert sum(Forecast.objects.values_list("rows", flat=True)) == 2

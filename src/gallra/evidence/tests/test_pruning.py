@@ -28,12 +28,24 @@ def late(day: date) -> datetime:
 @pytest.fixture
 def log(db):
     """Entries 1-5; entry 4 is older than entry 3, so it goes only when 3 does."""
-    made = [late(date(2013, 5, 1)), late(DAY), late(DAY + timedelta(days=1)),
-            late(date(2014, 1, 1)), late(date(2020, 1, 1))]  # fmt: skip
+    made = [
+        late(date(2013, 5, 1)),
+        late(DAY),
+        late(DAY + timedelta(days=1)),
+        late(date(2014, 1, 1)),
+        late(date(2020, 1, 1)),
+    ]
     for n, at in enumerate(made, start=1):
-        append("delete", actor="enforce", at=at, rule="customer-data-after-relationship",
-               record_type="person", refs=[f"P-{n}"], customers=[f"C-{n}"],
-               data={"per_customer": {f"C-{n}": 1}})  # fmt: skip
+        append(
+            "delete",
+            actor="enforce",
+            at=at,
+            rule="customer-data-after-relationship",
+            record_type="person",
+            refs=[f"P-{n}"],
+            customers=[f"C-{n}"],
+            data={"per_customer": {f"C-{n}": 1}},
+        )
 
 
 def prune(at: date, now: datetime = NOW, dry_run: bool = False) -> dict:
@@ -66,8 +78,7 @@ def test_entries_go_on_their_due_day_from_the_start_with_an_entry_of_their_own(l
     assert kept() == [5, 6, 7, 8]
 
     last = Entry.objects.get(seq=8)
-    assert (last.action, last.record_type, last.rule, last.count) == (
-        "delete", PRUNED, rule.id, 2)  # fmt: skip
+    assert (last.action, last.record_type, last.rule, last.count) == ("delete", PRUNED, rule.id, 2)
     assert last.data["through_seq"] == 4 and last.refs == [] and last.customers == ""
     anchor = Anchor.objects.get()
     assert (anchor.seq, anchor.hash, anchor.rule) == (4, last.data["through_hash"], rule.id)
@@ -79,8 +90,11 @@ def test_verify_checks_from_the_anchor_and_says_what_was_pruned(log):
     result = verify()
     assert result.ok and result.count == 4  # entries 3, 4, 5 and the pruning's own
     assert result.pruned == {
-        "through_seq": 2, "rule": "evidence-log", "on": "2024-03-10", "before": "2014-03-11",
-    }  # fmt: skip
+        "through_seq": 2,
+        "rule": "evidence-log",
+        "on": "2024-03-10",
+        "before": "2014-03-11",
+    }
     assert verified().splitlines()[1] == (
         "entries up to 2 (made before 2014-03-11) were pruned under rule evidence-log on "
         "2024-03-10; the kept entries are checked from its hash on"
@@ -144,6 +158,7 @@ def test_a_certificate_says_the_evidence_before_then_was_pruned(log):
     out = io.StringIO()
     call_command("evidence", "certificate", "C-5", "--lang", "en", stdout=out)
     assert "2020-01-01  1 " in out.getvalue()
-    assert ("The evidence log's entries up to 2 (made before 2014-03-11) were pruned under rule "
-            "evidence-log on 2024-03-10: deletions before then are not shown here."
-            ) in out.getvalue()  # fmt: skip
+    assert (
+        "The evidence log's entries up to 2 (made before 2014-03-11) were pruned under rule "
+        "evidence-log on 2024-03-10: deletions before then are not shown here."
+    ) in out.getvalue()

@@ -186,5 +186,9 @@ def test_each_check_is_recorded_for_the_front_page(five):
     broken()
     last = Entry.objects.order_by("-seq").first()
     assert (last.seq, last.action, last.data["ok"], last.data["bad_seq"]) == (
-        7, "evidence_verified", False, 3)  # fmt: skip
+        7,
+        "evidence_verified",
+        False,
+        3,
+    )
     assert last.refs == [] and last.customers == ""

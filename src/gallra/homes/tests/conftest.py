@@ -85,22 +85,46 @@ def homes(ext4, db):
         make_home(root / name, uid)
 
     def account(ref, person, name, uid):
-        return {"ref": ref, "person": person, "username": name, "uid": uid,
-                "home": str(root / name), "opened": "2024-01-01"}  # fmt: skip
+        return {
+            "ref": ref,
+            "person": person,
+            "username": name,
+            "uid": uid,
+            "home": str(root / name),
+            "opened": "2024-01-01",
+        }
 
     def person(ref, first):
-        return {"ref": ref, "first_name": first, "last_name": "Test", "roles": ["user"],
-                "email": f"{first.lower()}@kund.example"}  # fmt: skip
+        return {
+            "ref": ref,
+            "first_name": first,
+            "last_name": "Test",
+            "roles": ["user"],
+            "email": f"{first.lower()}@kund.example",
+        }
 
     start = (today() - timedelta(days=400)).isoformat()
-    import_document({"customers": [
-        {"ref": "C-1", "name": "Kund Ett AB",
-         "agreements": [{"ref": "AG-1", "start": start, "end": None}],
-         "people": [person("P-1", "Anna"), person("P-2", "Bo")],
-         "accounts": [account("A-1", "P-1", "anna", ANNA), account("A-2", "P-2", "bo", BO)]},
-        {"ref": "C-2", "name": "Kund Två AB",
-         "agreements": [{"ref": "AG-2", "start": start, "end": None}],
-         "people": [person("P-3", "Carl")],
-         "accounts": [account("A-3", "P-3", "carl", CARL)]},
-    ]})  # fmt: skip
+    import_document(
+        {
+            "customers": [
+                {
+                    "ref": "C-1",
+                    "name": "Kund Ett AB",
+                    "agreements": [{"ref": "AG-1", "start": start, "end": None}],
+                    "people": [person("P-1", "Anna"), person("P-2", "Bo")],
+                    "accounts": [
+                        account("A-1", "P-1", "anna", ANNA),
+                        account("A-2", "P-2", "bo", BO),
+                    ],
+                },
+                {
+                    "ref": "C-2",
+                    "name": "Kund Två AB",
+                    "agreements": [{"ref": "AG-2", "start": start, "end": None}],
+                    "people": [person("P-3", "Carl")],
+                    "accounts": [account("A-3", "P-3", "carl", CARL)],
+                },
+            ]
+        }
+    )
     return root

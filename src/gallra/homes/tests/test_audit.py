@@ -72,19 +72,34 @@ def test_each_way_in_is_found_then_fixed(homes):
     (homes / "gus").symlink_to(homes / "carl")
 
     def acct(ref, name, uid, home):
-        return {"ref": ref, "person": "P-9", "username": name, "uid": uid, "home": str(home),
-                "opened": "2024-01-01"}  # fmt: skip
+        return {
+            "ref": ref,
+            "person": "P-9",
+            "username": name,
+            "uid": uid,
+            "home": str(home),
+            "opened": "2024-01-01",
+        }
 
-    import_document({"customers": [{
-        "ref": "C-9", "name": "Kund Nio AB",
-        "people": [{"ref": "P-9", "first_name": "Nio", "last_name": "Test"}],
-        "accounts": [acct("A-4", "dora", dora, homes / "dora"),
-                     acct("A-5", "eva", eva, homes / "eva"),
-                     acct("A-6", "fia", fia, homes / "open" / "fia"),
-                     acct("A-7", "gus", gus, homes / "gus"),
-                     acct("A-8", "elsewhere", 20008, "/srv/elsewhere/x"),
-                     {**acct("A-10", "nohome", 20010, ""), "home": None}],
-    }]})  # fmt: skip
+    import_document(
+        {
+            "customers": [
+                {
+                    "ref": "C-9",
+                    "name": "Kund Nio AB",
+                    "people": [{"ref": "P-9", "first_name": "Nio", "last_name": "Test"}],
+                    "accounts": [
+                        acct("A-4", "dora", dora, homes / "dora"),
+                        acct("A-5", "eva", eva, homes / "eva"),
+                        acct("A-6", "fia", fia, homes / "open" / "fia"),
+                        acct("A-7", "gus", gus, homes / "gus"),
+                        acct("A-8", "elsewhere", 20008, "/srv/elsewhere/x"),
+                        {**acct("A-10", "nohome", 20010, ""), "home": None},
+                    ],
+                }
+            ]
+        }
+    )
     assert can(BO, "cat", str(homes / "anna" / "readme.txt"))  # the ways in are open
     assert can(dora, "cat", str(homes / "carl" / "notes.txt"))
     assert can(20009, "chmod", "0777", str(homes / "bo"))
@@ -128,8 +143,13 @@ def test_each_way_in_is_found_then_fixed(homes):
     # The evidence says what changed and for which accounts, never where on the disk.
     fixes = Entry.objects.filter(action="homes.fix")
     assert {e.data["kind"] for e in fixes} == {
-        "mode", "owner", "acl", "default_acl", "symlink", "parent"
-    }  # fmt: skip
+        "mode",
+        "owner",
+        "acl",
+        "default_acl",
+        "symlink",
+        "parent",
+    }
     text = json.dumps([[e.refs, e.data] for e in Entry.objects.all()])
     assert str(homes) not in text and "anna-readme" not in text
     assert Entry.objects.filter(action="homes.audit").count() == 3  # audit, fix's recheck, audit
@@ -138,8 +158,9 @@ def test_each_way_in_is_found_then_fixed(homes):
 
 def test_a_fixed_home_keeps_its_grants_working(homes):
     """chmod on a home with an ACL sets the mask; fix recomputes it so a grant stays usable."""
-    grant("A-1", "A-2", "AG-1", today(), read_only=True, at=today(), now=timezone.now(),
-          actor="test")  # fmt: skip
+    grant(
+        "A-1", "A-2", "AG-1", today(), read_only=True, at=today(), now=timezone.now(), actor="test"
+    )
     sh("setfacl", "-m", "g::rx,o::x", str(homes / "anna"))
     sh("setfacl", "-m", f"u:{BO}:rw", str(homes / "anna" / "notes.txt"))  # more than granted
     assert can(BO, "sh", "-c", f"echo bo >> {homes}/anna/notes.txt")
@@ -154,8 +175,9 @@ def test_a_fixed_home_keeps_its_grants_working(homes):
 
 
 def test_an_ended_grant_allows_nothing_even_before_enforce(homes):
-    grant("A-1", "A-2", "AG-1", today(), read_only=True, at=today(), now=timezone.now(),
-          actor="test")  # fmt: skip
+    grant(
+        "A-1", "A-2", "AG-1", today(), read_only=True, at=today(), now=timezone.now(), actor="test"
+    )
     tomorrow = timezone.now() + timedelta(days=1)
     report = audit(str(homes), now=tomorrow)
     assert {f.kind for f in report.findings} == {"acl", "default_acl"} and not report.allowed
@@ -170,9 +192,23 @@ def test_bad_root_is_refused(homes, tmp_path):
 
 @pytest.mark.parametrize("bad", [-1, "20001", 2**32 - 1, True])
 def test_the_import_refuses_a_uid_that_is_not_one(db, bad):
-    account = {"ref": "A-1", "person": "P-1", "username": "anna", "uid": bad,
-               "opened": "2024-01-01"}  # fmt: skip
+    account = {
+        "ref": "A-1",
+        "person": "P-1",
+        "username": "anna",
+        "uid": bad,
+        "opened": "2024-01-01",
+    }
     with pytest.raises(ImportFailed, match=r"customers\[0\].accounts\[0\].uid: .* is not a user"):
-        import_document({"customers": [{
-            "ref": "C-1", "name": "Kund AB", "accounts": [account],
-            "people": [{"ref": "P-1", "first_name": "Anna", "last_name": "Berg"}]}]})  # fmt: skip
+        import_document(
+            {
+                "customers": [
+                    {
+                        "ref": "C-1",
+                        "name": "Kund AB",
+                        "accounts": [account],
+                        "people": [{"ref": "P-1", "first_name": "Anna", "last_name": "Berg"}],
+                    }
+                ]
+            }
+        )

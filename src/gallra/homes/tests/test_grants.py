@@ -146,8 +146,15 @@ def test_a_second_grant_and_a_closed_account_are_refused(homes):
         grant()
     Agreement.objects.filter(ref="AG-2").update(end=today() + timedelta(days=2))
     with pytest.raises(CommandError, match="is after agreement AG-2 ends"):
-        homes_cmd("grant", "carl", "anna", "--agreement", "AG-2", "--until",
-                  str(today() + timedelta(days=5)))  # fmt: skip
+        homes_cmd(
+            "grant",
+            "carl",
+            "anna",
+            "--agreement",
+            "AG-2",
+            "--until",
+            str(today() + timedelta(days=5)),
+        )
     Account.objects.filter(ref="A-3").update(closed=today() - timedelta(days=1))
     with pytest.raises(CommandError, match="A-3 was closed on"):
         homes_cmd("grant", "carl", "anna", "--agreement", "AG-2", "--until", str(today()))

@@ -30,8 +30,10 @@ def ceo(staff_member):
 def breach(hours_ago: float, **fields) -> Incident:
     return Incident.objects.create(
         title="Stulen bärbar dator med Karin Bergströms kundlista",
-        known_at=timezone.now() - timedelta(hours=hours_ago), opened_by="tekniker", **fields,
-    )  # fmt: skip
+        known_at=timezone.now() - timedelta(hours=hours_ago),
+        opened_by="tekniker",
+        **fields,
+    )
 
 
 def test_the_accountable_role_is_mailed_every_breach_still_to_notify(ceo, smtp):

@@ -52,9 +52,14 @@ def superuser(db, client) -> User:
 @pytest.fixture
 def alert(db) -> LoginAlert:
     at = timezone.now() - 2 * H
-    return LoginAlert.objects.create(kind=BRUTE_FORCE, key="203.0.113.0/24", first_at=at,
-                                     last_at=at + H, events=40,
-                                     detail="40 failures within 10 minutes")  # fmt: skip
+    return LoginAlert.objects.create(
+        kind=BRUTE_FORCE,
+        key="203.0.113.0/24",
+        first_at=at,
+        last_at=at + H,
+        events=40,
+        detail="40 failures within 10 minutes",
+    )
 
 
 def incident_entries() -> list[Entry]:
@@ -81,10 +86,12 @@ def test_the_clock_runs_72_hours_from_becoming_aware():
         ({"risk": "high"}, True),
         ({"risk": "none"}, False),  # unlikely to result in a risk: documented, not notified
         ({"risk": "high", "imy_notified_at": "now"}, False),
-        ({"risk": "none", "closed_at": "now", "not_notified_reason": "backup was encrypted"},
-         False),
+        (
+            {"risk": "none", "closed_at": "now", "not_notified_reason": "backup was encrypted"},
+            False,
+        ),
     ],
-)  # fmt: skip
+)
 def test_notification_due(db, fields, due):
     now = timezone.now()
     fields = {k: now if v == "now" else v for k, v in fields.items()}
@@ -119,13 +126,15 @@ def test_high_risk_means_the_subjects_must_be_told():
         ({"risk": "risk", "closed_at": "now"}, {"imy_notified_at"}),
         ({"closed_at": "now"}, {"imy_notified_at"}),  # risk not assessed: cannot close
         ({"risk": "none", "closed_at": "now"}, {"not_notified_reason"}),
-        ({"risk": "high", "imy_notified_at": "now", "delay_reason": "x", "closed_at": "now"},
-         {"subjects_told_at"}),
+        (
+            {"risk": "high", "imy_notified_at": "now", "delay_reason": "x", "closed_at": "now"},
+            {"subjects_told_at"},
+        ),
         ({"risk": "high", "closed_at": "now"}, {"imy_notified_at", "subjects_told_at"}),
         ({"risk": "risk", "imy_notified_at": "now"}, {"delay_reason"}),  # 80 h after: late
         ({"imy_notified_at": "before"}, {"imy_notified_at"}),
     ],
-)  # fmt: skip
+)
 def test_validation_names_the_field(fields, names):
     now = timezone.now()
     values = {"now": now, "future": now + H, "before": now - 100 * H}
@@ -138,16 +147,28 @@ def test_validation_names_the_field(fields, names):
     [
         {"risk": "none", "not_notified_reason": "the stolen disk was encrypted"},
         {"risk": "risk", "imy_notified_at": "now", "delay_reason": "found on a Friday night"},
-        {"risk": "high", "imy_notified_at": "now", "delay_reason": "x",
-         "subjects_not_told_reason": "the data were encrypted (Art. 34(3)(a))"},
-        {"risk": "high", "imy_notified_at": "now", "delay_reason": "x", "subjects_told_at": "now",
-         "subjects_told_how": "e-mail"},
+        {
+            "risk": "high",
+            "imy_notified_at": "now",
+            "delay_reason": "x",
+            "subjects_not_told_reason": "the data were encrypted (Art. 34(3)(a))",
+        },
+        {
+            "risk": "high",
+            "imy_notified_at": "now",
+            "delay_reason": "x",
+            "subjects_told_at": "now",
+            "subjects_told_how": "e-mail",
+        },
     ],
-)  # fmt: skip
+)
 def test_a_documented_incident_can_be_closed(fields):
     now = timezone.now()
-    obj = incident(known_hours_ago=80, closed_at=now,
-                   **{k: now if v == "now" else v for k, v in fields.items()})  # fmt: skip
+    obj = incident(
+        known_hours_ago=80,
+        closed_at=now,
+        **{k: now if v == "now" else v for k, v in fields.items()},
+    )
     obj.full_clean()
 
 
@@ -171,14 +192,17 @@ def test_every_step_is_evidence_without_free_text(superuser, client):
         "data_concerned": FREE_TEXT["data_concerned"],
         "subjects_count": "12",
         "risk": "high",
-        **{f"{name}_{i}": "" for name in ("imy_notified_at", "subjects_told_at", "closed_at")
-           for i in (0, 1)},
+        **{
+            f"{name}_{i}": ""
+            for name in ("imy_notified_at", "subjects_told_at", "closed_at")
+            for i in (0, 1)
+        },
         "imy_reference": "",
         "delay_reason": "",
         "not_notified_reason": "",
         "subjects_told_how": "",
         "subjects_not_told_reason": "",
-    }  # fmt: skip
+    }
     response = client.post(reverse("admin:incidents_incident_add"), form)
     assert response.status_code == 302
     made = Incident.objects.get()
@@ -189,11 +213,13 @@ def test_every_step_is_evidence_without_free_text(superuser, client):
     closing = {"closed_at_0": f"{now:%Y-%m-%d}", "closed_at_1": f"{now:%H:%M:%S}"}
     response = client.post(change, {**form, **closing})
     assert response.status_code == 200
-    assert set(response.context["adminform"].form.errors) == {"imy_notified_at",
-                                                              "subjects_told_at"}  # fmt: skip
+    assert set(response.context["adminform"].form.errors) == {"imy_notified_at", "subjects_told_at"}
 
-    notified = {"imy_notified_at_0": f"{now:%Y-%m-%d}", "imy_notified_at_1": f"{now:%H:%M:%S}",
-                "imy_reference": FREE_TEXT["imy_reference"]}  # fmt: skip
+    notified = {
+        "imy_notified_at_0": f"{now:%Y-%m-%d}",
+        "imy_notified_at_1": f"{now:%H:%M:%S}",
+        "imy_reference": FREE_TEXT["imy_reference"],
+    }
     response = client.post(change, {**form, **notified})
     assert set(response.context["adminform"].form.errors) == {"delay_reason"}  # 80 h: late
     form.update(notified, delay_reason=FREE_TEXT["delay_reason"])
@@ -201,8 +227,13 @@ def test_every_step_is_evidence_without_free_text(superuser, client):
     made.refresh_from_db()
     assert made.late_notification and not made.notification_due
 
-    form.update({"subjects_told_at_0": f"{now:%Y-%m-%d}", "subjects_told_at_1": f"{now:%H:%M:%S}",
-                 "subjects_told_how": FREE_TEXT["subjects_told_how"]})  # fmt: skip
+    form.update(
+        {
+            "subjects_told_at_0": f"{now:%Y-%m-%d}",
+            "subjects_told_at_1": f"{now:%H:%M:%S}",
+            "subjects_told_how": FREE_TEXT["subjects_told_how"],
+        }
+    )
     assert client.post(change, form).status_code == 302
     form.update(closing, description=FREE_TEXT["description"] + ", and more")
     assert client.post(change, form).status_code == 302
@@ -232,8 +263,9 @@ def test_every_step_is_evidence_without_free_text(superuser, client):
 def test_incidents_cannot_be_deleted(superuser, client):
     made = incident()
     made.record(actor="vd", now=timezone.now())
-    response = client.post(reverse("admin:incidents_incident_delete", args=[made.pk]),
-                           {"post": "yes"})  # fmt: skip
+    response = client.post(
+        reverse("admin:incidents_incident_delete", args=[made.pk]), {"post": "yes"}
+    )
     assert response.status_code == 403 and Incident.objects.filter(pk=made.pk).exists()
 
 
@@ -352,9 +384,13 @@ def test_an_incident_from_an_alert_on_an_account_does_not_name_the_account(db, k
     stays on the alert's page, which masks it for them."""
     at = timezone.now()
     alert = LoginAlert.objects.create(
-        kind=kind, key=key, detail="first login from US; before only from SE",
-        first_at=at, last_at=at, events=1,
-    )  # fmt: skip
+        kind=kind,
+        key=key,
+        detail="first login from US; before only from SE",
+        first_at=at,
+        last_at=at,
+        events=1,
+    )
     made, opened = Incident.open_for_login_alert(alert, actor="vd", now=at)
     assert opened
     assert "anna" not in made.title + made.description

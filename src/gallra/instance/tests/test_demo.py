@@ -41,8 +41,9 @@ def test_the_demo_document_is_the_same_for_the_same_day():
     assert first == second
     assert len(first["customers"]) >= 24
     refs = [c["ref"] for c in first["customers"]]
-    refs += [r["ref"] for key in ("prospects", "quotes", "correspondence", "holds")
-             for r in first[key]]  # fmt: skip
+    refs += [
+        r["ref"] for key in ("prospects", "quotes", "correspondence", "holds") for r in first[key]
+    ]
     assert all(ref.startswith(demo.PREFIX) for ref in refs)
     people = [p for c in first["customers"] for p in c["people"]]
     assert all(p["email"].endswith(".example") for p in people)
@@ -98,8 +99,9 @@ def test_every_state_is_present(capsys, at):
         assert Hold.objects.filter(reason=reason, until__gt=today).exists(), reason
     assert Hold.objects.filter(until__lt=today).exists()  # one that has run out
 
-    years = {d.year for d in Customer.objects.values_list("invoices__fiscal_year_end", flat=True)
-             if d}  # fmt: skip
+    years = {
+        d.year for d in Customer.objects.values_list("invoices__fiscal_year_end", flat=True) if d
+    }
     assert len(years) >= 8
     for name in ("Prospect", "Quote", "Correspondence"):
         model = next(m for m in RECORD_MODELS if m.__name__ == name)

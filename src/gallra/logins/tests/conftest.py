@@ -26,9 +26,17 @@ def accounts(db) -> list[Account]:
     customer = Customer.objects.create(ref="C-1", name="Kund AB")
     out = []
     for i, name in enumerate(["anna", "bo"] + [f"u{n:02d}" for n in range(1, 11)]):
-        person = Person.objects.create(ref=f"P-{i}", customer=customer, first_name=name,
-                                       last_name="Test", email=f"{name}@kund.example",
-                                       is_user=True)  # fmt: skip
-        out.append(Account.objects.create(ref=f"A-{i}", person=person, username=name,
-                                          opened=date(2020, 1, 1)))  # fmt: skip
+        person = Person.objects.create(
+            ref=f"P-{i}",
+            customer=customer,
+            first_name=name,
+            last_name="Test",
+            email=f"{name}@kund.example",
+            is_user=True,
+        )
+        out.append(
+            Account.objects.create(
+                ref=f"A-{i}", person=person, username=name, opened=date(2020, 1, 1)
+            )
+        )
     return out

@@ -45,8 +45,10 @@ def outcomes() -> dict[str, int]:
 
 
 def repeated(n: str) -> str:
-    return (f"Nov 24 22:14:02 web1 sshd[1]: message repeated {n} times: [ Failed password for "
-            f"root from 198.51.100.9 port 22 ssh2]")  # fmt: skip
+    return (
+        f"Nov 24 22:14:02 web1 sshd[1]: message repeated {n} times: [ Failed password for "
+        f"root from 198.51.100.9 port 22 ssh2]"
+    )
 
 
 @pytest.mark.parametrize(
@@ -86,25 +88,45 @@ def test_the_repeat_count_never_builds_a_list_of_its_size():
 @pytest.mark.parametrize(
     ("line", "skipped"),
     [
-        (b"Nov 24 22:14:01 web1 sshd[1]: Failed password for " + b"x" * (MAX_LINE + 10)
-         + b" from 203.0.113.7 port 5 ssh2", TOO_LONG),
+        (
+            b"Nov 24 22:14:01 web1 sshd[1]: Failed password for "
+            + b"x" * (MAX_LINE + 10)
+            + b" from 203.0.113.7 port 5 ssh2",
+            TOO_LONG,
+        ),
         (b"Nov 24 22:14:01 web1 sshd[1]: " + b"\x00" * (3 * MAX_LINE), TOO_LONG),
-        (b"Nov 24 22:14:01 web1 sshd[1]: Failed password for root from 203.0.113.7 port "
-         b"5 ssh2 " + b"A" * 1000, sshd.BAD_LINE),
+        (
+            b"Nov 24 22:14:01 web1 sshd[1]: Failed password for root from 203.0.113.7 port "
+            b"5 ssh2 " + b"A" * 1000,
+            sshd.BAD_LINE,
+        ),
         # a time that overflows when put into UTC, and one far in the future
-        (b"0001-01-01T00:30:00+01:00 web1 sshd[1]: Failed password for root from 203.0.113.7 "
-         b"port 5 ssh2", sshd.NO_TIMESTAMP),
-        (b"0001 Jan  1 00:30:00 web1 sshd[1]: Failed password for root from 203.0.113.7 port 5 "
-         b"ssh2", sshd.NO_TIMESTAMP),
-        (b"9999-12-31T23:59:59-01:00 web1 sshd[1]: Failed password for root from 203.0.113.7 "
-         b"port 5 ssh2", sshd.NO_TIMESTAMP),
-        (b"2400-01-01T00:00:00Z web1 sshd[1]: Failed password for root from 203.0.113.7 port 5 "
-         b"ssh2", IN_FUTURE),
+        (
+            b"0001-01-01T00:30:00+01:00 web1 sshd[1]: Failed password for root from 203.0.113.7 "
+            b"port 5 ssh2",
+            sshd.NO_TIMESTAMP,
+        ),
+        (
+            b"0001 Jan  1 00:30:00 web1 sshd[1]: Failed password for root from 203.0.113.7 port 5 "
+            b"ssh2",
+            sshd.NO_TIMESTAMP,
+        ),
+        (
+            b"9999-12-31T23:59:59-01:00 web1 sshd[1]: Failed password for root from 203.0.113.7 "
+            b"port 5 ssh2",
+            sshd.NO_TIMESTAMP,
+        ),
+        (
+            b"2400-01-01T00:00:00Z web1 sshd[1]: Failed password for root from 203.0.113.7 port 5 "
+            b"ssh2",
+            IN_FUTURE,
+        ),
     ],
-)  # fmt: skip
+)
 def test_an_overlong_or_absurd_line_is_counted_and_skipped(shares, policy, tmp_path, line, skipped):
-    log = write(tmp_path / "auth.log", FAILED.encode() + b"\n" + line + b"\n" + FAILED.encode()
-                + b"\n")  # fmt: skip
+    log = write(
+        tmp_path / "auth.log", FAILED.encode() + b"\n" + line + b"\n" + FAILED.encode() + b"\n"
+    )
     report = ingest_files([log], policy, now=NOW)
     assert (report.lines, report.events, dict(report.skipped)) == (3, 2, {skipped: 1})
 
@@ -135,11 +157,19 @@ MICROS = "1795555641000000"
 def entry(message="Accepted password for anna from 203.0.113.7 port 5 ssh2", **fields) -> dict:
     """A journal entry as sshd's own process writes it; `fields` change or (None) drop."""
     out = {
-        "__CURSOR": "s=1;i=1", "__REALTIME_TIMESTAMP": MICROS, "_HOSTNAME": "web2",
-        "SYSLOG_IDENTIFIER": "sshd", "_PID": "812", "_UID": "0", "_GID": "0",
-        "_COMM": "sshd", "_EXE": "/usr/sbin/sshd", "_SYSTEMD_UNIT": "ssh.service",
-        "_TRANSPORT": "syslog", "MESSAGE": message,
-    }  # fmt: skip
+        "__CURSOR": "s=1;i=1",
+        "__REALTIME_TIMESTAMP": MICROS,
+        "_HOSTNAME": "web2",
+        "SYSLOG_IDENTIFIER": "sshd",
+        "_PID": "812",
+        "_UID": "0",
+        "_GID": "0",
+        "_COMM": "sshd",
+        "_EXE": "/usr/sbin/sshd",
+        "_SYSTEMD_UNIT": "ssh.service",
+        "_TRANSPORT": "syslog",
+        "MESSAGE": message,
+    }
     out.update(fields)
     return {k: v for k, v in out.items() if v is not None}
 
@@ -151,18 +181,28 @@ USER_UNIT = "user@1000.service"
     ("fields", "category"),
     [
         # `logger -t sshd` as a local user: the identifier is the sender's word
-        ({"_UID": "1000", "_COMM": "logger", "_EXE": "/usr/bin/logger",
-          "_SYSTEMD_UNIT": "session-3.scope"}, sshd.NOT_SSHD),
+        (
+            {
+                "_UID": "1000",
+                "_COMM": "logger",
+                "_EXE": "/usr/bin/logger",
+                "_SYSTEMD_UNIT": "session-3.scope",
+            },
+            sshd.NOT_SSHD,
+        ),
         # a copy of any program named sshd, run by a user (comm and exe are the user's)
-        ({"_UID": "1000", "_EXE": "/home/eve/sshd", "_SYSTEMD_UNIT": USER_UNIT},
-         sshd.NOT_SSHD),
+        ({"_UID": "1000", "_EXE": "/home/eve/sshd", "_SYSTEMD_UNIT": USER_UNIT}, sshd.NOT_SSHD),
         # a user's shell left in ssh.service's cgroup (no pam_systemd): still not root
         ({"_UID": "1000", "_COMM": "bash", "_EXE": "/usr/bin/bash"}, sshd.NOT_SSHD),
-        ({"_UID": "1000", "SYSLOG_IDENTIFIER": "sshd-session", "_COMM": "sshd-session"},
-         sshd.NOT_SSHD),
+        (
+            {"_UID": "1000", "SYSLOG_IDENTIFIER": "sshd-session", "_COMM": "sshd-session"},
+            sshd.NOT_SSHD,
+        ),
         # root, but another program (a cron job's logger)
-        ({"_COMM": "logger", "_EXE": "/usr/bin/logger", "_SYSTEMD_UNIT": "cron.service"},
-         sshd.NOT_SSHD),
+        (
+            {"_COMM": "logger", "_EXE": "/usr/bin/logger", "_SYSTEMD_UNIT": "cron.service"},
+            sshd.NOT_SSHD,
+        ),
         # an export without the trusted fields proves nothing
         ({"_UID": None, "_COMM": None, "_EXE": None, "_SYSTEMD_UNIT": None}, sshd.NOT_SSHD),
         ({"_UID": None, "SYSLOG_IDENTIFIER": "sshd(pam_unix)"}, sshd.NOT_SSHD),
@@ -173,7 +213,7 @@ USER_UNIT = "user@1000.service"
         # not claiming to be sshd at all
         ({"_UID": "1000", "SYSLOG_IDENTIFIER": "backup", "_COMM": "backup"}, sshd.OTHER),
     ],
-)  # fmt: skip
+)
 def test_a_journal_entry_that_is_not_from_sshds_process_stores_nothing(
     shares, policy, accounts, tmp_path, fields, category
 ):
@@ -201,7 +241,11 @@ def test_an_entry_from_sshds_own_process_is_read(shares, policy, accounts, tmp_p
     assert (report.events, dict(report.skipped)) == (1, {})
     stored = LoginEvent.objects.get()
     assert (stored.outcome, stored.account, stored.network, stored.host) == (
-        "success", "anna", "203.0.113.0/24", "web2")  # fmt: skip
+        "success",
+        "anna",
+        "203.0.113.0/24",
+        "web2",
+    )
     assert stored.at == datetime(2026, 11, 24, 21, 27, 21, tzinfo=UTC)
 
 
@@ -226,7 +270,7 @@ def test_an_entry_from_sshds_own_process_is_read(shares, policy, accounts, tmp_p
         ('{"x": ' + "9" * 5000 + "}", sshd.BAD_JSON),
         ("null", sshd.BAD_JSON),
     ],
-)  # fmt: skip
+)
 def test_every_field_of_a_journal_line_is_checked_before_use(
     shares, policy, tmp_path, line, category
 ):
@@ -271,13 +315,14 @@ def test_a_journal_host_name_of_the_wrong_type_is_left_out(shares, policy, tmp_p
         ("::1", "::/48", ""),  # loopback is no IPv4-compatible 0.0.0.1
         ("64:ff9b:1:abcd:ef::1", "64:ff9b:1::/48", ""),  # NAT64 of unknown layout: /48 only
     ],
-)  # fmt: skip
+)
 def test_an_address_that_carries_ipv4_is_stored_as_the_ipv4_network(
     shares, policy, tmp_path, address, network, country
 ):
-    log = write(tmp_path / "auth.log",
-                f"Nov 24 22:14:01 web1 sshd[1]: Failed password for root from {address} port 5 "
-                "ssh2\n")  # fmt: skip
+    log = write(
+        tmp_path / "auth.log",
+        f"Nov 24 22:14:01 web1 sshd[1]: Failed password for root from {address} port 5 ssh2\n",
+    )
     assert ingest_files([log], policy, now=NOW).events == 1
     stored = LoginEvent.objects.get()
     assert (stored.network, stored.country) == (network, country)
@@ -293,14 +338,20 @@ def test_a_nat64_prefix_of_unknown_layout_keeps_no_ipv4_bits_even_under_a_longer
 
 
 def test_an_authority_asking_for_an_ipv4_address_finds_it_inside_ipv6(shares, policy, tmp_path):
-    log = write(tmp_path / "auth.log",
-                "Nov 24 23:10:00 web1 sshd[1]: Failed password for root from 2002:51ea:506::1 "
-                "port 5 ssh2\nNov 24 23:11:00 web1 sshd[2]: Failed password for root from "
-                "81.234.5.99 port 5 ssh2\n")  # fmt: skip
+    log = write(
+        tmp_path / "auth.log",
+        "Nov 24 23:10:00 web1 sshd[1]: Failed password for root from 2002:51ea:506::1 "
+        "port 5 ssh2\nNov 24 23:11:00 web1 sshd[2]: Failed password for root from "
+        "81.234.5.99 port 5 ssh2\n",
+    )
     assert ingest_files([log], policy, now=NOW).events == 2
-    window = {"case": "5000-K1-26", "requested_by": "Polisen", "actor": "vd",
-              "start": datetime(2026, 11, 24, tzinfo=UTC),
-              "end": datetime(2026, 11, 25, tzinfo=UTC)}  # fmt: skip
+    window = {
+        "case": "5000-K1-26",
+        "requested_by": "Polisen",
+        "actor": "vd",
+        "start": datetime(2026, 11, 24, tzinfo=UTC),
+        "end": datetime(2026, 11, 25, tzinfo=UTC),
+    }
     by_v4 = reveal(Request(ip_prefix="81.234.5.6", **window), shares[:2], tmp_path / "a", NOW)
     assert [r["ip"] for r in by_v4.rows] == ["2002:51ea:506::1"]
     by_v6 = reveal(Request(ip_prefix="2002::/16", **window), shares[:2], tmp_path / "b", NOW)
@@ -326,13 +377,20 @@ def api_token(shares) -> str:
 def web_post(client, token: str, body, api: bool = False):
     data = body if isinstance(body, bytes | str) else json.dumps(body)
     url = "/api/v1/logins/events" if api else "/logins/events"
-    return client.post(url, data=data, content_type="application/json",
-                       HTTP_AUTHORIZATION=f"Bearer {token}")  # fmt: skip
+    return client.post(
+        url, data=data, content_type="application/json", HTTP_AUTHORIZATION=f"Bearer {token}"
+    )
 
 
 def web_event(**kw) -> dict:
-    return {"id": "evt-1", "at": "2026-11-24T22:14:01Z", "outcome": "failure",
-            "username": "anna", "ip": "203.0.113.7", **kw}  # fmt: skip
+    return {
+        "id": "evt-1",
+        "at": "2026-11-24T22:14:01Z",
+        "outcome": "failure",
+        "username": "anna",
+        "ip": "203.0.113.7",
+        **kw,
+    }
 
 
 @pytest.mark.parametrize(
@@ -357,8 +415,9 @@ def web_event(**kw) -> dict:
 def test_a_web_event_takes_only_known_methods_and_services(
     client, ingest_token, api_token, api, field, value
 ):
-    response = web_post(client, api_token if api else ingest_token,
-                        {"events": [web_event(**{field: value})]}, api)  # fmt: skip
+    response = web_post(
+        client, api_token if api else ingest_token, {"events": [web_event(**{field: value})]}, api
+    )
     if api:  # the API's schema has the lists: a shape error, 422 with the place
         assert response.status_code == 422, response.content
         assert response.json()["detail"][0]["loc"][-1] == field
@@ -389,7 +448,10 @@ def test_an_event_id_that_holds_an_address_is_kept_only_keyed(client, ingest_tok
     body = {"events": [web_event(id="203.0.113.77")]}
     assert web_post(client, api_token if api else ingest_token, body, api).json()["stored"] == 1
     assert web_post(client, api_token if api else ingest_token, body, api).json() == {
-        "stored": 0, "duplicates": 1, "skipped": {}}  # fmt: skip
+        "stored": 0,
+        "duplicates": 1,
+        "skipped": {},
+    }
     marks = ApiEventSeen if api else WebEventSeen
     digest = marks.objects.get().digest
     assert digest != hashlib.sha256(b"203.0.113.77").hexdigest()
@@ -412,27 +474,47 @@ def ev(**kw) -> str:
 
 # (body, the place named, or "" for the document, the web endpoint's and the API's status)
 HOSTILE = [
-    pytest.param('{"events": ' + "[" * 5000 + "]" * 5000 + "}", "events[0]", 400, 400,
-                 id="5000-deep-array"),
-    pytest.param('{"events": [{"id": ' + '{"a": ' * 3000 + "1" + "}" * 3000 + "}]}",
-                 "events[0].id", 400, 400, id="3000-deep-object"),
+    pytest.param(
+        '{"events": ' + "[" * 5000 + "]" * 5000 + "}", "events[0]", 400, 400, id="5000-deep-array"
+    ),
+    pytest.param(
+        '{"events": [{"id": ' + '{"a": ' * 3000 + "1" + "}" * 3000 + "}]}",
+        "events[0].id",
+        400,
+        400,
+        id="3000-deep-object",
+    ),
     pytest.param('{"events": [[[[[[[[[[]]]]]]]]]]}', "events[0]", 400, 400, id="10-deep"),
-    pytest.param(body('"username": ' + "7" * 5000).replace('"username": "anna", ', ""),
-                 "events[0].username", 400, 400, id="5000-digits"),
+    pytest.param(
+        body('"username": ' + "7" * 5000).replace('"username": "anna", ', ""),
+        "events[0].username",
+        400,
+        400,
+        id="5000-digits",
+    ),
     pytest.param(body('"method": 1e999999999'), "events[0].method", 400, 400, id="1e999999999"),
     pytest.param(body('"service": NaN'), "events[0].service", 400, 400, id="NaN"),
     pytest.param(body('"service": -Infinity'), "events[0].service", 400, 400, id="-Infinity"),
-    pytest.param(body('"service": 18446744073709551616'), "events[0].service", 400, 400,
-                 id="2^64"),
+    pytest.param(body('"service": 18446744073709551616'), "events[0].service", 400, 400, id="2^64"),
     pytest.param(ev(id="evt\u0000-1"), "events[0].id", 400, 400, id="NUL"),
     pytest.param(ev(username="anna\u0000"), "events[0].username", 400, 400, id="NUL-name"),
     pytest.param('{"events": [{"id\\u0000": 1}]}', "events[0]", 400, 400, id="NUL-key"),
     pytest.param(ev(username="\ud800"), "events[0].username", 400, 400, id="lone-surrogate"),
     pytest.param(ev(id="\udfff\ud800"), "events[0].id", 400, 400, id="reversed-pair"),
-    pytest.param('{"events": [], "events": [' + json.dumps(web_event()) + "]}", "events",
-                 400, 400, id="duplicate-key"),
-    pytest.param(body('"ip": "203.0.113.8"').replace('"ip": "203.0.113.7", ', '"ip": 1, '),
-                 "events[0].ip", 400, 400, id="duplicate-field"),
+    pytest.param(
+        '{"events": [], "events": [' + json.dumps(web_event()) + "]}",
+        "events",
+        400,
+        400,
+        id="duplicate-key",
+    ),
+    pytest.param(
+        body('"ip": "203.0.113.8"').replace('"ip": "203.0.113.7", ', '"ip": 1, '),
+        "events[0].ip",
+        400,
+        400,
+        id="duplicate-field",
+    ),
     pytest.param(b'{"events": "\xff\xfe"}', "", 400, 400, id="not-utf8"),
     pytest.param(b"\xef\xbb\xbf" + ev().encode(), "", 400, 400, id="bom"),
     pytest.param(ev() + " {}", "", 400, 400, id="trailing"),
@@ -446,9 +528,14 @@ HOSTILE = [
     pytest.param('{"events": {"0": {}}}', "events", 400, 422, id="events-object"),
     pytest.param("[]", "", 400, 422, id="array"),
     pytest.param('"events"', "", 400, 422, id="string"),
-    pytest.param('{"events": [' + ", ".join([json.dumps(web_event())] * 1001) + "]}",
-                 "events", 400, 422, id="1001-events"),
-]  # fmt: skip
+    pytest.param(
+        '{"events": [' + ", ".join([json.dumps(web_event())] * 1001) + "]}",
+        "events",
+        400,
+        422,
+        id="1001-events",
+    ),
+]
 
 
 @pytest.mark.parametrize(("data", "field", "web_status", "api_status"), HOSTILE)
@@ -484,58 +571,103 @@ def test_a_body_over_a_megabyte_is_refused_unread(client, ingest_token, api_toke
     ("message", "expected"),
     [
         # Red Hat / CentOS 4-5: PAM under the tag sshd(pam_unix)
-        ("sshd(pam_unix)[2101]: authentication failure; logname= uid=0 euid=0 tty=NODEVssh "
-         "ruser= rhost=203.0.113.17  user=root", ("failure", "pam", "root", "203.0.113.17")),
-        ("sshd(pam_unix)[2101]: authentication failure; logname= uid=0 euid=0 tty=NODEVssh "
-         "ruser= rhost=198.51.100.24", ("failure", "pam", "", "198.51.100.24")),
-        ("sshd(pam_unix)[2101]: authentication failure; logname= uid=0 euid=0 tty=NODEVssh "
-         "ruser= rhost=bad.example.com  user=admin", ("failure", "pam", "admin",
-                                                      "bad.example.com")),
-        ("sshd(pam_unix)[2101]: authentication failure; logname= uid=0 euid=0 tty=NODEVssh "
-         "ruser= rhost=", sshd.NOT_LOGIN),  # a local failure
+        (
+            "sshd(pam_unix)[2101]: authentication failure; logname= uid=0 euid=0 tty=NODEVssh "
+            "ruser= rhost=203.0.113.17  user=root",
+            ("failure", "pam", "root", "203.0.113.17"),
+        ),
+        (
+            "sshd(pam_unix)[2101]: authentication failure; logname= uid=0 euid=0 tty=NODEVssh "
+            "ruser= rhost=198.51.100.24",
+            ("failure", "pam", "", "198.51.100.24"),
+        ),
+        (
+            "sshd(pam_unix)[2101]: authentication failure; logname= uid=0 euid=0 tty=NODEVssh "
+            "ruser= rhost=bad.example.com  user=admin",
+            ("failure", "pam", "admin", "bad.example.com"),
+        ),
+        (
+            "sshd(pam_unix)[2101]: authentication failure; logname= uid=0 euid=0 tty=NODEVssh "
+            "ruser= rhost=",
+            sshd.NOT_LOGIN,
+        ),  # a local failure
         ("sshd(pam_unix)[2104]: session opened for user anna by (uid=0)", sshd.NOT_LOGIN),
         ("sshd(pam_unix)[2105]: check pass; user unknown", sshd.NOT_LOGIN),
-        ("sshd(pam_unix)[2106]: 2 more authentication failures; logname= uid=0 euid=0 "
-         "tty=NODEVssh ruser= rhost=203.0.113.17  user=root", sshd.NOT_LOGIN),
+        (
+            "sshd(pam_unix)[2106]: 2 more authentication failures; logname= uid=0 euid=0 "
+            "tty=NODEVssh ruser= rhost=203.0.113.17  user=root",
+            sshd.NOT_LOGIN,
+        ),
         # the port came with OpenSSH 7
-        ("sshd[7]: Connection closed by 203.0.113.19 [preauth]",
-         ("aborted", "preauth", "", "203.0.113.19")),
-        ("sshd[7]: Connection closed by 2001:db8:7::12 [preauth]",
-         ("aborted", "preauth", "", "2001:db8:7::12")),
+        (
+            "sshd[7]: Connection closed by 203.0.113.19 [preauth]",
+            ("aborted", "preauth", "", "203.0.113.19"),
+        ),
+        (
+            "sshd[7]: Connection closed by 2001:db8:7::12 [preauth]",
+            ("aborted", "preauth", "", "2001:db8:7::12"),
+        ),
         ("sshd[7]: Connection closed by 203.0.113.19", sshd.NOT_LOGIN),  # after a session
         # repeats an `Invalid user` line: not counted twice
         ("sshd[7]: input_userauth_request: invalid user oracle [preauth]", sshd.NOT_LOGIN),
-        ("sshd[7]: Disconnected from invalid user oracle 203.0.113.12 port 4 [preauth]",
-         ("aborted", "preauth", "oracle", "203.0.113.12")),
-        ("sshd[7]: Disconnected from authenticating user root 203.0.113.10 port 4 [preauth]",
-         ("aborted", "preauth", "root", "203.0.113.10")),
-        ("sshd[7]: Received disconnect from 203.0.113.12 port 4:11: Bye Bye [preauth]",
-         sshd.NOT_LOGIN),
-        ("sshd[7]: Received disconnect from 198.51.100.25: 11: Normal Shutdown [preauth]",
-         sshd.NOT_LOGIN),
-        ("sshd[7]: PAM 5 more authentication failures; logname= uid=0 euid=0 tty=ssh ruser= "
-         "rhost=198.51.100.23", sshd.NOT_LOGIN),
-        ("sshd[7]: error: maximum authentication attempts exceeded for root from 203.0.113.10 "
-         "port 4 ssh2 [preauth]", sshd.NOT_LOGIN),
-        ("sshd[7]: Disconnecting invalid user admin 198.51.100.20 port 5: Too many "
-         "authentication failures [preauth]", sshd.NOT_LOGIN),
+        (
+            "sshd[7]: Disconnected from invalid user oracle 203.0.113.12 port 4 [preauth]",
+            ("aborted", "preauth", "oracle", "203.0.113.12"),
+        ),
+        (
+            "sshd[7]: Disconnected from authenticating user root 203.0.113.10 port 4 [preauth]",
+            ("aborted", "preauth", "root", "203.0.113.10"),
+        ),
+        (
+            "sshd[7]: Received disconnect from 203.0.113.12 port 4:11: Bye Bye [preauth]",
+            sshd.NOT_LOGIN,
+        ),
+        (
+            "sshd[7]: Received disconnect from 198.51.100.25: 11: Normal Shutdown [preauth]",
+            sshd.NOT_LOGIN,
+        ),
+        (
+            "sshd[7]: PAM 5 more authentication failures; logname= uid=0 euid=0 tty=ssh ruser= "
+            "rhost=198.51.100.23",
+            sshd.NOT_LOGIN,
+        ),
+        (
+            "sshd[7]: error: maximum authentication attempts exceeded for root from 203.0.113.10 "
+            "port 4 ssh2 [preauth]",
+            sshd.NOT_LOGIN,
+        ),
+        (
+            "sshd[7]: Disconnecting invalid user admin 198.51.100.20 port 5: Too many "
+            "authentication failures [preauth]",
+            sshd.NOT_LOGIN,
+        ),
         ("sshd[7]: Disconnecting: Too many authentication failures [preauth]", sshd.NOT_LOGIN),
-        ("sshd[7]: Failed none for invalid user ubnt from 203.0.113.13 port 6 ssh2",
-         ("failure", "none", "ubnt", "203.0.113.13")),
-        ("sshd[7]: Did not receive identification string from 203.0.113.21 port 40013",
-         sshd.NOT_LOGIN),
+        (
+            "sshd[7]: Failed none for invalid user ubnt from 203.0.113.13 port 6 ssh2",
+            ("failure", "none", "ubnt", "203.0.113.13"),
+        ),
+        (
+            "sshd[7]: Did not receive identification string from 203.0.113.21 port 40013",
+            sshd.NOT_LOGIN,
+        ),
         ("sshd[7]: Did not receive identification string from 198.51.100.26", sshd.NOT_LOGIN),
-        ("sshd[7]: Invalid user test from 203.0.113.14", ("failure", "invalid_user", "test",
-                                                          "203.0.113.14")),
-        ("sshd[7]: User root from 203.0.113.15 not allowed because not listed in AllowUsers",
-         ("failure", "not_allowed", "root", "203.0.113.15")),
+        (
+            "sshd[7]: Invalid user test from 203.0.113.14",
+            ("failure", "invalid_user", "test", "203.0.113.14"),
+        ),
+        (
+            "sshd[7]: User root from 203.0.113.15 not allowed because not listed in AllowUsers",
+            ("failure", "not_allowed", "root", "203.0.113.15"),
+        ),
         ("sshd[7]: User root not allowed because account is locked", sshd.NOT_LOGIN),
-        ("sshd[7]: pam_unix(sshd:auth): authentication failure; logname= uid=0 euid=0 tty=ssh "
-         "ruser= rhost=scanner.example.net  user=root",
-         ("failure", "pam", "root", "scanner.example.net")),
+        (
+            "sshd[7]: pam_unix(sshd:auth): authentication failure; logname= uid=0 euid=0 tty=ssh "
+            "ruser= rhost=scanner.example.net  user=root",
+            ("failure", "pam", "root", "scanner.example.net"),
+        ),
         ("sshd[7]: Received SIGHUP; restarting.", sshd.NOT_LOGIN),
     ],
-)  # fmt: skip
+)
 def test_the_real_forms_of_sshds_lines_are_read_right(message, expected):
     found = sshd.parse_line(f"Nov 24 22:14:01 web1 {message}", sshd.Timestamps(STOCKHOLM, NOW))
     if isinstance(expected, str):
@@ -549,17 +681,30 @@ def test_the_real_forms_of_sshds_lines_are_read_right(message, expected):
 # must be read as: events by outcome, or lines skipped by category.
 F, A, S = "failure", "aborted", "success"
 READ_AS = {
-    "failed_password": {F: 3}, "failed_invalid_user": {F: 2}, "failed_none": {F: 2},
-    "invalid_user": {F: 3}, "input_userauth_request": {sshd.NOT_LOGIN: 2},
-    "not_allowed": {F: 2}, "pam_failure": {F: 2}, "pam_failure_hostname": {F: 1},
-    "old_pam_failure": {F: 3}, "old_pam_other": {sshd.NOT_LOGIN: 4},
-    "pam_more_failures": {sshd.NOT_LOGIN: 2}, "max_attempts": {sshd.NOT_LOGIN: 2},
-    "disconnecting": {sshd.NOT_LOGIN: 2}, "closed_user_preauth": {A: 2},
-    "closed_preauth": {A: 1}, "closed_preauth_no_port": {A: 2},
-    "disconnected_user_preauth": {A: 2}, "received_disconnect_preauth": {sshd.NOT_LOGIN: 2},
-    "no_identification": {sshd.NOT_LOGIN: 2}, "accepted": {S: 2},
-    "repeated": {F: 3 + 2}, "session": {sshd.NOT_LOGIN: 4}, "other_programs": {sshd.OTHER: 2},
-}  # fmt: skip
+    "failed_password": {F: 3},
+    "failed_invalid_user": {F: 2},
+    "failed_none": {F: 2},
+    "invalid_user": {F: 3},
+    "input_userauth_request": {sshd.NOT_LOGIN: 2},
+    "not_allowed": {F: 2},
+    "pam_failure": {F: 2},
+    "pam_failure_hostname": {F: 1},
+    "old_pam_failure": {F: 3},
+    "old_pam_other": {sshd.NOT_LOGIN: 4},
+    "pam_more_failures": {sshd.NOT_LOGIN: 2},
+    "max_attempts": {sshd.NOT_LOGIN: 2},
+    "disconnecting": {sshd.NOT_LOGIN: 2},
+    "closed_user_preauth": {A: 2},
+    "closed_preauth": {A: 1},
+    "closed_preauth_no_port": {A: 2},
+    "disconnected_user_preauth": {A: 2},
+    "received_disconnect_preauth": {sshd.NOT_LOGIN: 2},
+    "no_identification": {sshd.NOT_LOGIN: 2},
+    "accepted": {S: 2},
+    "repeated": {F: 3 + 2},
+    "session": {sshd.NOT_LOGIN: 4},
+    "other_programs": {sshd.OTHER: 2},
+}
 
 
 def test_each_form_of_the_fixture_log_is_read_as_written_down():

@@ -19,8 +19,14 @@ from gallra.logins.models import LoginEvent
 NOW = datetime(2026, 11, 25, 12, 0, tzinfo=UTC)
 # Unknown user names are often passwords typed into the wrong field.
 SECRET_USERS = ["Sommar2026!", "hunter2-anna", "P@ssw0rd-backup"]
-IPS = ["203.0.113.7", "198.51.100.23", "81.234.5.6", "2001:6b0:1:2::5", "2a02:aa1:1000::17",
-       "192.0.2.200"]  # fmt: skip
+IPS = [
+    "203.0.113.7",
+    "198.51.100.23",
+    "81.234.5.6",
+    "2001:6b0:1:2::5",
+    "2a02:aa1:1000::17",
+    "192.0.2.200",
+]
 
 
 def lines(n: int, start: int = 0, minute: int = 10) -> list[str]:
@@ -58,7 +64,10 @@ def test_what_is_stored_per_event(shares, policy, accounts, tmp_path):
     rows = list(LoginEvent.objects.order_by("at", "id").values())
     success = rows[0]
     assert (success["outcome"], success["method"], success["service"]) == (
-        "success", "publickey", "ssh")  # fmt: skip
+        "success",
+        "publickey",
+        "ssh",
+    )
     assert success["account"] == "anna" and success["pseudonym"] == ""
     assert success["network"] == "203.0.113.0/24"
     unknown = rows[1]
@@ -118,8 +127,11 @@ def test_the_database_file_holds_no_raw_address(tmp_path):
     gallra = [sys.executable, "-m", "gallra"]
     log = tmp_path / "auth.log"
     write(log, lines(120))
-    for args in (["init"], ["logins", "escrow", "init", "--out", str(tmp_path / "shares")],
-                 ["logins", "ingest", str(log), "--format", "json"]):  # fmt: skip
+    for args in (
+        ["init"],
+        ["logins", "escrow", "init", "--out", str(tmp_path / "shares")],
+        ["logins", "ingest", str(log), "--format", "json"],
+    ):
         done = subprocess.run(gallra + args, env=env, capture_output=True, text=True, check=False)  # noqa: S603
         assert done.returncode == 0, done.stderr
     assert json.loads(done.stdout)["events"] == 120
@@ -189,30 +201,45 @@ def test_a_run_killed_halfway_is_finished_by_the_next(shares, policy, tmp_path, 
 def test_malformed_lines_are_counted_by_category_never_fatal(shares, policy, tmp_path):
     log = tmp_path / "auth.log"
     good = lines(3)
-    write(log, [
-        good[0], "garbage", "\x00\x01 binary",
-        "Nov 24 22:14:01 web1 sshd[1]: Failed password for root from 999.1.1.1 port 1 ssh2",
-        good[1], "Nov 24 22:14:01 web1 CRON[2]: pam_unix(cron:session): session opened",
-        "Nov 24 22:14:01 web1 sshd[1]: Server listening on :: port 22.", good[2],
-    ])  # fmt: skip
+    write(
+        log,
+        [
+            good[0],
+            "garbage",
+            "\x00\x01 binary",
+            "Nov 24 22:14:01 web1 sshd[1]: Failed password for root from 999.1.1.1 port 1 ssh2",
+            good[1],
+            "Nov 24 22:14:01 web1 CRON[2]: pam_unix(cron:session): session opened",
+            "Nov 24 22:14:01 web1 sshd[1]: Server listening on :: port 22.",
+            good[2],
+        ],
+    )
     report = ingest_files([log], policy, now=NOW)
     assert report.events == 3
     assert report.skipped == {
-        "malformed: no timestamp": 2, "malformed: not an IP address": 1, "other": 1,
+        "malformed: no timestamp": 2,
+        "malformed: not an IP address": 1,
+        "other": 1,
         "sshd, not a login event": 1,
-    }  # fmt: skip
+    }
 
 
 def test_journal_export_is_read_like_auth_log(shares, policy, tmp_path):
     path = tmp_path / "journal.json"
     micros = int(datetime(2026, 11, 24, 21, 27, 21, tzinfo=UTC).timestamp()) * 1_000_000
     entries = [
-        {"__CURSOR": f"s=1;i={i}", "__REALTIME_TIMESTAMP": str(micros + i),
-         "_HOSTNAME": "web2", "SYSLOG_IDENTIFIER": "sshd-session", "_UID": "0",
-         "_COMM": "sshd-session", "_SYSTEMD_UNIT": "ssh.service",
-         "MESSAGE": f"Failed password for root from 203.0.113.{i} port 1 ssh2"}
+        {
+            "__CURSOR": f"s=1;i={i}",
+            "__REALTIME_TIMESTAMP": str(micros + i),
+            "_HOSTNAME": "web2",
+            "SYSLOG_IDENTIFIER": "sshd-session",
+            "_UID": "0",
+            "_COMM": "sshd-session",
+            "_SYSTEMD_UNIT": "ssh.service",
+            "MESSAGE": f"Failed password for root from 203.0.113.{i} port 1 ssh2",
+        }
         for i in range(1, 6)
-    ]  # fmt: skip
+    ]
     path.write_text("\n".join(json.dumps(e) for e in entries) + "\n{broken\n")
     report = ingest_files([path], policy, now=NOW)
     assert report.events == 5
@@ -231,8 +258,13 @@ def test_events_past_retention_are_not_stored(shares, policy, tmp_path):
 
 def test_events_older_than_the_reveal_period_are_stored_unsealed(shares, policy, tmp_path):
     log = tmp_path / "auth.log"
-    write(log, ["Mar 10 2026 10:00:00 web1 sshd[1]: Failed password for root from 203.0.113.7 "
-                "port 1 ssh2"])  # fmt: skip
+    write(
+        log,
+        [
+            "Mar 10 2026 10:00:00 web1 sshd[1]: Failed password for root from 203.0.113.7 "
+            "port 1 ssh2"
+        ],
+    )
     assert ingest_files([log], policy, now=NOW).events == 1
     event = LoginEvent.objects.get()
     assert event.network == "203.0.113.0/24"

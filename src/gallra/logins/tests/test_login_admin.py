@@ -21,10 +21,13 @@ from gallra.staff import roles
 
 def test_admin_lists_events_and_alerts_and_acknowledges(shares, policy, client, tmp_path):
     log = tmp_path / "auth.log"
-    log.write_text("".join(
-        f"Nov 24 22:0{i}:00 web1 sshd[{i}]: Failed password for root from 203.0.113.{i + 1} "
-        "port 1 ssh2\n" for i in range(6)
-    ))  # fmt: skip
+    log.write_text(
+        "".join(
+            f"Nov 24 22:0{i}:00 web1 sshd[{i}]: Failed password for root from 203.0.113.{i + 1} "
+            "port 1 ssh2\n"
+            for i in range(6)
+        )
+    )
     ingest_files([log], policy, now=datetime(2026, 11, 25, tzinfo=UTC))
     detect(policy, datetime(2026, 11, 24, tzinfo=UTC), datetime(2026, 11, 25, tzinfo=UTC))
     admin = User.objects.create_superuser("vd", "vd@redcloud.example", "x" * 16)
@@ -36,8 +39,11 @@ def test_admin_lists_events_and_alerts_and_acknowledges(shares, policy, client, 
     alerts = client.get("/admin/logins/loginalert/")
     assert alerts.status_code == 200 and "203.0.113.0/24" in alerts.content.decode()
     alert = LoginAlert.objects.get()
-    response = client.post("/admin/logins/loginalert/", {
-        "action": "acknowledge", "_selected_action": [alert.pk]}, follow=True)  # fmt: skip
+    response = client.post(
+        "/admin/logins/loginalert/",
+        {"action": "acknowledge", "_selected_action": [alert.pk]},
+        follow=True,
+    )
     assert response.status_code == 200
     alert.refresh_from_db()
     assert alert.acknowledged is not None and alert.acknowledged_by == "vd"

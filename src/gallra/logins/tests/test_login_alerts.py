@@ -95,8 +95,10 @@ def test_a_success_after_a_run_of_failures(run):
 
 
 def test_a_typo_or_two_before_logging_in_is_normal(run):
-    assert run([fail(0, "bo", "81.234.5.6"), fail(0.5, "bo", "81.234.5.6"),
-                ok(1, "bo", "81.234.5.6")]) == []  # fmt: skip
+    assert (
+        run([fail(0, "bo", "81.234.5.6"), fail(0.5, "bo", "81.234.5.6"), ok(1, "bo", "81.234.5.6")])
+        == []
+    )
 
 
 def test_a_login_from_a_country_the_account_never_used(run):
@@ -111,8 +113,9 @@ def test_a_login_from_a_country_the_account_never_used(run):
 
 def test_alerts_are_mailed_to_the_responsible_role(shares, accounts, tmp_path, smtp, settings):
     tech = Group.objects.create(name="technician")  # responsibilities.logins in the policy
-    user = User.objects.create(username="tekniker", email="tekniker@redcloud.example",
-                               is_staff=True)  # fmt: skip
+    user = User.objects.create(
+        username="tekniker", email="tekniker@redcloud.example", is_staff=True
+    )
     user.groups.add(tech)
     User.objects.create(username="sales", email="sales@redcloud.example", is_staff=True)
     log = tmp_path / "auth.log"

@@ -25,8 +25,15 @@ def test_the_export_holds_the_subjects_login_events_and_no_full_address(
     assert len(logins) == 1  # anna's, not bo's
     assert logins[0].values["network"] == "81.234.5.0/24"
     assert logins[0].values["country"] == "SE"
-    archive = build_zip(policy, identity, items, "DSR-1", datetime(2026, 11, 25, tzinfo=UTC),
-                        "sv", date(2026, 11, 25))  # fmt: skip
+    archive = build_zip(
+        policy,
+        identity,
+        items,
+        "DSR-1",
+        datetime(2026, 11, 25, tzinfo=UTC),
+        "sv",
+        date(2026, 11, 25),
+    )
     with zipfile.ZipFile(io.BytesIO(archive)) as z:
         html = z.read("index.html").decode()
         data = json.loads(z.read("data.json"))

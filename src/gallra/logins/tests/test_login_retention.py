@@ -18,8 +18,10 @@ def month_lines(months: list[tuple[int, int]], per_month: int = 3) -> str:
     for year, month in months:
         for day in range(1, per_month + 1):
             at = datetime(year, month, day * 5, 12)
-            out.append(f"{at:%b %d %Y %H:%M:%S} web1 sshd[1]: Failed password for invalid user "
-                       f"x{day} from 203.0.113.{day} port 1 ssh2")  # fmt: skip
+            out.append(
+                f"{at:%b %d %Y %H:%M:%S} web1 sshd[1]: Failed password for invalid user "
+                f"x{day} from 203.0.113.{day} port 1 ssh2"
+            )
     return "\n".join(out) + "\n"
 
 
@@ -37,7 +39,9 @@ def test_enforce_purges_by_the_rule_and_destroys_keys_after_the_reveal_period(
         == 6
     )
     assert set(SealingKey.objects.values_list("month", flat=True)) == {
-        date(2026, 6, 1), date(2026, 11, 1)}  # fmt: skip
+        date(2026, 6, 1),
+        date(2026, 11, 1),
+    }
 
     # 2027-02-11: twelve months after 2026-02-10, so January's events and February's first
     # two go; June's keys went on 2026-12-01 (six months after 1 June).
@@ -96,7 +100,13 @@ def test_an_account_that_is_gone_stays_in_its_events_only_as_a_pseudonym(
     assert len(set(LoginEvent.objects.values_list("pseudonym", flat=True))) == 1
     # the authority can still ask about "anna", with two shares
     start = datetime(2026, 11, 24, 20, tzinfo=UTC)
-    ask = Request(case="K-9", requested_by="Polisen", actor="vd", start=start,
-                  end=datetime(2026, 11, 25, tzinfo=UTC), account="anna")  # fmt: skip
+    ask = Request(
+        case="K-9",
+        requested_by="Polisen",
+        actor="vd",
+        start=start,
+        end=datetime(2026, 11, 25, tzinfo=UTC),
+        account="anna",
+    )
     result = reveal(ask, shares[:2], tmp_path, now)
     assert [r["ip"] for r in result.rows] == ["81.234.5.6", "203.0.113.9"]

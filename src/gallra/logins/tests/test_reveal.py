@@ -40,8 +40,14 @@ def night(shares, policy, tmp_path):
 
 
 def ask(**kw):
-    fields = {"case": "5000-K123456-26", "requested_by": "Polisen, Region Stockholm",
-              "actor": "vd", "start": NIGHT[0], "end": NIGHT[1], **kw}  # fmt: skip
+    fields = {
+        "case": "5000-K123456-26",
+        "requested_by": "Polisen, Region Stockholm",
+        "actor": "vd",
+        "start": NIGHT[0],
+        "end": NIGHT[1],
+        **kw,
+    }
     return Request(**fields)
 
 
@@ -50,14 +56,20 @@ def test_two_shares_reveal_the_exact_addresses_of_the_window_only(night, tmp_pat
     rows = list(csv.DictReader(result.report_csv.open()))
     # Stockholm is UTC+1 in November: 23:10 local is 22:10 UTC, inside the window; 20:00
     # local (before) and 08:00 local (after) are outside it.
-    assert [r["ip"] for r in rows] == ["203.0.113.7", "203.0.113.99", "2001:db8:5::9",
-                                       "198.51.100.4"]  # fmt: skip
+    assert [r["ip"] for r in rows] == [
+        "203.0.113.7",
+        "203.0.113.99",
+        "2001:db8:5::9",
+        "198.51.100.4",
+    ]
     entry = Entry.objects.get(action="logins_revealed")
     assert entry.data["case"] == "5000-K123456-26"
     assert entry.data["requested_by"] == "Polisen, Region Stockholm"
     assert entry.data["revealed"] == 4 and entry.actor == "vd"
-    assert entry.refs == [f"login-event-{e.pk}" for e in LoginEvent.objects.filter(
-        at__gte=NIGHT[0], at__lt=NIGHT[1]).order_by("at", "id")]  # fmt: skip
+    assert entry.refs == [
+        f"login-event-{e.pk}"
+        for e in LoginEvent.objects.filter(at__gte=NIGHT[0], at__lt=NIGHT[1]).order_by("at", "id")
+    ]
     # the evidence names what was revealed, never the addresses
     assert "203.0.113.7" not in str(entry.data) + " ".join(entry.refs)
     summary = result.report_text.read_text()
@@ -155,21 +167,67 @@ def test_reveal_command_reads_shares_from_stdin_and_requires_a_case(
     staff_member("vd", "ceo")
     monkeypatch.setattr("sys.stdin", io.StringIO("\n".join(night[1:]) + "\n"))
     with pytest.raises(CommandError, match="'tekniker' is not a staff user who may reveal"):
-        call_command("logins", "reveal", *window, "--case", "K-0", "--requested-by", "Polisen",
-                     "--actor", "tekniker", "--out", str(tmp_path))  # fmt: skip
+        call_command(
+            "logins",
+            "reveal",
+            *window,
+            "--case",
+            "K-0",
+            "--requested-by",
+            "Polisen",
+            "--actor",
+            "tekniker",
+            "--out",
+            str(tmp_path),
+        )
     assert not Entry.objects.filter(action="logins_revealed").exists()
     out = io.StringIO()
-    call_command("logins", "reveal", *window, "--case", "K-1", "--requested-by", "Polisen",
-                 "--actor", "vd", "--out", str(tmp_path), stdout=out)  # fmt: skip
+    call_command(
+        "logins",
+        "reveal",
+        *window,
+        "--case",
+        "K-1",
+        "--requested-by",
+        "Polisen",
+        "--actor",
+        "vd",
+        "--out",
+        str(tmp_path),
+        stdout=out,
+    )
     assert "4 events revealed" in out.getvalue()
     monkeypatch.setattr("sys.stdin", io.StringIO(night[0]))
     with pytest.raises(CommandError, match="nothing revealed: 2 different shares"):
-        call_command("logins", "reveal", "--from", "2026-11-24T23:00", "--to",
-                     "2026-11-25T07:00", "--case", "K-2", "--requested-by", "Polisen",
-                     "--actor", "vd", "--out", str(tmp_path))  # fmt: skip
+        call_command(
+            "logins",
+            "reveal",
+            "--from",
+            "2026-11-24T23:00",
+            "--to",
+            "2026-11-25T07:00",
+            "--case",
+            "K-2",
+            "--requested-by",
+            "Polisen",
+            "--actor",
+            "vd",
+            "--out",
+            str(tmp_path),
+        )
     with pytest.raises(CommandError, match="--case"):
-        call_command("logins", "reveal", "--from", "2026-11-24T23:00", "--to",
-                     "2026-11-25T07:00", "--requested-by", "Polisen", "--actor", "vd")  # fmt: skip
+        call_command(
+            "logins",
+            "reveal",
+            "--from",
+            "2026-11-24T23:00",
+            "--to",
+            "2026-11-25T07:00",
+            "--requested-by",
+            "Polisen",
+            "--actor",
+            "vd",
+        )
 
 
 def test_shamir_split_and_combine():

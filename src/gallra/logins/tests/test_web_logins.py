@@ -24,8 +24,15 @@ def post(client, body, token="", **headers):
 
 
 def event(i=1, **kw):
-    return {"id": f"evt-{i}", "at": f"2026-11-24T22:14:0{i % 10}Z", "outcome": "failure",
-            "username": "anna", "ip": f"203.0.113.{i}", "service": "webmail", **kw}  # fmt: skip
+    return {
+        "id": f"evt-{i}",
+        "at": f"2026-11-24T22:14:0{i % 10}Z",
+        "outcome": "failure",
+        "username": "anna",
+        "ip": f"203.0.113.{i}",
+        "service": "webmail",
+        **kw,
+    }
 
 
 def test_events_with_a_valid_token_are_stored_anonymised(client, token, accounts):
@@ -66,7 +73,7 @@ def test_no_token_a_wrong_one_or_a_revoked_one_gets_401(client, token):
         ({"evnts": [event()]}, "events"),
         ({"events": ["x"]}, "events[0]"),
     ],
-)  # fmt: skip
+)
 def test_a_bad_event_is_named_and_nothing_of_the_post_is_stored(client, token, body, field):
     response = post(client, body, token)
     assert response.status_code == 400
@@ -97,8 +104,9 @@ def test_the_alert_mail_of_a_web_post_waits_in_the_outbox_not_in_the_request(
     from gallra.outbox.models import Mail
 
     tech = Group.objects.create(name="technician")  # responsibilities.logins in the policy
-    User.objects.create(username="tekniker", email="tekniker@redcloud.example",
-                        is_staff=True).groups.add(tech)  # fmt: skip
+    User.objects.create(
+        username="tekniker", email="tekniker@redcloud.example", is_staff=True
+    ).groups.add(tech)
     relay_port = settings.EMAIL_PORT
     settings.EMAIL_PORT = 1  # nothing listens there: the relay is down
     body = {"events": [event(i, username="admin", ip=f"203.0.113.{i}") for i in range(1, 7)]}

@@ -40,9 +40,14 @@ USER, PASSWORD = "salj", "hemligt-lösen-åäö"  # a UTF-8 password, as a real 
 
 
 def message(
-    mid: str, written: datetime | None, sender: str, to: str = "info@redcloud.example",
-    subject: str = "Offertförfrågan", references: str = "", extra: str = "",
-) -> bytes:  # fmt: skip
+    mid: str,
+    written: datetime | None,
+    sender: str,
+    to: str = "info@redcloud.example",
+    subject: str = "Offertförfrågan",
+    references: str = "",
+    extra: str = "",
+) -> bytes:
     """A plain RFC 5322 message."""
     lines = [f"Message-ID: <{mid}>"] if mid else []
     if written is not None:
@@ -127,36 +132,60 @@ def make_tls(folder: Path, host: str = "127.0.0.1") -> tuple[Path, Path, Path]:
     ca_key = ec.generate_private_key(ec.SECP256R1())
     ca = (
         x509.CertificateBuilder()
-        .subject_name(_name("gallra test CA")).issuer_name(_name("gallra test CA"))
-        .public_key(ca_key.public_key()).serial_number(x509.random_serial_number())
-        .not_valid_before(now - timedelta(hours=1)).not_valid_after(now + timedelta(days=2))
+        .subject_name(_name("gallra test CA"))
+        .issuer_name(_name("gallra test CA"))
+        .public_key(ca_key.public_key())
+        .serial_number(x509.random_serial_number())
+        .not_valid_before(now - timedelta(hours=1))
+        .not_valid_after(now + timedelta(days=2))
         .add_extension(x509.BasicConstraints(ca=True, path_length=None), critical=True)
-        .add_extension(x509.KeyUsage(digital_signature=True, key_cert_sign=True, crl_sign=True,
-                                     content_commitment=False, key_encipherment=False,
-                                     data_encipherment=False, key_agreement=False,
-                                     encipher_only=False, decipher_only=False), critical=True)
+        .add_extension(
+            x509.KeyUsage(
+                digital_signature=True,
+                key_cert_sign=True,
+                crl_sign=True,
+                content_commitment=False,
+                key_encipherment=False,
+                data_encipherment=False,
+                key_agreement=False,
+                encipher_only=False,
+                decipher_only=False,
+            ),
+            critical=True,
+        )
         .sign(ca_key, hashes.SHA256())
-    )  # fmt: skip
+    )
     key = ec.generate_private_key(ec.SECP256R1())
     cert = (
         x509.CertificateBuilder()
-        .subject_name(_name(host)).issuer_name(ca.subject)
-        .public_key(key.public_key()).serial_number(x509.random_serial_number())
-        .not_valid_before(now - timedelta(hours=1)).not_valid_after(now + timedelta(days=2))
-        .add_extension(x509.SubjectAlternativeName(
-            [x509.IPAddress(ipaddress.ip_address(host)), x509.DNSName("localhost")]),
-            critical=False)
-        .add_extension(x509.ExtendedKeyUsage([x509.oid.ExtendedKeyUsageOID.SERVER_AUTH]),
-                       critical=False)
+        .subject_name(_name(host))
+        .issuer_name(ca.subject)
+        .public_key(key.public_key())
+        .serial_number(x509.random_serial_number())
+        .not_valid_before(now - timedelta(hours=1))
+        .not_valid_after(now + timedelta(days=2))
+        .add_extension(
+            x509.SubjectAlternativeName(
+                [x509.IPAddress(ipaddress.ip_address(host)), x509.DNSName("localhost")]
+            ),
+            critical=False,
+        )
+        .add_extension(
+            x509.ExtendedKeyUsage([x509.oid.ExtendedKeyUsageOID.SERVER_AUTH]), critical=False
+        )
         .sign(ca_key, hashes.SHA256())
-    )  # fmt: skip
+    )
     folder.mkdir(parents=True, exist_ok=True)
     paths = folder / "ca.pem", folder / "server.pem", folder / "server.key"
     paths[0].write_bytes(ca.public_bytes(serialization.Encoding.PEM))
     paths[1].write_bytes(cert.public_bytes(serialization.Encoding.PEM))
-    paths[2].write_bytes(key.private_bytes(serialization.Encoding.PEM,
-                                           serialization.PrivateFormat.PKCS8,
-                                           serialization.NoEncryption()))  # fmt: skip
+    paths[2].write_bytes(
+        key.private_bytes(
+            serialization.Encoding.PEM,
+            serialization.PrivateFormat.PKCS8,
+            serialization.NoEncryption(),
+        )
+    )
     paths[2].chmod(0o600)
     return paths
 
@@ -225,8 +254,9 @@ class Dovecot:
         imap = self.client()
         try:
             imap.create(f'"{mutf7(folder)}"')  # NO when it exists: fine
-            typ, data = imap.append(f'"{mutf7(folder)}"', None,
-                                    imaplib.Time2Internaldate(received), content)  # fmt: skip
+            typ, data = imap.append(
+                f'"{mutf7(folder)}"', None, imaplib.Time2Internaldate(received), content
+            )
             assert typ == "OK", data
         finally:
             imap.logout()
@@ -254,8 +284,11 @@ class Dovecot:
 
     def kick(self) -> None:
         """Close every session of the user from the server's side, as a dropped link does."""
-        subprocess.run(["doveadm", "-c", str(self.config), "kick", USER],  # noqa: S603,S607
-                       check=True, capture_output=True)  # fmt: skip
+        subprocess.run(  # noqa: S603
+            ["doveadm", "-c", str(self.config), "kick", USER],  # noqa: S603,S607
+            check=True,
+            capture_output=True,
+        )
 
 
 @pytest.fixture
@@ -282,8 +315,9 @@ def dovecot(tmp_path) -> Dovecot:
     config.write_text(CONFIG.format(run=run, home=home, cert=cert, key=key, port=port))
     process = subprocess.Popen(  # noqa: S603
         ["dovecot", "-F", "-c", str(config)],  # noqa: S607
-        stdout=subprocess.DEVNULL, stderr=subprocess.PIPE,
-    )  # fmt: skip
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.PIPE,
+    )
     try:
         _wait_for(port, process, home / "dovecot.log")
         yield Dovecot(port, config, ca_file, password_file, mail / "Maildir")
@@ -316,19 +350,35 @@ def _wait_for(port: int, process: subprocess.Popen, log: Path) -> None:
 
 
 def maildir_mailbox(store: MaildirStore, folders=("INBOX",), **keys) -> Mailbox:
-    return Mailbox.model_validate({
-        "id": "salj-maildir", "kind": "maildir", "category": "correspondence",
-        "country": "SE", "path": str(store.root), "folders": list(folders), **keys,
-    })  # fmt: skip
+    return Mailbox.model_validate(
+        {
+            "id": "salj-maildir",
+            "kind": "maildir",
+            "category": "correspondence",
+            "country": "SE",
+            "path": str(store.root),
+            "folders": list(folders),
+            **keys,
+        }
+    )
 
 
 def imap_mailbox(server: Dovecot, folders=("INBOX",), **keys) -> Mailbox:
-    return Mailbox.model_validate({
-        "id": "salj-imap", "kind": "imap", "category": "correspondence", "country": "SE",
-        "host": "127.0.0.1", "port": server.port, "user": USER,
-        "password_file": str(server.password_file), "ca_file": str(server.ca_file),
-        "folders": list(folders), **keys,
-    })  # fmt: skip
+    return Mailbox.model_validate(
+        {
+            "id": "salj-imap",
+            "kind": "imap",
+            "category": "correspondence",
+            "country": "SE",
+            "host": "127.0.0.1",
+            "port": server.port,
+            "user": USER,
+            "password_file": str(server.password_file),
+            "ca_file": str(server.ca_file),
+            "folders": list(folders),
+            **keys,
+        }
+    )
 
 
 def with_mailboxes(*mailboxes: Mailbox):
@@ -350,8 +400,16 @@ class Box:
 def box(request) -> Box:
     if request.param == "maildir":
         store = request.getfixturevalue("maildir")
-        return Box("maildir", store.add, store.message_ids,
-                   lambda folders=("INBOX",): maildir_mailbox(store, folders))  # fmt: skip
+        return Box(
+            "maildir",
+            store.add,
+            store.message_ids,
+            lambda folders=("INBOX",): maildir_mailbox(store, folders),
+        )
     server = request.getfixturevalue("dovecot")
-    return Box("imap", server.append, lambda folder="INBOX": set(server.messages(folder)),
-               lambda folders=("INBOX",): imap_mailbox(server, folders))  # fmt: skip
+    return Box(
+        "imap",
+        server.append,
+        lambda folder="INBOX": set(server.messages(folder)),
+        lambda folders=("INBOX",): imap_mailbox(server, folders),
+    )

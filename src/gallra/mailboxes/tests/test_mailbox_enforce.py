@@ -41,21 +41,39 @@ GONE = {f"{p}-{m}m@test" for p in ("aktiv", "kall", "okand") for m in (3, 4)}
 
 @pytest.fixture
 def registry(db):
-    Prospect.objects.create(ref="PR-NEG", name="Förhandling AB", email=SENDERS["neg"],
-                            created=AT - timedelta(days=10))  # fmt: skip
-    Prospect.objects.create(ref="PR-KALL", name="Kall AB", email=SENDERS["kall"],
-                            created=AT - timedelta(days=10))  # fmt: skip
+    Prospect.objects.create(
+        ref="PR-NEG", name="Förhandling AB", email=SENDERS["neg"], created=AT - timedelta(days=10)
+    )
+    Prospect.objects.create(
+        ref="PR-KALL", name="Kall AB", email=SENDERS["kall"], created=AT - timedelta(days=10)
+    )
     for ref, party in (("AVTAL", "avtal"), ("AKTIV", "aktiv")):
         customer = Customer.objects.create(ref=f"C-{ref}", name=f"{ref.title()} AB")
         Agreement.objects.create(ref=f"A-{ref}", customer=customer, start=date(2024, 1, 1))
-        Person.objects.create(ref=f"P-{ref}", customer=customer, first_name="Anna",
-                              last_name="Berg", email=SENDERS[party].lower())  # fmt: skip
-    Hold.objects.create(ref="H-NEG", target_type="prospect", target_ref="PR-NEG",
-                        reason="negotiation", until=date(2026, 12, 31))  # fmt: skip
-    Hold.objects.create(ref="H-AVTAL", target_type="agreement", target_ref="A-AVTAL",
-                        reason="agreement")  # fmt: skip
-    Hold.objects.create(ref="H-KALL", target_type="prospect", target_ref="PR-KALL",
-                        reason="negotiation", until=date(2026, 6, 1))  # fmt: skip
+        Person.objects.create(
+            ref=f"P-{ref}",
+            customer=customer,
+            first_name="Anna",
+            last_name="Berg",
+            email=SENDERS[party].lower(),
+        )
+    Hold.objects.create(
+        ref="H-NEG",
+        target_type="prospect",
+        target_ref="PR-NEG",
+        reason="negotiation",
+        until=date(2026, 12, 31),
+    )
+    Hold.objects.create(
+        ref="H-AVTAL", target_type="agreement", target_ref="A-AVTAL", reason="agreement"
+    )
+    Hold.objects.create(
+        ref="H-KALL",
+        target_type="prospect",
+        target_ref="PR-KALL",
+        reason="negotiation",
+        until=date(2026, 6, 1),
+    )
 
 
 def fill(box) -> set[str]:
@@ -71,10 +89,16 @@ def fill(box) -> set[str]:
                 content = message(mid, written, address)
             box.add(content, written)
             mids.add(mid)
-    box.add(message("quote-old@test", months_before(AT, 4), SENDERS["okand"]),
-            months_before(AT, 4), QUOTES)  # fmt: skip
-    box.add(message("quote-new@test", months_before(AT, 2), SENDERS["okand"]),
-            months_before(AT, 2), QUOTES)  # fmt: skip
+    box.add(
+        message("quote-old@test", months_before(AT, 4), SENDERS["okand"]),
+        months_before(AT, 4),
+        QUOTES,
+    )
+    box.add(
+        message("quote-new@test", months_before(AT, 2), SENDERS["okand"]),
+        months_before(AT, 2),
+        QUOTES,
+    )
     return mids
 
 
@@ -133,8 +157,7 @@ def test_the_plan_shows_the_mail_that_will_go_and_why_the_rest_stays(
     call_command("mail", "scan", "--at", AT.isoformat())
     out = tmp_path / "plan.json"
     with open(out, "w") as f:
-        call_command("plan", "--at", AT.isoformat(), "--format", "json", "--type", "mail",
-                     stdout=f)  # fmt: skip
+        call_command("plan", "--at", AT.isoformat(), "--format", "json", "--type", "mail", stdout=f)
     plan = {d["ref"]: d for d in json.loads(out.read_text())}
     assert {r for r, d in plan.items() if d["action"] == "delete"} == {
         ref_of(m) for m in GONE | {"quote-old@test"}
@@ -143,9 +166,14 @@ def test_the_plan_shows_the_mail_that_will_go_and_why_the_rest_stays(
     assert plan[ref_of("neg-4m@test")]["details"]["hold"] == "H-NEG"
     assert plan[ref_of("avtal-3m@test")]["details"]["hold"] == "H-AVTAL"
     assert plan[ref_of("okand-2m@test")] | {"details": None} == {
-        "type": "mail", "ref": ref_of("okand-2m@test"), "rule": "correspondence-and-sales",
-        "due": "2026-07-15", "action": "keep", "reason": "not_yet", "details": None,
-    }  # fmt: skip
+        "type": "mail",
+        "ref": ref_of("okand-2m@test"),
+        "rule": "correspondence-and-sales",
+        "due": "2026-07-15",
+        "action": "keep",
+        "reason": "not_yet",
+        "details": None,
+    }
 
     text = tmp_path / "plan.txt"
     with open(text, "w") as f:
@@ -158,12 +186,20 @@ def test_the_plan_shows_the_mail_that_will_go_and_why_the_rest_stays(
 def test_a_thread_stays_while_it_is_active_and_goes_three_months_after_its_last_message(box, db):
     old, reply = months_before(AT, 5), months_before(AT, 1)
     box.add(message("start@test", old, SENDERS["okand"]), old)
-    box.add(message("svar@test", reply, PROVIDER, to=SENDERS["okand"],
-                    references="<start@test>"), reply, "Skickat")  # fmt: skip
+    box.add(
+        message("svar@test", reply, PROVIDER, to=SENDERS["okand"], references="<start@test>"),
+        reply,
+        "Skickat",
+    )
     quiet, quiet_reply = months_before(AT, 6), months_before(AT, 4)
     box.add(message("tyst@test", quiet, SENDERS["okand"]), quiet)
-    box.add(message("tyst-svar@test", quiet_reply, PROVIDER, to=SENDERS["okand"],
-                    references="<tyst@test>"), quiet_reply, "Skickat")  # fmt: skip
+    box.add(
+        message(
+            "tyst-svar@test", quiet_reply, PROVIDER, to=SENDERS["okand"], references="<tyst@test>"
+        ),
+        quiet_reply,
+        "Skickat",
+    )
     policy = with_mailboxes(box.declare(["INBOX", "Skickat"]))
 
     [run] = enforce(policy, AT)
@@ -183,8 +219,9 @@ def test_the_date_that_counts(maildir, db):
     )  # moved to a new server a month ago: its Date counts
     maildir.add(message("framtid@test", months_before(AT, -6), SENDERS["okand"]), arrived)
     maildir.add(message("utan-datum@test", None, SENDERS["okand"]), arrived)
-    maildir.add(message("trasig@test", None, SENDERS["okand"], extra="Date: igår vid lunch"),
-                arrived)  # fmt: skip
+    maildir.add(
+        message("trasig@test", None, SENDERS["okand"], extra="Date: igår vid lunch"), arrived
+    )
     maildir.add(message("ny@test", months_before(AT, 2), SENDERS["okand"]), months_before(AT, 2))
     policy = with_mailboxes(maildir_mailbox(maildir))
 

@@ -49,17 +49,32 @@ def write_policy(tmp_path, monkeypatch, *mailboxes) -> None:
     monkeypatch.setenv("GALLRA_POLICY", str(path))
 
 
-@pytest.mark.parametrize("fault, says", [
-    ("unreachable", r"mailbox 'salj-imap' \(127.0.0.1:\d+\): cannot connect: .*refused"),
-    ("wrong password", r"mailbox 'salj-imap' \(127.0.0.1:\d+\): the server refused the login "
-                       r"of user 'salj' \(password_file .*/wrong\): .*AUTHENTICATIONFAILED"),
-    ("another CA", r"mailbox 'salj-imap' \(127.0.0.1:\d+\): the server's certificate is not "
-                   r"trusted \(certificate signature failure; ca_file .*/other/ca.pem\)"),
-    ("no password file", r"mailbox 'salj-imap' \(127.0.0.1:\d+\): cannot read password_file: "
-                         r".*No such file"),
-    ("no such folder", r"mailbox 'salj-imap' \(127.0.0.1:\d+\), folder 'Arkiv': cannot open "
-                       r"the folder: .*"),
-])  # fmt: skip
+@pytest.mark.parametrize(
+    "fault, says",
+    [
+        ("unreachable", r"mailbox 'salj-imap' \(127.0.0.1:\d+\): cannot connect: .*refused"),
+        (
+            "wrong password",
+            r"mailbox 'salj-imap' \(127.0.0.1:\d+\): the server refused the login "
+            r"of user 'salj' \(password_file .*/wrong\): .*AUTHENTICATIONFAILED",
+        ),
+        (
+            "another CA",
+            r"mailbox 'salj-imap' \(127.0.0.1:\d+\): the server's certificate is not "
+            r"trusted \(certificate signature failure; ca_file .*/other/ca.pem\)",
+        ),
+        (
+            "no password file",
+            r"mailbox 'salj-imap' \(127.0.0.1:\d+\): cannot read password_file: "
+            r".*No such file",
+        ),
+        (
+            "no such folder",
+            r"mailbox 'salj-imap' \(127.0.0.1:\d+\), folder 'Arkiv': cannot open "
+            r"the folder: .*",
+        ),
+    ],
+)
 def test_an_imap_mailbox_that_fails_deletes_nothing_and_says_why(
     fault, says, dovecot, maildir, db, tmp_path
 ):
@@ -118,8 +133,7 @@ def test_a_message_gallra_cannot_read_is_named_and_never_deleted(box, db, tmp_pa
     write_policy(tmp_path, monkeypatch, box.declare())
     out, err = io.StringIO(), io.StringIO()
 
-    call_command("mail", "enforce", "--at", AT.isoformat(), "--lang", "en", stdout=out,
-                 stderr=err)  # fmt: skip
+    call_command("mail", "enforce", "--at", AT.isoformat(), "--lang", "en", stdout=out, stderr=err)
 
     assert box.ids() == {""}  # the readable one went; the other (no Message-ID) stays
     assert MailMessage.objects.get().unreadable

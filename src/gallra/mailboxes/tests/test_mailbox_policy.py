@@ -66,33 +66,74 @@ def test_a_maildir_and_an_imap_mailbox(tmp_path):
 HEADER = 1  # the line is the header of the second [[mailbox]]
 
 
-@pytest.mark.parametrize("old, new, where, says", [
-    ('password_file = "/etc/gallra/imap-salj.password"\n', "", HEADER,
-     'mailbox[1]: an "imap" mailbox needs `password_file`'),
-    ('path = "/var/mail/redcloud/info/Maildir"', 'path = "Maildir"', 0,
-     "mailbox[0]: path: 'Maildir' is not an absolute path"),
-    ('host = "mail', 'path = "/srv/mail"\nhost = "mail', HEADER,
-     'mailbox[1]: `path` belongs to kind = "maildir"'),
-    ('kind = "imap"', 'kind = "pop3"', 'kind = "pop3"',
-     "mailbox[1].kind: must be 'maildir' or 'imap'"),
-    ("ca_file", "cafile", "cafile", "mailbox[1].cafile: unknown key"),
-    ('category = "correspondence"\ncountry = "SE"\nhost', 'category = "mail"\ncountry = "SE"\nhost',
-     'category = "mail"', "mailbox[1].category: names category 'mail', which the policy does "
-                          "not define"),
-    ('category = "correspondence"\ncountry = "SE"\nhost',
-     'category = "requests"\ncountry = "SE"\nhost', 'category = "requests"',
-     "mailbox[1].category: rule 'customer-data-after-relationship' counts from "
-     "'agreement_ended'; a message counts from \"created\" (its date) or \"last_activity\" "
-     "(the last message of its thread)"),
-    ('country = "SE"\nhost', 'country = "NO"\nhost', 'country = "NO"',
-     "mailbox[1].country: NO is outside the allowed countries (SE)"),
-    ('id = "salj"', 'id = "info" # twice', 'id = "info" # twice',
-     "mailbox[1].id: duplicate id 'info'"),
-    ('"INBOX", "Skickat"', '"INBOX", "INBOX"', '"INBOX", "INBOX"',
-     "mailbox[0].folders: a folder is named twice"),
-    ('host = "mail', 'port = 0\nhost = "mail', "port = 0",
-     "mailbox[1].port: must be greater than or equal to 1"),
-])  # fmt: skip
+@pytest.mark.parametrize(
+    "old, new, where, says",
+    [
+        (
+            'password_file = "/etc/gallra/imap-salj.password"\n',
+            "",
+            HEADER,
+            'mailbox[1]: an "imap" mailbox needs `password_file`',
+        ),
+        (
+            'path = "/var/mail/redcloud/info/Maildir"',
+            'path = "Maildir"',
+            0,
+            "mailbox[0]: path: 'Maildir' is not an absolute path",
+        ),
+        (
+            'host = "mail',
+            'path = "/srv/mail"\nhost = "mail',
+            HEADER,
+            'mailbox[1]: `path` belongs to kind = "maildir"',
+        ),
+        (
+            'kind = "imap"',
+            'kind = "pop3"',
+            'kind = "pop3"',
+            "mailbox[1].kind: must be 'maildir' or 'imap'",
+        ),
+        ("ca_file", "cafile", "cafile", "mailbox[1].cafile: unknown key"),
+        (
+            'category = "correspondence"\ncountry = "SE"\nhost',
+            'category = "mail"\ncountry = "SE"\nhost',
+            'category = "mail"',
+            "mailbox[1].category: names category 'mail', which the policy does not define",
+        ),
+        (
+            'category = "correspondence"\ncountry = "SE"\nhost',
+            'category = "requests"\ncountry = "SE"\nhost',
+            'category = "requests"',
+            "mailbox[1].category: rule 'customer-data-after-relationship' counts from "
+            '\'agreement_ended\'; a message counts from "created" (its date) or "last_activity" '
+            "(the last message of its thread)",
+        ),
+        (
+            'country = "SE"\nhost',
+            'country = "NO"\nhost',
+            'country = "NO"',
+            "mailbox[1].country: NO is outside the allowed countries (SE)",
+        ),
+        (
+            'id = "salj"',
+            'id = "info" # twice',
+            'id = "info" # twice',
+            "mailbox[1].id: duplicate id 'info'",
+        ),
+        (
+            '"INBOX", "Skickat"',
+            '"INBOX", "INBOX"',
+            '"INBOX", "INBOX"',
+            "mailbox[0].folders: a folder is named twice",
+        ),
+        (
+            'host = "mail',
+            'port = 0\nhost = "mail',
+            "port = 0",
+            "mailbox[1].port: must be greater than or equal to 1",
+        ),
+    ],
+)
 def test_each_mistake_is_named_at_its_line(old, new, where, says, tmp_path):
     text = SHIPPED + MAILDIR + IMAP
     assert text.count(old) == 1

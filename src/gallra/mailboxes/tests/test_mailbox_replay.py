@@ -27,8 +27,9 @@ def restored(db, maildir, tmp_path):
     """Four months old mail from an unknown sender goes on AT (P19); then the mailbox is put
     back from a copy taken the day before."""
     for n in (1, 2):
-        maildir.add(message(f"old-{n}@test", months_before(AT, 4), "x@okand.example"),
-                    months_before(AT, 4))  # fmt: skip
+        maildir.add(
+            message(f"old-{n}@test", months_before(AT, 4), "x@okand.example"), months_before(AT, 4)
+        )
     maildir.add(message("new@test", months_before(AT, 1), "x@okand.example"), months_before(AT, 1))
     backup = tmp_path / "backup"
     shutil.copytree(maildir.root, backup)

@@ -46,15 +46,16 @@ def fill(add) -> None:
 
 
 def hold_late_arrival() -> None:
-    Prospect.objects.create(ref="PR-LATE", name="Sen AB", email="late@prospekt.example",
-                            created=AT)  # fmt: skip
-    Hold.objects.create(ref="H-LATE", target_type="prospect", target_ref="PR-LATE",
-                        reason="negotiation")  # fmt: skip
+    Prospect.objects.create(ref="PR-LATE", name="Sen AB", email="late@prospekt.example", created=AT)
+    Hold.objects.create(
+        ref="H-LATE", target_type="prospect", target_ref="PR-LATE", reason="negotiation"
+    )
 
 
 def deleted_refs() -> list[str]:
-    return sorted(r for e in Entry.objects.filter(action="delete", record_type="mail")
-                  for r in e.refs)  # fmt: skip
+    return sorted(
+        r for e in Entry.objects.filter(action="delete", record_type="mail") for r in e.refs
+    )
 
 
 def test_a_connection_dropped_after_the_first_batch_is_resumed(dovecot, db):

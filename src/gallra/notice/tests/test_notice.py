@@ -59,8 +59,15 @@ def expectations(policy) -> dict[str, list[str]]:
     mail = rule(policy, "correspondence-and-sales")
     books = rule(policy, "accounting-records")
     return {
-        "P1": ["förnamn", "efternamn", "e-post", "postadress", "mobilnummer",
-               "Teknisk dokumentation", "Nödvändiga lösenord"],
+        "P1": [
+            "förnamn",
+            "efternamn",
+            "e-post",
+            "postadress",
+            "mobilnummer",
+            "Teknisk dokumentation",
+            "Nödvändiga lösenord",
+        ],
         "P2": ["Kontakta användare i supportärenden", "verifiera kunden"],
         "P3": ["hemkatalog", "uttrycklig överenskommelse"],
         "P4": ["Beställningar och förfrågningar", "Spårbarhet"],
@@ -74,20 +81,30 @@ def expectations(policy) -> dict[str, list[str]]:
         "P12": ["Sverige"],
         "P13": ["Faktureringsunderlag", "pseudonym", "fakturaansvariga"],
         "P14": ["delar inga uppgifter med tredje part", "reklamutskick"],
-        "P15": [f"{years(after_end.keep_for)} efter att det sista avtalet har upphört",
-                f"{years(closed.keep_for)} efter att kontot har stängts"],
+        "P15": [
+            f"{years(after_end.keep_for)} efter att det sista avtalet har upphört",
+            f"{years(closed.keep_for)} efter att kontot har stängts",
+        ],
         "P16": ["Telefonkontakter", "raderas för hand"],
         "P17": ["Bokföringslagen", f"{years(books.keep_for)} efter utgången av det kalenderår"],
         "P18": ["inget kvar som kan återskapas"],
-        "P19": [f"{mail.keep_for.months} månader efter den senaste aktiviteten",
-                "pågående förhandling"],
+        "P19": [
+            f"{mail.keep_for.months} månader efter den senaste aktiviteten",
+            "pågående förhandling",
+        ],
         "P20": ["webbplats sparar inga personuppgifter"],
         "P21": ["kontaktformuläret", "e-post"],
         "P22": ["Ytterst ansvarig är VD"],
         "P23": [c.name["sv"] for c in policy.cookies.category],
-        "P24": ["rättade", "raderade", "begränsas", "maskinläsbart",
-                "invända", "integritetscenter"],
-    }  # fmt: skip
+        "P24": [
+            "rättade",
+            "raderade",
+            "begränsas",
+            "maskinläsbart",
+            "invända",
+            "integritetscenter",
+        ],
+    }
 
 
 def test_every_clause_of_the_policy_is_in_the_notice(db):

@@ -14,8 +14,14 @@ from gallra.notice.ropa import activities
 from gallra.policy.loading import current_policy
 from gallra.policy.words import rule_words
 
-KINDS = ("subject_requests", "consent_proofs", "duplicate_marks", "outbox", "form_guard",
-         "evidence")  # fmt: skip
+KINDS = (
+    "subject_requests",
+    "consent_proofs",
+    "duplicate_marks",
+    "outbox",
+    "form_guard",
+    "evidence",
+)
 
 
 def text_of(page: str) -> str:
@@ -40,8 +46,10 @@ def test_the_notice_and_the_record_name_each_kind_and_how_long_it_is_kept(db, la
 def test_the_words_a_reader_gets(db):
     policy = current_policy()
     notice = text_of(render(policy, "sv"))
-    assert ("3 år efter den senaste aktiviteten. Räknas från den dag ärendet avslutades; "
-            "ett öppet ärende raderas aldrig.") in notice  # fmt: skip
+    assert (
+        "3 år efter den senaste aktiviteten. Räknas från den dag ärendet avslutades; "
+        "ett öppet ärende raderas aldrig."
+    ) in notice
     assert "10 år efter att uppgiften registrerades" in notice
     record = {row["activity"]: row for row in activities(policy, "en")}
     assert record["Closed data-subject requests"]["erasure"] == (

@@ -58,13 +58,16 @@ def test_csv_and_html_have_one_row_per_activity(db):
 @pytest.mark.parametrize(
     ("old", "new", "message"),
     [
-        ('subjects = ["customers"]\n\n[[category]]\nid = "customer_contact"',
-         '\n[[category]]\nid = "customer_contact"', "categories of data subjects"),
+        (
+            'subjects = ["customers"]\n\n[[category]]\nid = "customer_contact"',
+            '\n[[category]]\nid = "customer_contact"',
+            "categories of data subjects",
+        ),
         ("measures = {", "# measures = {", "describe the security measures"),
         ('phone = "+46 709 666 997"', "", "contact details"),
         ("recipient = []", "", None),
     ],
-)  # fmt: skip
+)
 def test_a_policy_that_leaves_a_field_empty_fails_the_check(tmp_path, old, new, message):
     text = config.DEFAULT_POLICY.read_text(encoding="utf-8")
     assert text.count(old) == 1

@@ -710,8 +710,17 @@ def test_key_lines_on_tricky_toml(path, needle):
 
 def test_key_lines_ignore_what_is_inside_strings_arrays_and_comments():
     found = key_lines(TRICKY)
-    phantoms = {"not_a_table", "fake", "not", "also_fake", "still_not_a_table", "hidden",
-                "notakey", "brackets", "key"}  # fmt: skip
+    phantoms = {
+        "not_a_table",
+        "fake",
+        "not",
+        "also_fake",
+        "still_not_a_table",
+        "hidden",
+        "notakey",
+        "brackets",
+        "key",
+    }
     assert not [p for p in found if p[0] in phantoms]
     # The multi-line string in the second category holds a fake cookie header.
     cookies_of_second = {p[4] for p in found if p[:4] == ("cookies", "category", 1, "cookie")}

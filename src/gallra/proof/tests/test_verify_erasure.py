@@ -157,5 +157,8 @@ def test_the_mailboxes_are_searched_message_by_message(maildir, policy):
     assert hit.kind == "e-mail" and "correspondence-and-sales" in hit.rule
     for file in (maildir.root / "cur").iterdir():
         file.unlink()
-    assert not [h for h in Search(with_mail, erik()).everywhere(backups=False)
-                if h.place.startswith("mailbox")]  # fmt: skip
+    assert not [
+        h
+        for h in Search(with_mail, erik()).everywhere(backups=False)
+        if h.place.startswith("mailbox")
+    ]

@@ -24,13 +24,19 @@ def customer_with_secrets(ref: str, ended: date | None = None) -> Customer:
     Agreement.objects.create(ref=f"AG-{ref}", customer=customer, start=date(2020, 1, 1), end=ended)
     created = date(2020, 2, 1)
     TechnicalDocument.objects.create(
-        ref=f"D-{ref}", customer=customer, title="Nätverk", created=created,
+        ref=f"D-{ref}",
+        customer=customer,
+        title="Nätverk",
+        created=created,
         content=customer.seal("ritning"),
-    )  # fmt: skip
+    )
     Credential.objects.create(
-        ref=f"K-{ref}", customer=customer, system="vpn", created=created,
+        ref=f"K-{ref}",
+        customer=customer,
+        system="vpn",
+        created=created,
         secret=customer.seal("lösen-42"),
-    )  # fmt: skip
+    )
     return customer
 
 

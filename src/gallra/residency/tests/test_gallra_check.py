@@ -38,8 +38,10 @@ def test_a_backup_target_outside_sweden_fails_naming_it(db, jufcorp, settings, m
     with pytest.raises(CommandError, match="1 of 3 places fail the policy") as failed:
         call_command("check", stdout=out)
     assert failed.value.returncode == 1
-    assert ("FAIL  backup repository sftp:backup@lagring.example.de:/srv/restic: DE — outside "
-            "the allowed countries (SE)") in out.getvalue()  # fmt: skip
+    assert (
+        "FAIL  backup repository sftp:backup@lagring.example.de:/srv/restic: DE — outside "
+        "the allowed countries (SE)"
+    ) in out.getvalue()
 
 
 def test_a_place_that_says_nowhere_where_it_is_fails(db, settings, tmp_path):

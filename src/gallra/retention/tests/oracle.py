@@ -158,8 +158,18 @@ TYPES = {
 
 RECORD_TYPES = frozenset({"customer", *TYPES.values(), "prospect", "quote", "correspondence"})
 
-DATE_KEYS = {"start", "end", "opened", "closed", "created", "received", "last_activity",
-             "fiscal_year_end", "issued", "until"}  # fmt: skip
+DATE_KEYS = {
+    "start",
+    "end",
+    "opened",
+    "closed",
+    "created",
+    "received",
+    "last_activity",
+    "fiscal_year_end",
+    "issued",
+    "until",
+}
 
 
 def with_dates(value):

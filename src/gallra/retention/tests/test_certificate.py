@@ -12,14 +12,24 @@ from gallra.registry.importing import import_document
 from gallra.retention.enforcement import enforce
 
 ENDED = {
-    "ref": "C-1", "name": "Avslutad AB",
+    "ref": "C-1",
+    "name": "Avslutad AB",
     "agreements": [{"ref": "AG-1", "start": "2019-01-01", "end": "2024-06-30"}],
-    "people": [{"ref": "P-1", "first_name": "Ada", "last_name": "Ek", "roles": ["user"]},
-               {"ref": "P-2", "first_name": "Bo", "last_name": "Ek", "roles": ["contact"]}],
+    "people": [
+        {"ref": "P-1", "first_name": "Ada", "last_name": "Ek", "roles": ["user"]},
+        {"ref": "P-2", "first_name": "Bo", "last_name": "Ek", "roles": ["contact"]},
+    ],
     "accounts": [{"ref": "A-1", "person": "P-1", "username": "ada", "opened": "2019-01-01"}],
-    "invoices": [{"ref": "F-1", "number": "2024-7", "issued": "2024-06-01",
-                  "fiscal_year_end": "2024-12-31", "amount": "500"}],
-}  # fmt: skip
+    "invoices": [
+        {
+            "ref": "F-1",
+            "number": "2024-7",
+            "issued": "2024-06-01",
+            "fiscal_year_end": "2024-12-31",
+            "amount": "500",
+        }
+    ],
+}
 
 
 def certificate_json(ref: str, lang: str = "sv") -> dict:

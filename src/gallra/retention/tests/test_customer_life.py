@@ -74,7 +74,7 @@ LIFE = {
                     "opened": "2020-03-01",
                     "closed": "2023-06-30",
                 },
-            ],  # fmt: skip
+            ],
             "requests": [{"ref": "R-1", "kind": "order", "created": "2020-03-01"}],
             "documents": [
                 {"ref": "D-1", "title": "Nätverk", "created": "2020-04-01", "content": "..."}
@@ -95,7 +95,7 @@ LIFE = {
                     "created": "2020-03-01",
                     "account": "AC-USER",
                 },
-            ],  # fmt: skip
+            ],
             "invoices": [
                 {
                     "ref": f"I-{year}",
@@ -117,7 +117,7 @@ LIFE = {
             "created": "2024-01-15",
             "last_activity": "2024-03-31",
         },
-    ],  # fmt: skip
+    ],
     "quotes": [{"ref": "Q-1", "prospect": "PR-1", "created": "2024-02-29"}],
     "correspondence": [
         {"ref": "M-OLD", "customer": "C-LIFE", "received": "2021-01-31"},
@@ -132,14 +132,19 @@ LIFE = {
             "until": "2024-12-31",
             "note": "offert under förhandling",
         },
-    ],  # fmt: skip
+    ],
 }
 
 CUSTOMER_DATA = {
-    ("customer", "C-LIFE"), ("agreement", "AG-1"), ("agreement", "AG-2"),
-    ("person", "P-CONTACT"), ("account", "AC-CONTACT"), ("request", "R-1"),
-    ("document", "D-1"), ("credential", "CR-SITE"),
-}  # fmt: skip
+    ("customer", "C-LIFE"),
+    ("agreement", "AG-1"),
+    ("agreement", "AG-2"),
+    ("person", "P-CONTACT"),
+    ("account", "AC-CONTACT"),
+    ("request", "R-1"),
+    ("document", "D-1"),
+    ("credential", "CR-SITE"),
+}
 CLOSED_ACCOUNT = {("person", "P-USER"), ("account", "AC-USER"), ("credential", "CR-USER")}
 NEGOTIATION = {("prospect", "PR-1"), ("quote", "Q-1"), ("correspondence", "M-NEG")}
 INVOICES = {("invoice", f"I-{year}") for year in range(2020, 2026)}

@@ -22,8 +22,11 @@ class Killed(Exception):
 
 
 def prospects(n):
-    return {"prospects": [{"ref": f"PR-{i}", "name": f"Prospekt {i}", "created": "2025-01-01"}
-                          for i in range(n)]}  # fmt: skip
+    return {
+        "prospects": [
+            {"ref": f"PR-{i}", "name": f"Prospekt {i}", "created": "2025-01-01"} for i in range(n)
+        ]
+    }
 
 
 def kill_after_first_batch(done, total):
@@ -35,8 +38,9 @@ def test_a_resumed_run_spares_what_was_held_since_it_decided(db):
     with pytest.raises(Killed):
         enforce(current_policy(), AT, batch=5, progress=kill_after_first_batch)
     assert Prospect.objects.count() == 7  # the first batch went
-    Hold.objects.create(ref="H-late", target_type="prospect", target_ref="PR-11",
-                        reason="negotiation", until=None)  # fmt: skip
+    Hold.objects.create(
+        ref="H-late", target_type="prospect", target_ref="PR-11", reason="negotiation", until=None
+    )
     Prospect.objects.filter(ref="PR-10").delete()  # someone deleted one by hand meanwhile
     (resumed, fresh) = enforce(current_policy(), AT, batch=5)
     assert resumed.resumed and sum(resumed.deleted.values()) == 5  # 5 before the kill
@@ -54,9 +58,13 @@ def test_a_resumed_run_spares_what_was_held_since_it_decided(db):
 def test_a_second_enforce_refuses_while_one_runs(db):
     import_document(prospects(3))
     settings = connection.settings_dict
-    other = psycopg.connect(host=settings["HOST"], port=settings["PORT"] or 5432,
-                            user=settings["USER"], dbname=connection.settings_dict["NAME"],
-                            autocommit=True)  # fmt: skip
+    other = psycopg.connect(
+        host=settings["HOST"],
+        port=settings["PORT"] or 5432,
+        user=settings["USER"],
+        dbname=connection.settings_dict["NAME"],
+        autocommit=True,
+    )
     try:
         other.execute("SELECT pg_advisory_lock(%s)", [LOCK_KEY])
         with pytest.raises(EnforcementBusy):

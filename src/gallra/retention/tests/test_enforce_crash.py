@@ -62,11 +62,19 @@ pytestmark = pytest.mark.skipif(
 AT = "2025-06-01"
 DB = "gallra.sqlite3"
 REGISTRY_TABLES = (
-    "registry_customer", "registry_agreement", "registry_person", "registry_account",
-    "registry_customerrequest", "registry_technicaldocument", "registry_credential",
-    "registry_invoice", "registry_prospect", "registry_quote", "registry_correspondence",
+    "registry_customer",
+    "registry_agreement",
+    "registry_person",
+    "registry_account",
+    "registry_customerrequest",
+    "registry_technicaldocument",
+    "registry_credential",
+    "registry_invoice",
+    "registry_prospect",
+    "registry_quote",
+    "registry_correspondence",
     "registry_hold",
-)  # fmt: skip
+)
 POLL = 0.002  # seconds between looks at the database
 TIMEOUT = 120  # seconds any one child may take
 
@@ -97,41 +105,69 @@ def registry(gone: int = 50, active: int = 50, recent: int = 10, prospects: int 
     customers, holds = [], []
     for i in range(gone):
         c = f"CG{i}"
-        customers.append({
-            "ref": c, "name": f"Gone {i} AB",
-            "agreements": [
-                {"ref": f"AG-{c}", "start": "2012-01-01", "end": f"2016-0{1 + i % 9}-15"}
-            ],
-            "people": [
-                {"ref": f"P-{c}-{j}", "first_name": "Ann", "last_name": "Berg",
-                 "roles": ["contact", "billing_contact", "user"] if j == 0 else ["user"]}
-                for j in range(40)
-            ],
-            "accounts": [
-                {"ref": f"A-{c}-{j}", "person": f"P-{c}-{j % 40}", "username": f"u{j}",
-                 "opened": "2012-01-01", "closed": "2015-06-01" if j % 3 else None}
-                for j in range(60)
-            ],
-            "requests": [
-                {"ref": f"R-{c}-{j}", "kind": "order", "created": "2012-01-01", "text": "order"}
-                for j in range(20)
-            ],
-            "documents": [
-                {"ref": f"D-{c}-{j}", "title": "network", "created": "2012-01-01", "content": "fw"}
-                for j in range(10)
-            ],
-            "credentials": [
-                {"ref": f"K-{c}-{j}", "system": "dns", "username": "u", "secret": "pw",
-                 "created": "2012-01-01", "account": f"A-{c}-{j}" if j % 2 else None}
-                for j in range(20)
-            ],
-            "invoices": [
-                {"ref": f"F-{c}-{j}", "number": f"{i}-{j}", "issued": "2016-01-01",
-                 "fiscal_year_end": "2016-12-31" if j < 12 else "2019-12-31", "amount": "10.00",
-                 "billing_contact": f"P-{c}-0"}
-                for j in range(20)
-            ],
-        })  # fmt: skip
+        customers.append(
+            {
+                "ref": c,
+                "name": f"Gone {i} AB",
+                "agreements": [
+                    {"ref": f"AG-{c}", "start": "2012-01-01", "end": f"2016-0{1 + i % 9}-15"}
+                ],
+                "people": [
+                    {
+                        "ref": f"P-{c}-{j}",
+                        "first_name": "Ann",
+                        "last_name": "Berg",
+                        "roles": ["contact", "billing_contact", "user"] if j == 0 else ["user"],
+                    }
+                    for j in range(40)
+                ],
+                "accounts": [
+                    {
+                        "ref": f"A-{c}-{j}",
+                        "person": f"P-{c}-{j % 40}",
+                        "username": f"u{j}",
+                        "opened": "2012-01-01",
+                        "closed": "2015-06-01" if j % 3 else None,
+                    }
+                    for j in range(60)
+                ],
+                "requests": [
+                    {"ref": f"R-{c}-{j}", "kind": "order", "created": "2012-01-01", "text": "order"}
+                    for j in range(20)
+                ],
+                "documents": [
+                    {
+                        "ref": f"D-{c}-{j}",
+                        "title": "network",
+                        "created": "2012-01-01",
+                        "content": "fw",
+                    }
+                    for j in range(10)
+                ],
+                "credentials": [
+                    {
+                        "ref": f"K-{c}-{j}",
+                        "system": "dns",
+                        "username": "u",
+                        "secret": "pw",
+                        "created": "2012-01-01",
+                        "account": f"A-{c}-{j}" if j % 2 else None,
+                    }
+                    for j in range(20)
+                ],
+                "invoices": [
+                    {
+                        "ref": f"F-{c}-{j}",
+                        "number": f"{i}-{j}",
+                        "issued": "2016-01-01",
+                        "fiscal_year_end": "2016-12-31" if j < 12 else "2019-12-31",
+                        "amount": "10.00",
+                        "billing_contact": f"P-{c}-0",
+                    }
+                    for j in range(20)
+                ],
+            }
+        )
         target, until = {
             0: (f"customer:{c}", None),
             3: (f"person:P-{c}-1", "2030-01-01"),
@@ -142,63 +178,116 @@ def registry(gone: int = 50, active: int = 50, recent: int = 10, prospects: int 
             holds.append({"ref": f"H-{c}", "target": target, "reason": "legal", "until": until})
     for i in range(active):
         c = f"CA{i}"
-        customers.append({
-            "ref": c, "name": f"Active {i} AB",
-            "agreements": [{"ref": f"AG-{c}", "start": "2012-01-01", "end": None}],
-            "people": [
-                {"ref": f"P-{c}-{j}", "first_name": "Bo", "last_name": "Ek",
-                 "roles": {0: ["contact", "user"], 1: ["billing_contact", "user"]}.get(j, ["user"])}
-                for j in range(120)
-            ],
-            "accounts": [
-                {"ref": f"A-{c}-{j}", "person": f"P-{c}-{j}", "username": f"u{j}",
-                 "opened": "2012-01-01", "closed": "2016-01-01" if 1 <= j <= 80 else None}
-                for j in range(120)
-            ],
-            "credentials": [
-                {"ref": f"K-{c}-{j}", "system": "dns", "username": "u", "secret": "pw",
-                 "created": "2012-01-01", "account": f"A-{c}-{j + 1}"}
-                for j in range(40)
-            ],
-            "invoices": [
-                {"ref": f"F-{c}-{j}", "number": f"{i}-{j}", "issued": "2016-01-01",
-                 "fiscal_year_end": "2016-12-31" if j < 20 else "2024-12-31", "amount": "10.00",
-                 "billing_contact": f"P-{c}-{j}"}
-                for j in range(40)
-            ],
-        })  # fmt: skip
+        customers.append(
+            {
+                "ref": c,
+                "name": f"Active {i} AB",
+                "agreements": [{"ref": f"AG-{c}", "start": "2012-01-01", "end": None}],
+                "people": [
+                    {
+                        "ref": f"P-{c}-{j}",
+                        "first_name": "Bo",
+                        "last_name": "Ek",
+                        "roles": {0: ["contact", "user"], 1: ["billing_contact", "user"]}.get(
+                            j, ["user"]
+                        ),
+                    }
+                    for j in range(120)
+                ],
+                "accounts": [
+                    {
+                        "ref": f"A-{c}-{j}",
+                        "person": f"P-{c}-{j}",
+                        "username": f"u{j}",
+                        "opened": "2012-01-01",
+                        "closed": "2016-01-01" if 1 <= j <= 80 else None,
+                    }
+                    for j in range(120)
+                ],
+                "credentials": [
+                    {
+                        "ref": f"K-{c}-{j}",
+                        "system": "dns",
+                        "username": "u",
+                        "secret": "pw",
+                        "created": "2012-01-01",
+                        "account": f"A-{c}-{j + 1}",
+                    }
+                    for j in range(40)
+                ],
+                "invoices": [
+                    {
+                        "ref": f"F-{c}-{j}",
+                        "number": f"{i}-{j}",
+                        "issued": "2016-01-01",
+                        "fiscal_year_end": "2016-12-31" if j < 20 else "2024-12-31",
+                        "amount": "10.00",
+                        "billing_contact": f"P-{c}-{j}",
+                    }
+                    for j in range(40)
+                ],
+            }
+        )
         if i % 10 == 1:
             holds.append({"ref": f"H-{c}", "target": f"account:A-{c}-2", "reason": "legal"})
     for i in range(recent):
         c = f"CR{i}"
-        customers.append({
-            "ref": c, "name": f"Recent {i} AB",
-            "agreements": [{"ref": f"AG-{c}", "start": "2012-01-01", "end": "2025-01-01"}],
-            "people": [{"ref": f"P-{c}-0", "first_name": "Cy", "last_name": "Dahl"}],
-            "requests": [{"ref": f"R-{c}", "kind": "other", "created": "2013-01-01"}],
-        })  # fmt: skip
+        customers.append(
+            {
+                "ref": c,
+                "name": f"Recent {i} AB",
+                "agreements": [{"ref": f"AG-{c}", "start": "2012-01-01", "end": "2025-01-01"}],
+                "people": [{"ref": f"P-{c}-0", "first_name": "Cy", "last_name": "Dahl"}],
+                "requests": [{"ref": f"R-{c}", "kind": "other", "created": "2013-01-01"}],
+            }
+        )
     prospect_list, quotes, messages = [], [], []
     for i in range(prospects):
         old = i % 4 != 0
         p = f"PR{i}"
-        prospect_list.append({
-            "ref": p, "name": "Prospect", "email": f"p{i}@example.com", "created": "2019-01-01",
-            "last_activity": "2020-01-01" if old else "2025-05-01",
-        })  # fmt: skip
-        quotes.append({
-            "ref": f"Q{i}", "prospect": p, "customer": f"CG{i % gone}" if i % 3 == 0 else None,
-            "created": "2019-01-01", "last_activity": None if old else "2025-05-20",
-        })  # fmt: skip
-        messages.append({
-            "ref": f"M{i}", "received": "2019-02-01" if i % 5 else "2025-05-30",
-            "customer": f"CG{i * 7 % gone}" if i % 2 else None,
-            "prospect": p if i % 2 == 0 else None, "sender": "s@example.com",
-        })  # fmt: skip
+        prospect_list.append(
+            {
+                "ref": p,
+                "name": "Prospect",
+                "email": f"p{i}@example.com",
+                "created": "2019-01-01",
+                "last_activity": "2020-01-01" if old else "2025-05-01",
+            }
+        )
+        quotes.append(
+            {
+                "ref": f"Q{i}",
+                "prospect": p,
+                "customer": f"CG{i % gone}" if i % 3 == 0 else None,
+                "created": "2019-01-01",
+                "last_activity": None if old else "2025-05-20",
+            }
+        )
+        messages.append(
+            {
+                "ref": f"M{i}",
+                "received": "2019-02-01" if i % 5 else "2025-05-30",
+                "customer": f"CG{i * 7 % gone}" if i % 2 else None,
+                "prospect": p if i % 2 == 0 else None,
+                "sender": "s@example.com",
+            }
+        )
         if i % 50 == 2:
-            holds.append({"ref": f"H-{p}", "target": f"prospect:{p}", "reason": "negotiation",
-                          "until": "2025-12-31"})  # fmt: skip
-    return {"customers": customers, "prospects": prospect_list, "quotes": quotes,
-            "correspondence": messages, "holds": holds}  # fmt: skip
+            holds.append(
+                {
+                    "ref": f"H-{p}",
+                    "target": f"prospect:{p}",
+                    "reason": "negotiation",
+                    "until": "2025-12-31",
+                }
+            )
+    return {
+        "customers": customers,
+        "prospects": prospect_list,
+        "quotes": quotes,
+        "correspondence": messages,
+        "holds": holds,
+    }
 
 
 # -- watching and killing a child --------------------------------------------------------------
@@ -614,8 +703,10 @@ def test_a_tampered_entry_is_named_by_verify(reference, tmp_path, column):
     try:
         if column == "refs":
             changed = [*entry["refs"][:-1], entry["refs"][-1] + "-x"]
-            db.execute("UPDATE evidence_entry SET refs = ? WHERE seq = ?",
-                       (json.dumps(changed), entry["seq"]))  # fmt: skip
+            db.execute(
+                "UPDATE evidence_entry SET refs = ? WHERE seq = ?",
+                (json.dumps(changed), entry["seq"]),
+            )
         else:
             db.execute("UPDATE evidence_entry SET count = count - 1 WHERE seq = ?", (entry["seq"],))
         db.commit()

@@ -20,14 +20,27 @@ NOW = datetime(2026, 3, 1, 9, 0, tzinfo=UTC)
 
 @pytest.fixture
 def registry(db):
-    import_document({"customers": [
-        {"ref": "C-ended", "name": "Slut AB",
-         "agreements": [{"ref": "AG-1", "start": "2020-01-01", "end": "2026-01-31"}]},
-        {"ref": "C-active", "name": "Pågår AB",
-         "agreements": [{"ref": "AG-2", "start": "2020-01-01", "end": None}]},
-        {"ref": "C-solo", "name": "Ensam AB",
-         "agreements": [{"ref": "AG-3", "start": "2020-01-01", "end": "2026-02-15"}]},
-    ]})  # fmt: skip
+    import_document(
+        {
+            "customers": [
+                {
+                    "ref": "C-ended",
+                    "name": "Slut AB",
+                    "agreements": [{"ref": "AG-1", "start": "2020-01-01", "end": "2026-01-31"}],
+                },
+                {
+                    "ref": "C-active",
+                    "name": "Pågår AB",
+                    "agreements": [{"ref": "AG-2", "start": "2020-01-01", "end": None}],
+                },
+                {
+                    "ref": "C-solo",
+                    "name": "Ensam AB",
+                    "agreements": [{"ref": "AG-3", "start": "2020-01-01", "end": "2026-02-15"}],
+                },
+            ]
+        }
+    )
     anna = User.objects.create_user("anna", "anna@redcloud.example", is_staff=True)
     bo = User.objects.create_user("bo", "bo@redcloud.example", is_staff=True)
     User.objects.create_user("gammal", "old@redcloud.example", is_staff=True, is_active=False)

@@ -37,10 +37,16 @@ def late(day: date) -> datetime:
 
 def request(ref: str, *, closed: datetime | None, status: str = "done") -> SubjectRequest:
     return SubjectRequest.objects.create(
-        ref=ref, kind="erasure", email=f"{ref.lower()}@example.se", name="Sigrid Test",
-        personnummer="19800101-0000", received=DAY - timedelta(days=20), due=DAY,
-        status=status, closed_at=closed,
-    )  # fmt: skip
+        ref=ref,
+        kind="erasure",
+        email=f"{ref.lower()}@example.se",
+        name="Sigrid Test",
+        personnummer="19800101-0000",
+        received=DAY - timedelta(days=20),
+        due=DAY,
+        status=status,
+        closed_at=closed,
+    )
 
 
 def user():
@@ -50,29 +56,82 @@ def user():
 # kind, store id, record type, the rows' model, make one row made at `when`
 Make = Callable[[datetime], object]
 KINDS: list[tuple[str, str, str, type, Make]] = [
-    ("subject_requests", "subject_requests", "subject_request", SubjectRequest,
-     lambda when: request("DSR-OLD", closed=when)),
-    ("consent_proofs", "consent_proofs", "consent_decision", ConsentDecision,
-     lambda when: ConsentDecision.objects.create(
-         consent_id="7f0c2a9e-0000-4000-8000-000000000001", action="accept_all",
-         categories={"statistics": True}, banner_revision=1, policy_revision=1,
-         text_hash="0" * 64, locale="sv", at=when)),
-    ("duplicate_marks", "api_event_marks", "api_event_mark", ApiEventSeen,
-     lambda when: ApiEventSeen.objects.create(
-         token=ApiToken.objects.create(name="web", user=user(), digest="d" * 64, created=when),
-         digest="e" * 64, at=when, received=when)),
-    ("duplicate_marks", "web_event_marks", "web_event_mark", WebEventSeen,
-     lambda when: WebEventSeen.objects.create(
-         token=IngestToken.objects.create(name="web", digest="d" * 64, created=when),
-         digest="e" * 64, at=when, received=when)),
-    ("outbox", "outbox", "queued_mail", Mail,
-     lambda when: Mail.objects.create(kind="subject_link", ref="DSR-MAIL", sealed=b"x",
-                                      key_id="k", queued=when, next_attempt=when)),
-    ("form_guard", "form_tokens", "used_form_token", UsedFormToken,
-     lambda when: UsedFormToken.objects.create(nonce="a" * 32, issued=when)),
-    ("form_guard", "staff_login_failures", "staff_login_failure", LoginFailure,
-     lambda when: LoginFailure.objects.create(key="b" * 64, at=when)),
-]  # fmt: skip
+    (
+        "subject_requests",
+        "subject_requests",
+        "subject_request",
+        SubjectRequest,
+        lambda when: request("DSR-OLD", closed=when),
+    ),
+    (
+        "consent_proofs",
+        "consent_proofs",
+        "consent_decision",
+        ConsentDecision,
+        lambda when: ConsentDecision.objects.create(
+            consent_id="7f0c2a9e-0000-4000-8000-000000000001",
+            action="accept_all",
+            categories={"statistics": True},
+            banner_revision=1,
+            policy_revision=1,
+            text_hash="0" * 64,
+            locale="sv",
+            at=when,
+        ),
+    ),
+    (
+        "duplicate_marks",
+        "api_event_marks",
+        "api_event_mark",
+        ApiEventSeen,
+        lambda when: ApiEventSeen.objects.create(
+            token=ApiToken.objects.create(name="web", user=user(), digest="d" * 64, created=when),
+            digest="e" * 64,
+            at=when,
+            received=when,
+        ),
+    ),
+    (
+        "duplicate_marks",
+        "web_event_marks",
+        "web_event_mark",
+        WebEventSeen,
+        lambda when: WebEventSeen.objects.create(
+            token=IngestToken.objects.create(name="web", digest="d" * 64, created=when),
+            digest="e" * 64,
+            at=when,
+            received=when,
+        ),
+    ),
+    (
+        "outbox",
+        "outbox",
+        "queued_mail",
+        Mail,
+        lambda when: Mail.objects.create(
+            kind="subject_link",
+            ref="DSR-MAIL",
+            sealed=b"x",
+            key_id="k",
+            queued=when,
+            next_attempt=when,
+        ),
+    ),
+    (
+        "form_guard",
+        "form_tokens",
+        "used_form_token",
+        UsedFormToken,
+        lambda when: UsedFormToken.objects.create(nonce="a" * 32, issued=when),
+    ),
+    (
+        "form_guard",
+        "staff_login_failures",
+        "staff_login_failure",
+        LoginFailure,
+        lambda when: LoginFailure.objects.create(key="b" * 64, at=when),
+    ),
+]
 
 
 def store(store_id: str) -> stores.Store:
@@ -114,11 +173,25 @@ def test_each_kind_goes_on_its_due_day_not_the_day_before(
 
 def test_jufcorp_keeps_each_kind_as_long_as_docs_retention_says():
     policy = current_policy()
-    kept = {kind: str(policy.own_data_rule(kind).keep_for) for kind in (
-        "subject_requests", "consent_proofs", "duplicate_marks", "outbox", "form_guard",
-        "evidence")}  # fmt: skip
-    assert kept == {"subject_requests": "P3Y", "consent_proofs": "P2Y", "duplicate_marks": "P7D",
-                    "outbox": "P7D", "form_guard": "P2D", "evidence": "P10Y"}  # fmt: skip
+    kept = {
+        kind: str(policy.own_data_rule(kind).keep_for)
+        for kind in (
+            "subject_requests",
+            "consent_proofs",
+            "duplicate_marks",
+            "outbox",
+            "form_guard",
+            "evidence",
+        )
+    }
+    assert kept == {
+        "subject_requests": "P3Y",
+        "consent_proofs": "P2Y",
+        "duplicate_marks": "P7D",
+        "outbox": "P7D",
+        "form_guard": "P2D",
+        "evidence": "P10Y",
+    }
 
 
 def test_an_open_request_or_one_still_restricting_never_goes(db):
@@ -129,17 +202,26 @@ def test_an_open_request_or_one_still_restricting_never_goes(db):
     Restriction.objects.create(email=restricted.email, request=restricted, since=late(DAY))
     run("subject_requests", far)
     assert set(SubjectRequest.objects.values_list("ref", flat=True)) == {
-        "DSR-OPEN", "DSR-WORK", "DSR-RESTRICTED"}  # fmt: skip
+        "DSR-OPEN",
+        "DSR-WORK",
+        "DSR-RESTRICTED",
+    }
 
 
 def test_a_lifted_restriction_counts_from_its_lifting_and_goes_with_its_request(db):
     closed = request("DSR-LIFTED", closed=late(DAY))
     lifted = DAY + timedelta(days=400)
-    Restriction.objects.create(email=closed.email, request=closed, since=late(DAY),
-                               lifted=late(lifted))  # fmt: skip
-    Objection.objects.create(email=closed.email, request=closed, category="correspondence",
-                             legal_basis="legitimate_interests", outcome="upheld",
-                             at=late(DAY))  # fmt: skip
+    Restriction.objects.create(
+        email=closed.email, request=closed, since=late(DAY), lifted=late(lifted)
+    )
+    Objection.objects.create(
+        email=closed.email,
+        request=closed,
+        category="correspondence",
+        legal_basis="legitimate_interests",
+        outcome="upheld",
+        at=late(DAY),
+    )
     StoreStep.objects.create(request=closed, store="gallra", status="done", at=late(DAY))
     rule = current_policy().own_data_rule("subject_requests")
 
@@ -149,8 +231,9 @@ def test_a_lifted_restriction_counts_from_its_lifting_and_goes_with_its_request(
     assert SubjectRequest.objects.filter(ref="DSR-LIFTED").exists()
     run("subject_requests", rule.due_date(lifted))
     assert not SubjectRequest.objects.exists()
-    assert not (Restriction.objects.exists() or Objection.objects.exists()
-                or StoreStep.objects.exists())  # fmt: skip
+    assert not (
+        Restriction.objects.exists() or Objection.objects.exists() or StoreStep.objects.exists()
+    )
 
 
 def test_enforce_says_what_went_in_swedish_and_english(db, settings):
@@ -162,8 +245,16 @@ def test_enforce_says_what_went_in_swedish_and_english(db, settings):
     said = {}
     for lang in ("sv", "en"):
         out = io.StringIO()
-        call_command("enforce", "--at", at.isoformat(), "--lang", lang, "--dry-run",
-                     stdout=out, stderr=io.StringIO())  # fmt: skip
+        call_command(
+            "enforce",
+            "--at",
+            at.isoformat(),
+            "--lang",
+            lang,
+            "--dry-run",
+            stdout=out,
+            stderr=io.StringIO(),
+        )
         said[lang] = out.getvalue()
     assert "closed-requests: 1 avslutat ärende om de registrerades rättigheter" in said["sv"]
     assert "form-guard: 2 använda tidsstämplar från formulär" in said["sv"]
@@ -194,15 +285,21 @@ def test_a_kind_without_its_category_is_refused(tmp_path):
 
 
 def test_a_rule_with_the_wrong_trigger_is_refused(tmp_path):
-    said = refused(tmp_path, 'trigger = "last_activity"             # the day the request was',
-                   'trigger = "created"             # the day the request was')  # fmt: skip
-    assert ('closed data-subject requests need exactly one rule, with trigger = "last_activity" '
-            "(the day the request was closed)") in said  # fmt: skip
+    said = refused(
+        tmp_path,
+        'trigger = "last_activity"             # the day the request was',
+        'trigger = "created"             # the day the request was',
+    )
+    assert (
+        'closed data-subject requests need exactly one rule, with trigger = "last_activity" '
+        "(the day the request was closed)"
+    ) in said
 
 
 def test_a_second_rule_for_a_kind_is_refused(tmp_path):
-    said = refused(tmp_path, 'applies_to = ["duplicate_marks"]',
-                   'applies_to = ["duplicate_marks", "outbox"]')  # fmt: skip
+    said = refused(
+        tmp_path, 'applies_to = ["duplicate_marks"]', 'applies_to = ["duplicate_marks", "outbox"]'
+    )
     assert 'mails waiting in the outbox need exactly one rule, with trigger = "created"' in said
 
 

@@ -15,8 +15,10 @@ from gallra.retention.planner import plan, threshold
 
 
 def decisions(at: str, record_type: str | None = None) -> dict[tuple[str, str], object]:
-    return {(d.record_type, d.ref): d for d in plan(current_policy(), date.fromisoformat(at),
-                                                    record_type)}  # fmt: skip
+    return {
+        (d.record_type, d.ref): d
+        for d in plan(current_policy(), date.fromisoformat(at), record_type)
+    }
 
 
 def customer(ref, agreements, people=(), accounts=(), invoices=()):
@@ -65,10 +67,18 @@ def test_customer_data_is_due_one_year_after_the_last_agreement(db, ended, day_b
     ],
 )
 def test_correspondence_is_due_three_months_after_last_activity(db, last_activity, kept_on, due):
-    import_document({
-        "prospects": [{"ref": "PR-1", "name": "Prospekt", "created": "2020-01-01",
-                       "last_activity": last_activity}],
-    })  # fmt: skip
+    import_document(
+        {
+            "prospects": [
+                {
+                    "ref": "PR-1",
+                    "name": "Prospekt",
+                    "created": "2020-01-01",
+                    "last_activity": last_activity,
+                }
+            ],
+        }
+    )
     assert decisions(kept_on)[("prospect", "PR-1")].action == "keep"
     assert decisions(due)[("prospect", "PR-1")].action == "delete"
 
@@ -82,10 +92,16 @@ def test_correspondence_is_due_three_months_after_last_activity(db, last_activit
     ],
 )
 def test_invoices_are_kept_through_the_seventh_year(db, fiscal_year_end, kept_until, due):
-    invoice = {"ref": "F-1", "number": "1", "issued": "2020-01-01",
-               "fiscal_year_end": fiscal_year_end, "amount": "100"}  # fmt: skip
-    import_document({"customers": [customer("C-1", [("2020-01-01", "2021-01-01")],
-                                            invoices=[invoice])]})  # fmt: skip
+    invoice = {
+        "ref": "F-1",
+        "number": "1",
+        "issued": "2020-01-01",
+        "fiscal_year_end": fiscal_year_end,
+        "amount": "100",
+    }
+    import_document(
+        {"customers": [customer("C-1", [("2020-01-01", "2021-01-01")], invoices=[invoice])]}
+    )
     kept = decisions(kept_until)[("invoice", "F-1")]
     assert (kept.action, kept.reason) == ("keep", "legal")
     assert kept.details["until"] == date.fromisoformat(kept_until)
@@ -94,10 +110,16 @@ def test_invoices_are_kept_through_the_seventh_year(db, fiscal_year_end, kept_un
 
 
 def test_an_invoice_outlives_its_customer(db):
-    invoice = {"ref": "F-1", "number": "1", "issued": "2020-05-01",
-               "fiscal_year_end": "2020-12-31", "amount": "100"}  # fmt: skip
-    import_document({"customers": [customer("C-1", [("2019-01-01", "2020-06-30")],
-                                            invoices=[invoice])]})  # fmt: skip
+    invoice = {
+        "ref": "F-1",
+        "number": "1",
+        "issued": "2020-05-01",
+        "fiscal_year_end": "2020-12-31",
+        "amount": "100",
+    }
+    import_document(
+        {"customers": [customer("C-1", [("2019-01-01", "2020-06-30")], invoices=[invoice])]}
+    )
     enforce(current_policy(), date(2021, 7, 1))
     kept = decisions("2021-07-01")
     assert ("customer", "C-1") not in kept
@@ -110,31 +132,54 @@ def test_an_invoice_outlives_its_customer(db):
 
 
 def test_a_renewed_agreement_keeps_the_customer(db):
-    import_document({"customers": [customer("C-1", [("2019-01-01", "2020-12-31"),
-                                                    ("2021-01-01", None)])]})  # fmt: skip
+    import_document(
+        {"customers": [customer("C-1", [("2019-01-01", "2020-12-31"), ("2021-01-01", None)])]}
+    )
     d = decisions("2030-01-01")[("customer", "C-1")]
     assert (d.action, d.reason) == ("keep", "active")
 
 
 def test_a_renewal_signed_after_the_end_restarts_the_clock(db):
-    import_document({"customers": [customer("C-1", [("2019-01-01", "2020-12-31"),
-                                                    ("2021-06-01", "2022-05-31")])]})  # fmt: skip
+    import_document(
+        {
+            "customers": [
+                customer("C-1", [("2019-01-01", "2020-12-31"), ("2021-06-01", "2022-05-31")])
+            ]
+        }
+    )
     assert decisions("2022-01-01")[("customer", "C-1")].action == "keep"
     assert decisions("2023-05-30")[("customer", "C-1")].action == "keep"
     assert decisions("2023-05-31")[("customer", "C-1")].action == "delete"
 
 
 def test_a_closed_account_goes_while_the_company_stays(db):
-    import_document({"customers": [customer(
-        "C-1", [("2020-01-01", None)],
-        people=[person("P-1", "user"), person("P-2", "user", "contact")],
-        accounts=[
-            {"ref": "A-1", "person": "P-1", "username": "ett", "opened": "2020-01-01",
-             "closed": "2024-02-29"},
-            {"ref": "A-2", "person": "P-2", "username": "tva", "opened": "2020-01-01",
-             "closed": "2024-02-29"},
-        ],
-    )]})  # fmt: skip
+    import_document(
+        {
+            "customers": [
+                customer(
+                    "C-1",
+                    [("2020-01-01", None)],
+                    people=[person("P-1", "user"), person("P-2", "user", "contact")],
+                    accounts=[
+                        {
+                            "ref": "A-1",
+                            "person": "P-1",
+                            "username": "ett",
+                            "opened": "2020-01-01",
+                            "closed": "2024-02-29",
+                        },
+                        {
+                            "ref": "A-2",
+                            "person": "P-2",
+                            "username": "tva",
+                            "opened": "2020-01-01",
+                            "closed": "2024-02-29",
+                        },
+                    ],
+                )
+            ]
+        }
+    )
     before, after = decisions("2025-02-27"), decisions("2025-02-28")
     assert before[("account", "A-1")].action == "keep"
     assert after[("account", "A-1")].action == "delete"
@@ -142,17 +187,21 @@ def test_a_closed_account_goes_while_the_company_stays(db):
     assert after[("account", "A-2")].action == "delete"
     # P-2 is still the company's contact: the closed-account rule does not take them.
     assert (after[("person", "P-2")].action, after[("person", "P-2")].reason) == (
-        "keep", "other_role"
-    )  # fmt: skip
+        "keep",
+        "other_role",
+    )
     assert after[("customer", "C-1")].action == "keep"
 
 
 def _held_prospect(until):
-    import_document({
-        "prospects": [{"ref": "PR-1", "name": "Prospekt", "created": "2025-01-10"}],
-        "holds": [{"ref": "H-1", "target": "prospect:PR-1", "reason": "negotiation",
-                   "until": until}],
-    })  # fmt: skip
+    import_document(
+        {
+            "prospects": [{"ref": "PR-1", "name": "Prospekt", "created": "2025-01-10"}],
+            "holds": [
+                {"ref": "H-1", "target": "prospect:PR-1", "reason": "negotiation", "until": until}
+            ],
+        }
+    )
 
 
 def test_a_hold_keeps_until_it_expires(db):
@@ -166,20 +215,32 @@ def test_a_hold_keeps_until_it_expires(db):
 def test_a_hold_added_after_the_record_was_due_still_keeps_it(db):
     import_document({"prospects": [{"ref": "PR-1", "name": "Prospekt", "created": "2025-01-10"}]})
     assert decisions("2025-06-01")[("prospect", "PR-1")].action == "delete"
-    Hold.objects.create(ref="H-9", target_type="prospect", target_ref="PR-1",
-                        reason="negotiation", until=date(2025, 12, 31))  # fmt: skip
+    Hold.objects.create(
+        ref="H-9",
+        target_type="prospect",
+        target_ref="PR-1",
+        reason="negotiation",
+        until=date(2025, 12, 31),
+    )
     assert decisions("2025-06-01")[("prospect", "PR-1")].reason == "hold"
     enforce(current_policy(), date(2025, 6, 1))
     assert decisions("2025-06-01")[("prospect", "PR-1")].action == "keep"
 
 
 def test_a_hold_on_one_document_keeps_the_customer_that_owns_it(db):
-    import_document({
-        "customers": [customer("C-1", [("2019-01-01", "2020-01-31")], [person("P-1", "user")])
-                      | {"documents": [{"ref": "D-1", "title": "Avtal", "created": "2019-01-01",
-                                        "content": "…"}]}],
-        "holds": [{"ref": "H-1", "target": "document:D-1", "reason": "legal", "until": None}],
-    })  # fmt: skip
+    import_document(
+        {
+            "customers": [
+                customer("C-1", [("2019-01-01", "2020-01-31")], [person("P-1", "user")])
+                | {
+                    "documents": [
+                        {"ref": "D-1", "title": "Avtal", "created": "2019-01-01", "content": "…"}
+                    ]
+                }
+            ],
+            "holds": [{"ref": "H-1", "target": "document:D-1", "reason": "legal", "until": None}],
+        }
+    )
     d = decisions("2022-01-01")
     assert d[("document", "D-1")].reason == "hold"
     assert d[("person", "P-1")].action == "delete"
@@ -209,10 +270,17 @@ def test_plan_json_and_explain_in_both_languages(db):
     out = io.StringIO()
     call_command("plan", "--at", "2025-12-01", "--format", "json", stdout=out)
     rows = json.loads(out.getvalue())
-    assert rows == [{"type": "prospect", "ref": "PR-1", "rule": "correspondence-and-sales",
-                     "due": "2025-04-10", "action": "keep", "reason": "hold",
-                     "details": {"hold": "H-1", "hold_reason": "negotiation",
-                                 "until": "2026-01-31"}}]  # fmt: skip
+    assert rows == [
+        {
+            "type": "prospect",
+            "ref": "PR-1",
+            "rule": "correspondence-and-sales",
+            "due": "2025-04-10",
+            "action": "keep",
+            "reason": "hold",
+            "details": {"hold": "H-1", "hold_reason": "negotiation", "until": "2026-01-31"},
+        }
+    ]
     sv, en = io.StringIO(), io.StringIO()
     call_command("explain", "prospect", "PR-1", "--at", "2025-12-01", stdout=sv)
     call_command("explain", "prospect", "PR-1", "--at", "2025-12-01", "--lang", "en", stdout=en)

@@ -67,8 +67,9 @@ class Archive(stores.Store):
 
     def plan(self, policy, at, record_type=None):
         if record_type in (None, "archive_box"):
-            yield Decision("archive_box", "BOX-7", "delete", "archive-rule", date(2025, 1, 1),
-                           "due", {})  # fmt: skip
+            yield Decision(
+                "archive_box", "BOX-7", "delete", "archive-rule", date(2025, 1, 1), "due", {}
+            )
 
     def enforce(self, policy, at, *, actor, now, dry_run=False):
         there = Customer.objects.filter(ref="C-GONE").exists()
@@ -97,8 +98,9 @@ def armed(db, settings):
 
 def run(command: str, *args: str) -> str:
     out = io.StringIO()
-    call_command(command, "--at", AT.isoformat(), "--lang", "en", *args, stdout=out,
-                 stderr=io.StringIO())  # fmt: skip
+    call_command(
+        command, "--at", AT.isoformat(), "--lang", "en", *args, stdout=out, stderr=io.StringIO()
+    )
     return out.getvalue()
 
 
@@ -116,8 +118,13 @@ def test_a_new_store_takes_part_in_enforce_and_plan_by_registering(armed, archiv
     ]
 
     planned = json.loads(run("plan", "--format", "json"))
-    assert {"type": "archive_box", "ref": "BOX-7", "rule": "archive-rule", "due": "2025-01-01",
-            "action": "delete"} in planned  # fmt: skip
+    assert {
+        "type": "archive_box",
+        "ref": "BOX-7",
+        "rule": "archive-rule",
+        "due": "2025-01-01",
+        "action": "delete",
+    } in planned
     assert {
         "type": "customer",
         "ref": "C-GONE",

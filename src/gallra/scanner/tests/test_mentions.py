@@ -13,8 +13,9 @@ pytestmark = pytest.mark.django_db
 
 def document(customer: Customer, ref: str, text: str) -> None:
     made = date(2026, 1, 1)
-    TechnicalDocument.objects.create(ref=ref, customer=customer, title=ref, created=made,
-                                     content=customer.seal(text))  # fmt: skip
+    TechnicalDocument.objects.create(
+        ref=ref, customer=customer, title=ref, created=made, content=customer.seal(text)
+    )
 
 
 def test_documents_that_name_the_subject_in_any_way_are_found():

@@ -34,10 +34,12 @@ def measured() -> dict[str, tuple[float, float]]:
             if not any(a < f.end and f.start < b and f.kind == kind for f in found):
                 missed[kind] += 1
     return {
-        kind: (right[kind] / ((right[kind] + wrong[kind]) or 1),
-               (labels[kind] - missed[kind]) / (labels[kind] or 1))
+        kind: (
+            right[kind] / ((right[kind] + wrong[kind]) or 1),
+            (labels[kind] - missed[kind]) / (labels[kind] or 1),
+        )
         for kind in scan.KINDS
-    }  # fmt: skip
+    }
 
 
 @pytest.mark.parametrize("kind", sorted(TARGETS))
@@ -56,8 +58,9 @@ def test_the_other_kinds_are_found_too(measured):
 
 def luhn(digits: str) -> str:
     """The check digit, computed here and not by the scanner."""
-    total = sum(int(d) * (2 - i % 2) // 10 + int(d) * (2 - i % 2) % 10
-                for i, d in enumerate(digits))  # fmt: skip
+    total = sum(
+        int(d) * (2 - i % 2) // 10 + int(d) * (2 - i % 2) % 10 for i, d in enumerate(digits)
+    )
     return str(-total % 10)
 
 

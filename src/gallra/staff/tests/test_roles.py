@@ -19,8 +19,13 @@ pytestmark = pytest.mark.django_db
 @pytest.fixture
 def customer(db):
     customer = Customer.objects.create(ref="C-100", kind="company", name="Bergström Bygg AB")
-    Person.objects.create(ref="P-100", customer=customer, first_name="Karin",
-                          last_name="Bergström", email="karin@bergstrombygg.se")  # fmt: skip
+    Person.objects.create(
+        ref="P-100",
+        customer=customer,
+        first_name="Karin",
+        last_name="Bergström",
+        email="karin@bergstrombygg.se",
+    )
     return customer
 
 
@@ -42,10 +47,13 @@ def test_groups_follow_the_policy():
 
 def test_a_technician_cannot_open_a_customers_personal_fields(client, staff_member, customer):
     client.force_login(staff_member("tekniker", "technician"))
-    for path in (f"/admin/registry/customer/{customer.pk}/change/",
-                 "/admin/registry/customer/", "/admin/registry/person/",
-                 f"/admin/registry/customer/{customer.pk}/history/",
-                 f"/admin/registry/customer/{customer.pk}/delete/"):  # fmt: skip
+    for path in (
+        f"/admin/registry/customer/{customer.pk}/change/",
+        "/admin/registry/customer/",
+        "/admin/registry/person/",
+        f"/admin/registry/customer/{customer.pk}/history/",
+        f"/admin/registry/customer/{customer.pk}/delete/",
+    ):
         response = client.get(path)
         assert response.status_code == 403, path
         page = response.content.decode()
@@ -76,17 +84,35 @@ def test_the_ceo_sees_them_and_the_look_is_recorded(client, staff_member, custom
 
 
 def test_only_the_accountable_role_lifts_a_legal_hold(client, staff_member, customer):
-    legal = Hold.objects.create(ref="H-1", target_type="customer", target_ref="C-100",
-                                reason="legal", until=date(2027, 6, 30))  # fmt: skip
-    agreed = Hold.objects.create(ref="H-2", target_type="customer", target_ref="C-100",
-                                 reason="negotiation", until=date(2027, 1, 31))  # fmt: skip
+    legal = Hold.objects.create(
+        ref="H-1",
+        target_type="customer",
+        target_ref="C-100",
+        reason="legal",
+        until=date(2027, 6, 30),
+    )
+    agreed = Hold.objects.create(
+        ref="H-2",
+        target_type="customer",
+        target_ref="C-100",
+        reason="negotiation",
+        until=date(2027, 1, 31),
+    )
     client.force_login(staff_member("tekniker", "technician"))
     assert (
         client.post(f"/admin/registry/hold/{legal.pk}/delete/", {"post": "yes"}).status_code == 403
     )
-    response = client.post(f"/admin/registry/hold/{legal.pk}/change/",
-                           {"ref": "H-1", "target_type": "customer", "target_ref": "C-100",
-                            "reason": "legal", "until": "2026-12-01", "note": ""})  # fmt: skip
+    response = client.post(
+        f"/admin/registry/hold/{legal.pk}/change/",
+        {
+            "ref": "H-1",
+            "target_type": "customer",
+            "target_ref": "C-100",
+            "reason": "legal",
+            "until": "2026-12-01",
+            "note": "",
+        },
+    )
     assert response.status_code in (200, 403)
     legal.refresh_from_db()
     assert legal.until == date(2027, 6, 30)

@@ -183,12 +183,19 @@ def test_the_password_policy_means_it(ceo):
     from django.core.exceptions import ValidationError
 
     ceo.first_name, ceo.last_name, ceo.email = "Anna", "Svensson", "anna.svensson@example.se"
-    weak = {"short1!": "kort", "password1234": "vanligt", "qwertyuiop123": "vanligt",
-            "annasvensson12": "likt", "123456789012": "numeriskt",
-            # Swedish words and the company's own name, dressed up: Django's list is English
-            "Sommar2026!!": "vanligt ord", "Lösenord#2026": "vanligt ord",
-            "RedCloud2026!!": "företagets namn", "JufCorp-123456": "företagets namn",
-            "Stockholm1987!": "vanligt ord"}  # fmt: skip
+    weak = {
+        "short1!": "kort",
+        "password1234": "vanligt",
+        "qwertyuiop123": "vanligt",
+        "annasvensson12": "likt",
+        "123456789012": "numeriskt",
+        # Swedish words and the company's own name, dressed up: Django's list is English
+        "Sommar2026!!": "vanligt ord",
+        "Lösenord#2026": "vanligt ord",
+        "RedCloud2026!!": "företagets namn",
+        "JufCorp-123456": "företagets namn",
+        "Stockholm1987!": "vanligt ord",
+    }
     for password, why in weak.items():
         with pytest.raises(ValidationError, match=why):
             validate_password(password, ceo)

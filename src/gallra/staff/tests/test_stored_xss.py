@@ -104,27 +104,58 @@ def one_of_each(k: int, superuser) -> list[models.Model]:
     account = make(registry.Account, k, person=person, opened=date(2020, 1, 1))
     prospect = make(registry.Prospect, k, created=TODAY)
     out = [
-        customer, person, account, prospect,
+        customer,
+        person,
+        account,
+        prospect,
         make(registry.Agreement, k, customer=customer, start=date(2020, 1, 1)),
         make(registry.CustomerRequest, k, customer=customer, kind="order", created=TODAY),
-        make(registry.TechnicalDocument, k, customer=customer, created=TODAY,
-             content=customer.seal("drift")),
-        make(registry.Credential, k, customer=customer, account=account, created=TODAY,
-             secret=customer.seal("hemligt")),
-        make(registry.Invoice, k, customer=customer, billing_contact=person, issued=TODAY,
-             fiscal_year_end=date(TODAY.year, 12, 31), amount="149.00", currency="SEK"),
+        make(
+            registry.TechnicalDocument,
+            k,
+            customer=customer,
+            created=TODAY,
+            content=customer.seal("drift"),
+        ),
+        make(
+            registry.Credential,
+            k,
+            customer=customer,
+            account=account,
+            created=TODAY,
+            secret=customer.seal("hemligt"),
+        ),
+        make(
+            registry.Invoice,
+            k,
+            customer=customer,
+            billing_contact=person,
+            issued=TODAY,
+            fiscal_year_end=date(TODAY.year, 12, 31),
+            amount="149.00",
+            currency="SEK",
+        ),
         make(registry.Quote, k, prospect=prospect, customer=customer, created=TODAY),
         make(registry.Correspondence, k, customer=customer, prospect=prospect, received=TODAY),
         make(registry.Hold, k, reason=registry.Hold.Reason.AGREEMENT, until=TODAY),
-    ]  # fmt: skip
+    ]
     # Two requests from the person: an access request to export, an erasure to certify.
     for n, kind in enumerate(("access", "erasure")):
         request = make(
-            SubjectRequest, k, ref=f"DSR-{TODAY.year}-09{k}{n}", kind=kind, email=person.email,
-            name=f"{person.first_name} {person.last_name}", username=account.username,
-            personnummer="", received=TODAY, due=TODAY + timedelta(days=30),
-            status=SubjectRequest.Status.VERIFIED, verified_at=NOW, change_field="",
-        )  # fmt: skip
+            SubjectRequest,
+            k,
+            ref=f"DSR-{TODAY.year}-09{k}{n}",
+            kind=kind,
+            email=person.email,
+            name=f"{person.first_name} {person.last_name}",
+            username=account.username,
+            personnummer="",
+            received=TODAY,
+            due=TODAY + timedelta(days=30),
+            status=SubjectRequest.Status.VERIFIED,
+            verified_at=NOW,
+            change_field="",
+        )
         out += [request, make(StoreStep, k, request=request, status="failed", at=NOW)]
     at = NOW.astimezone(UTC)
     partitions.ensure_months({date(at.year, at.month, 1)})

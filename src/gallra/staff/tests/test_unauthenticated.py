@@ -137,8 +137,9 @@ def demo_data() -> list[str]:
     private.org_number = PERSONNUMMER
     private.save(update_fields=["org_number"])
     person = Person.objects.exclude(email="").order_by("pk").first()
-    identity = Identity.of(person.email, f"{person.first_name} {person.last_name}",
-                           personnummer=PERSONNUMMER)  # fmt: skip
+    identity = Identity.of(
+        person.email, f"{person.first_name} {person.last_name}", personnummer=PERSONNUMMER
+    )
     cases.open_request("access", identity, received=today, now=timezone.now(), actor="test")
     personal = [PERSONNUMMER]
     personal += Customer.objects.values_list("name", flat=True)
@@ -208,8 +209,9 @@ def test_every_url_is_closed_to_a_visitor_unless_listed(demo_data):
                     problems.append(f"{where}: {status}, not the login page")
             elif 200 <= status < 300:
                 problems.append(f"{where}: {status} to a visitor, and not in PUBLIC")
-    problems += [f"{p}: {sorted(s)} without a token" for p, s in tokens.items()
-                 if not _token_checked(s)]  # fmt: skip
+    problems += [
+        f"{p}: {sorted(s)} without a token" for p, s in tokens.items() if not _token_checked(s)
+    ]
     assert not problems, "\n".join(problems)
     # The list names pages that exist and answer, and the token endpoints were reached.
     assert {"admin:login", "notice:notice", "contact:contact", STATIC} <= answered

@@ -36,8 +36,12 @@ def personnummer(base: str) -> str:
 
 
 ANNA = {"email": "anna.berg@kund.example", "name": "Anna Berg", "pnr": personnummer("19811218987")}
-BO = {"email": "bo.ek@kund.example", "name": "Bo Ek", "pnr": personnummer("19700101123"),
-      "phone": "070-111 22 33"}  # fmt: skip
+BO = {
+    "email": "bo.ek@kund.example",
+    "name": "Bo Ek",
+    "pnr": personnummer("19700101123"),
+    "phone": "070-111 22 33",
+}
 
 DATASETS = """
 [[dataset]]
@@ -164,18 +168,43 @@ CREATE TABLE calls (id INTEGER PRIMARY KEY, contact_id INTEGER NOT NULL REFERENC
 def rows_of(a, b) -> dict[str, list[dict]]:
     return {
         "customers": [
-            {"id": 1, "email": a["email"], "name": a["name"], "phone": "08-123 45",
-             "created": "2024-01-10"},
-            {"id": 2, "email": b["email"], "name": b["name"], "phone": b["phone"],
-             "created": "2024-02-11"},
+            {
+                "id": 1,
+                "email": a["email"],
+                "name": a["name"],
+                "phone": "08-123 45",
+                "created": "2024-01-10",
+            },
+            {
+                "id": 2,
+                "email": b["email"],
+                "name": b["name"],
+                "phone": b["phone"],
+                "created": "2024-02-11",
+            },
         ],
         "orders": [
-            {"id": 10, "customer_id": 1, "delivery_name": a["name"],
-             "delivery_address": "Storgatan 1", "created": "2025-03-01"},
-            {"id": 11, "customer_id": 1, "delivery_name": a["name"],
-             "delivery_address": "Storgatan 1", "created": "2025-04-01"},
-            {"id": 20, "customer_id": 2, "delivery_name": b["name"],
-             "delivery_address": "Lillgatan 2", "created": "2025-05-01"},
+            {
+                "id": 10,
+                "customer_id": 1,
+                "delivery_name": a["name"],
+                "delivery_address": "Storgatan 1",
+                "created": "2025-03-01",
+            },
+            {
+                "id": 11,
+                "customer_id": 1,
+                "delivery_name": a["name"],
+                "delivery_address": "Storgatan 1",
+                "created": "2025-04-01",
+            },
+            {
+                "id": 20,
+                "customer_id": 2,
+                "delivery_name": b["name"],
+                "delivery_address": "Lillgatan 2",
+                "created": "2025-05-01",
+            },
         ],
         "order_lines": [
             {"id": 100, "order_id": 10, "product": "Server", "gift_message": "Grattis!"},
@@ -184,29 +213,74 @@ def rows_of(a, b) -> dict[str, list[dict]]:
             {"id": 200, "order_id": 20, "product": "Server", "gift_message": "Till Bo"},
         ],
         "invoices": [
-            {"id": 1000, "buyer_email": a["email"], "buyer_name": a["name"], "amount": "100.00",
-             "fiscal_year_end": "2025-12-31"},
-            {"id": 2000, "buyer_email": b["email"], "buyer_name": b["name"], "amount": "200.00",
-             "fiscal_year_end": "2025-12-31"},
+            {
+                "id": 1000,
+                "buyer_email": a["email"],
+                "buyer_name": a["name"],
+                "amount": "100.00",
+                "fiscal_year_end": "2025-12-31",
+            },
+            {
+                "id": 2000,
+                "buyer_email": b["email"],
+                "buyer_name": b["name"],
+                "amount": "200.00",
+                "fiscal_year_end": "2025-12-31",
+            },
         ],
         "tickets": [
-            {"id": 1, "requester_email": a["email"], "requester_name": a["name"],
-             "title": "Kan inte logga in", "created": "2026-01-05"},
-            {"id": 2, "requester_email": b["email"], "requester_name": b["name"],
-             "title": "Fakturafråga", "created": "2026-01-06"},
+            {
+                "id": 1,
+                "requester_email": a["email"],
+                "requester_name": a["name"],
+                "title": "Kan inte logga in",
+                "created": "2026-01-05",
+            },
+            {
+                "id": 2,
+                "requester_email": b["email"],
+                "requester_name": b["name"],
+                "title": "Fakturafråga",
+                "created": "2026-01-06",
+            },
         ],
         "messages": [
-            {"id": 10, "ticket_id": 1, "author_email": a["email"], "author_name": a["name"],
-             "body": f"Hej! Jag och {b['name']} ({b['email']}) kommer inte in. "
-                     f"Mitt personnummer är {a['pnr']}."},
-            {"id": 11, "ticket_id": 1, "author_email": b["email"], "author_name": b["name"],
-             "body": f"Samma för mig, ring {b['phone']}. Mitt nummer är {b['pnr']}."},
-            {"id": 12, "ticket_id": 1, "author_email": "support@redcloud.example",
-             "author_name": "Support", "body": "Vi tittar på det."},
-            {"id": 20, "ticket_id": 2, "author_email": b["email"], "author_name": b["name"],
-             "body": "Fakturan är fel."},
-            {"id": 21, "ticket_id": 2, "author_email": a["email"], "author_name": a["name"],
-             "body": f"Jag svarar för {b['name']} medan hen är borta."},
+            {
+                "id": 10,
+                "ticket_id": 1,
+                "author_email": a["email"],
+                "author_name": a["name"],
+                "body": f"Hej! Jag och {b['name']} ({b['email']}) kommer inte in. "
+                f"Mitt personnummer är {a['pnr']}.",
+            },
+            {
+                "id": 11,
+                "ticket_id": 1,
+                "author_email": b["email"],
+                "author_name": b["name"],
+                "body": f"Samma för mig, ring {b['phone']}. Mitt nummer är {b['pnr']}.",
+            },
+            {
+                "id": 12,
+                "ticket_id": 1,
+                "author_email": "support@redcloud.example",
+                "author_name": "Support",
+                "body": "Vi tittar på det.",
+            },
+            {
+                "id": 20,
+                "ticket_id": 2,
+                "author_email": b["email"],
+                "author_name": b["name"],
+                "body": "Fakturan är fel.",
+            },
+            {
+                "id": 21,
+                "ticket_id": 2,
+                "author_email": a["email"],
+                "author_name": a["name"],
+                "body": f"Jag svarar för {b['name']} medan hen är borta.",
+            },
         ],
         "contacts": [
             {"id": 1, "email": a["email"].upper(), "pnr": a["pnr"], "full_name": a["name"]},
@@ -216,11 +290,14 @@ def rows_of(a, b) -> dict[str, list[dict]]:
             {"id": 1, "contact_id": 1, "note": f"Anna ringde om {b['name']}s konto."},
             {"id": 2, "contact_id": 2, "note": "Bo ringde."},
         ],
-    }  # fmt: skip
+    }
 
 
-TABLES = {"shop": ["customers", "orders", "order_lines", "invoices"],
-          "support": ["tickets", "messages"], "crm": ["contacts", "calls"]}  # fmt: skip
+TABLES = {
+    "shop": ["customers", "orders", "order_lines", "invoices"],
+    "support": ["tickets", "messages"],
+    "crm": ["contacts", "calls"],
+}
 
 
 def _fill(engine: sa.Engine, ddl: str, tables: list[str], rows: dict) -> None:
@@ -231,10 +308,12 @@ def _fill(engine: sa.Engine, ddl: str, tables: list[str], rows: dict) -> None:
             conn.execute(sa.text(statement))
         for table in tables:
             data = [
-                {k: dt.date.fromisoformat(v) if k in ("created", "fiscal_year_end") else v
-                 for k, v in row.items()}
+                {
+                    k: dt.date.fromisoformat(v) if k in ("created", "fiscal_year_end") else v
+                    for k, v in row.items()
+                }
                 for row in rows[table]
-            ]  # fmt: skip
+            ]
             columns = list(data[0])
             t = sa.table(table, *(sa.column(c) for c in columns))
             conn.execute(sa.insert(t), data)
@@ -301,30 +380,66 @@ def connected(tmp_path, monkeypatch):
 @pytest.fixture
 def registry(db):
     """Anna in gallra too: a user and billing contact with an account, an invoice, a mail."""
-    import_document({
-        "customers": [{
-            "ref": "C-1", "name": "Kund AB", "agreements": [
-                {"ref": "AG-1", "start": "2020-01-01", "end": None}],
-            "people": [
-                {"ref": "P-anna", "first_name": "Anna", "last_name": "Berg",
-                 "email": ANNA["email"], "roles": ["user", "billing_contact"]},
-                {"ref": "P-bo", "first_name": "Bo", "last_name": "Ek", "email": BO["email"],
-                 "roles": ["user"]},
+    import_document(
+        {
+            "customers": [
+                {
+                    "ref": "C-1",
+                    "name": "Kund AB",
+                    "agreements": [{"ref": "AG-1", "start": "2020-01-01", "end": None}],
+                    "people": [
+                        {
+                            "ref": "P-anna",
+                            "first_name": "Anna",
+                            "last_name": "Berg",
+                            "email": ANNA["email"],
+                            "roles": ["user", "billing_contact"],
+                        },
+                        {
+                            "ref": "P-bo",
+                            "first_name": "Bo",
+                            "last_name": "Ek",
+                            "email": BO["email"],
+                            "roles": ["user"],
+                        },
+                    ],
+                    "accounts": [
+                        {
+                            "ref": "A-anna",
+                            "person": "P-anna",
+                            "username": "anna",
+                            "opened": "2021-01-01",
+                        },
+                        {"ref": "A-bo", "person": "P-bo", "username": "bo", "opened": "2021-01-01"},
+                    ],
+                    "invoices": [
+                        {
+                            "ref": "F-1",
+                            "number": "2025-1",
+                            "issued": "2025-02-01",
+                            "fiscal_year_end": "2025-12-31",
+                            "amount": "100.00",
+                            "billing_contact": "P-anna",
+                            "buyer_address": "Box 1",
+                        },
+                    ],
+                }
             ],
-            "accounts": [
-                {"ref": "A-anna", "person": "P-anna", "username": "anna", "opened": "2021-01-01"},
-                {"ref": "A-bo", "person": "P-bo", "username": "bo", "opened": "2021-01-01"},
+            "correspondence": [
+                {
+                    "ref": "M-anna",
+                    "received": "2026-02-20",
+                    "customer": "C-1",
+                    "sender": ANNA["email"].upper(),
+                    "subject": "Fråga om lagring",
+                },
+                {
+                    "ref": "M-bo",
+                    "received": "2026-02-21",
+                    "customer": "C-1",
+                    "sender": BO["email"],
+                    "subject": "Annan fråga",
+                },
             ],
-            "invoices": [
-                {"ref": "F-1", "number": "2025-1", "issued": "2025-02-01",
-                 "fiscal_year_end": "2025-12-31", "amount": "100.00", "billing_contact": "P-anna",
-                 "buyer_address": "Box 1"},
-            ],
-        }],
-        "correspondence": [
-            {"ref": "M-anna", "received": "2026-02-20", "customer": "C-1",
-             "sender": ANNA["email"].upper(), "subject": "Fråga om lagring"},
-            {"ref": "M-bo", "received": "2026-02-21", "customer": "C-1", "sender": BO["email"],
-             "subject": "Annan fråga"},
-        ],
-    })  # fmt: skip
+        }
+    )

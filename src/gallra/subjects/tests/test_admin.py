@@ -13,8 +13,9 @@ from gallra.subjects.tests.conftest import ANNA, NOW
 
 
 def request(kind: str) -> SubjectRequest:
-    return cases.open_request(kind, Identity.of(ANNA["email"]), received=NOW.date(), now=NOW,
-                              actor="t")  # fmt: skip
+    return cases.open_request(
+        kind, Identity.of(ANNA["email"]), received=NOW.date(), now=NOW, actor="t"
+    )
 
 
 def do(client, obj: SubjectRequest, what: str, **data):
@@ -27,7 +28,8 @@ def test_staff_verify_then_export_a_zip_from_the_request_page(admin_client, regi
     assert "Export" not in page or "Exportera" not in page  # no export before verification
     refused = do(admin_client, obj, "export")
     assert "not verified" in refused.content.decode() or "inte verifierad" in (
-        refused.content.decode())  # fmt: skip
+        refused.content.decode()
+    )
     do(admin_client, obj, "verify", how="Ringde upp på numret i registret")
     obj.refresh_from_db()
     assert obj.is_verified and obj.verified_by == "admin"
@@ -49,12 +51,20 @@ def test_erase_from_the_request_page(admin_client, registry):
 
 
 def test_a_request_is_registered_in_the_admin_with_its_deadline(admin_client, db):
-    response = admin_client.post("/admin/subjects/subjectrequest/add/", {
-        "kind": "access", "email": "ny@example.se", "received": "2026-01-31",
-    }, follow=True)  # fmt: skip
+    response = admin_client.post(
+        "/admin/subjects/subjectrequest/add/",
+        {
+            "kind": "access",
+            "email": "ny@example.se",
+            "received": "2026-01-31",
+        },
+        follow=True,
+    )
     assert response.status_code == 200
     obj = SubjectRequest.objects.get()
     assert obj.ref.startswith("DSR-2026-") and str(obj.due) == "2026-03-02"  # 28 Feb: a Saturday
-    bad = admin_client.post("/admin/subjects/subjectrequest/add/", {
-        "kind": "access", "email": "inte en adress", "received": "2026-01-31"})  # fmt: skip
+    bad = admin_client.post(
+        "/admin/subjects/subjectrequest/add/",
+        {"kind": "access", "email": "inte en adress", "received": "2026-01-31"},
+    )
     assert bad.status_code == 200 and SubjectRequest.objects.count() == 1

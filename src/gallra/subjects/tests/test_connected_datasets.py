@@ -28,30 +28,43 @@ def verified(kind: str, identity: Identity) -> SubjectRequest:
 
 def export_zip(identity: Identity, lang: str = "sv") -> tuple[dict, str, bytes]:
     request = verified("access", identity)
-    data = export.export_request(current_policy(), request, now=NOW, at=AT, lang=lang,
-                                 actor="test")  # fmt: skip
+    data = export.export_request(current_policy(), request, now=NOW, at=AT, lang=lang, actor="test")
     with zipfile.ZipFile(io.BytesIO(data)) as archive:
         assert sorted(archive.namelist()) == ["data.json", "index.html"]
         return (json.loads(archive.read("data.json")), archive.read("index.html").decode(), data)
 
 
 def keys(data: dict) -> set[tuple[str, str, str]]:
-    return {(store, table, row["key"]) for store, tables in data["stores"].items()
-            for table, rows in tables.items() for row in rows}  # fmt: skip
+    return {
+        (store, table, row["key"])
+        for store, tables in data["stores"].items()
+        for table, rows in tables.items()
+        for row in rows
+    }
 
 
 ANNA_ID = Identity.of(ANNA["email"], ANNA["name"], personnummer=ANNA["pnr"])
 
 EXPECTED_ANNA = {
-    ("shop", "customers", "1"), ("shop", "orders", "10"), ("shop", "orders", "11"),
-    ("shop", "order_lines", "100"), ("shop", "order_lines", "101"),
-    ("shop", "order_lines", "110"), ("shop", "invoices", "1000"),
-    ("support", "tickets", "1"), ("support", "messages", "10"), ("support", "messages", "21"),
-    ("support", "messages", "11"), ("support", "messages", "12"),  # others', in her ticket
-    ("crm", "contacts", "1"), ("crm", "calls", "1"),
-    ("gallra", "person", "P-anna"), ("gallra", "account", "A-anna"),
-    ("gallra", "invoice", "F-1"), ("gallra", "correspondence", "M-anna"),
-}  # fmt: skip
+    ("shop", "customers", "1"),
+    ("shop", "orders", "10"),
+    ("shop", "orders", "11"),
+    ("shop", "order_lines", "100"),
+    ("shop", "order_lines", "101"),
+    ("shop", "order_lines", "110"),
+    ("shop", "invoices", "1000"),
+    ("support", "tickets", "1"),
+    ("support", "messages", "10"),
+    ("support", "messages", "21"),
+    ("support", "messages", "11"),
+    ("support", "messages", "12"),  # others', in her ticket
+    ("crm", "contacts", "1"),
+    ("crm", "calls", "1"),
+    ("gallra", "person", "P-anna"),
+    ("gallra", "account", "A-anna"),
+    ("gallra", "invoice", "F-1"),
+    ("gallra", "correspondence", "M-anna"),
+}
 
 
 def test_export_finds_every_row_of_the_subject_and_nothing_of_anyone_else(connected, registry):
@@ -61,12 +74,22 @@ def test_export_finds_every_row_of_the_subject_and_nothing_of_anyone_else(connec
     messages = {r["key"]: r for r in data["stores"]["support"]["messages"]}
     assert messages["11"]["data"] == {"author_email": None, "author_name": None, "body": None}
     assert set(messages["11"]["hidden_because_about_another_person"]) == {
-        "author_email", "author_name", "body"}  # fmt: skip
+        "author_email",
+        "author_name",
+        "body",
+    }
     # Anna's own text keeps her personnummer and loses Bo's name and address.
     assert ANNA["pnr"] in messages["10"]["data"]["body"]
     text = json.dumps(data, ensure_ascii=False) + html
-    for secret in (BO["email"], BO["name"], BO["pnr"], BO["phone"], "Lillgatan", "Till Bo",
-                   "support@redcloud.example"):  # fmt: skip
+    for secret in (
+        BO["email"],
+        BO["name"],
+        BO["pnr"],
+        BO["phone"],
+        "Lillgatan",
+        "Till Bo",
+        "support@redcloud.example",
+    ):
         assert secret not in text, secret
     assert "bo.ek" not in raw.decode("latin-1").lower()
 
@@ -106,7 +129,8 @@ def test_erasure_removes_or_overwrites_exactly_what_the_declaration_says(connect
         assert after["shop", "orders"][order]["delivery_name"] == "[raderad]"
     for line in (100, 101, 110):
         assert after["shop", "order_lines"][line] == before["shop", "order_lines"][line] | {
-            "gift_message": None}  # fmt: skip
+            "gift_message": None
+        }
     assert after["shop", "invoices"] == before["shop", "invoices"]
     # MariaDB: her ticket with every message in it, and her message in Bo's ticket.
     assert set(after["support", "tickets"]) == {2}
@@ -185,8 +209,11 @@ def test_an_unreachable_mariadb_keeps_the_request_open_and_a_rerun_finishes(
 
 def test_sql_in_a_subject_identifier_is_only_ever_a_value(connected, registry):
     before = connected.snapshot()
-    sneaky = Identity.of("x'or'1'='1@kund.example", "x'; DROP TABLE tickets; --",
-                         username="'; DELETE FROM customers; --")  # fmt: skip
+    sneaky = Identity.of(
+        "x'or'1'='1@kund.example",
+        "x'; DROP TABLE tickets; --",
+        username="'; DELETE FROM customers; --",
+    )
     data, _, _ = export_zip(sneaky)
     assert keys(data) == set()
     request = verified("erasure", sneaky)

@@ -50,17 +50,32 @@ def test_the_declaration_passes_against_the_real_databases(connected):
 @pytest.mark.parametrize(
     ("old", "new", "needle", "message"),
     [
-        ('name = "order_lines"', 'name = "order_line"', 'name = "order_line"',
-         "table 'order_line' does not exist in dataset 'shop' (PostgreSQL"),
-        ('columns = { note = "requests" }\ntext = ["note"]',
-         'columns = { notes = "requests" }\ntext = ["notes"]',
-         'columns = { notes = "requests" }', "column 'notes' does not exist in table 'calls'"),
-        ('dated_by = "fiscal_year_end"', 'dated_by = "fiscal_year"', 'dated_by = "fiscal_year"',
-         "column 'fiscal_year' does not exist in table 'invoices'"),
-        ('name = "messages"', 'name = "message"', 'name = "message"',
-         "table 'message' does not exist in dataset 'support' (MariaDB/MySQL"),
+        (
+            'name = "order_lines"',
+            'name = "order_line"',
+            'name = "order_line"',
+            "table 'order_line' does not exist in dataset 'shop' (PostgreSQL",
+        ),
+        (
+            'columns = { note = "requests" }\ntext = ["note"]',
+            'columns = { notes = "requests" }\ntext = ["notes"]',
+            'columns = { notes = "requests" }',
+            "column 'notes' does not exist in table 'calls'",
+        ),
+        (
+            'dated_by = "fiscal_year_end"',
+            'dated_by = "fiscal_year"',
+            'dated_by = "fiscal_year"',
+            "column 'fiscal_year' does not exist in table 'invoices'",
+        ),
+        (
+            'name = "messages"',
+            'name = "message"',
+            'name = "message"',
+            "table 'message' does not exist in dataset 'support' (MariaDB/MySQL",
+        ),
     ],
-)  # fmt: skip
+)
 def test_a_table_or_column_the_database_lacks_is_reported_at_its_line(
     connected, tmp_path, old, new, needle, message
 ):
@@ -89,31 +104,74 @@ def test_offline_check_does_not_connect(connected, monkeypatch):
 @pytest.mark.parametrize(
     ("old", "new", "needle", "message"),
     [
-        ('url_env = "GALLRA_TEST_CRM_URL"', 'url = "postgresql://app:hemligt@db/crm"',
-         "hemligt", "the url holds a password"),
-        ('url_env = "GALLRA_TEST_CRM_URL"', 'url = "oracle://db/crm"', "oracle://",
-         "must be a postgresql://, mysql:// (MariaDB) or sqlite:/// url"),
-        ('columns = { note = "requests" }', 'columns = { note = "tickets" }',
-         'columns = { note = "tickets" }', "names category 'tickets'"),
-        ('via = { table = "orders", column = "order_id" }',
-         'via = { table = "lines", column = "order_id" }', 'table = "lines"',
-         "names table 'lines', which is not declared before it"),
-        ('set_null = ["delivery_address", "customer_id"]', 'set_null = ["delivery_address"]',
-         'set_null = ["delivery_address"]', "add 'customer_id' to `set_null`"),
-        ('set_null = ["gift_message"]', "", ("after", 'name = "order_lines"', "erase ="),
-         '"overwrite" needs `set` or `set_null`'),
-        ('kept_by = "accounting-records"', 'kept_by = "correspondence-and-sales"',
-         'kept_by = "correspondence-and-sales"', "does not override erasure"),
-        ('identity = { buyer_email = "email" }', 'identity = { buyer = "email" }',
-         'identity = { buyer = "email" }', "column 'buyer' must also be listed in `columns`"),
-        ('identity = { buyer_email = "email" }', "", ("header", 'name = "invoices"'),
-         "needs an `identity` column"),
-        ('identity = { buyer_email = "email" }', 'identity = { buyer_email = "phone" }',
-         'identity = { buyer_email = "phone" }', "identity"),
-        ('name = "calls"', 'name = "calls; DROP TABLE x"', "DROP TABLE",
-         "is not a table or column name"),
+        (
+            'url_env = "GALLRA_TEST_CRM_URL"',
+            'url = "postgresql://app:hemligt@db/crm"',
+            "hemligt",
+            "the url holds a password",
+        ),
+        (
+            'url_env = "GALLRA_TEST_CRM_URL"',
+            'url = "oracle://db/crm"',
+            "oracle://",
+            "must be a postgresql://, mysql:// (MariaDB) or sqlite:/// url",
+        ),
+        (
+            'columns = { note = "requests" }',
+            'columns = { note = "tickets" }',
+            'columns = { note = "tickets" }',
+            "names category 'tickets'",
+        ),
+        (
+            'via = { table = "orders", column = "order_id" }',
+            'via = { table = "lines", column = "order_id" }',
+            'table = "lines"',
+            "names table 'lines', which is not declared before it",
+        ),
+        (
+            'set_null = ["delivery_address", "customer_id"]',
+            'set_null = ["delivery_address"]',
+            'set_null = ["delivery_address"]',
+            "add 'customer_id' to `set_null`",
+        ),
+        (
+            'set_null = ["gift_message"]',
+            "",
+            ("after", 'name = "order_lines"', "erase ="),
+            '"overwrite" needs `set` or `set_null`',
+        ),
+        (
+            'kept_by = "accounting-records"',
+            'kept_by = "correspondence-and-sales"',
+            'kept_by = "correspondence-and-sales"',
+            "does not override erasure",
+        ),
+        (
+            'identity = { buyer_email = "email" }',
+            'identity = { buyer = "email" }',
+            'identity = { buyer = "email" }',
+            "column 'buyer' must also be listed in `columns`",
+        ),
+        (
+            'identity = { buyer_email = "email" }',
+            "",
+            ("header", 'name = "invoices"'),
+            "needs an `identity` column",
+        ),
+        (
+            'identity = { buyer_email = "email" }',
+            'identity = { buyer_email = "phone" }',
+            'identity = { buyer_email = "phone" }',
+            "identity",
+        ),
+        (
+            'name = "calls"',
+            'name = "calls; DROP TABLE x"',
+            "DROP TABLE",
+            "is not a table or column name",
+        ),
     ],
-)  # fmt: skip
+)
 def test_an_inconsistent_declaration_is_reported_at_its_line(tmp_path, old, new, needle, message):
     assert DATASETS.count(old) == 1
     path = write(tmp_path, DATASETS.replace(old, new))

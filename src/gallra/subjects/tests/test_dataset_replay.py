@@ -26,9 +26,10 @@ def pg(connected, *argv: str) -> None:
     url = connected.urls["shop"]
     database = url.rsplit("/", 1)[1]
     subprocess.run(  # noqa: S603 (the PostgreSQL client tools, fixed arguments)
-        [*argv, "-h", "127.0.0.1", "-U", "postgres", "-d", database], check=True,
+        [*argv, "-h", "127.0.0.1", "-U", "postgres", "-d", database],
+        check=True,
         capture_output=True,
-    )  # fmt: skip
+    )
 
 
 @pytest.fixture
@@ -37,9 +38,12 @@ def restored(connected, registry, tmp_path):
     dump = tmp_path / "shop.dump"
     pg(connected, "pg_dump", "-Fc", "-f", str(dump))
     request = cases.open_request(
-        "erasure", Identity.of(ANNA["email"], ANNA["name"], personnummer=ANNA["pnr"]),
-        received=AT, now=NOW, actor="test",
-    )  # fmt: skip
+        "erasure",
+        Identity.of(ANNA["email"], ANNA["name"], personnummer=ANNA["pnr"]),
+        received=AT,
+        now=NOW,
+        actor="test",
+    )
     cases.verify_by_staff(request, "called back on the number on record", "anna.staff", now=NOW)
     erasure.erase_request(current_policy(), request, now=NOW, at=AT, actor="test")
     assert set(connected.rows("shop", "customers")) == {2}

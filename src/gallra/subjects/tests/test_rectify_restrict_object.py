@@ -70,11 +70,13 @@ def test_restriction_keeps_data_from_deletion_and_refuses_processing(registry, d
         changes.rectify(current_policy(), rectification, now=NOW, actor="t")
     portability = verified("portability")
     with pytest.raises(cases.CaseError, match="restricted .*only stored"):
-        export.export_request(current_policy(), portability, now=NOW, at=NOW.date(),
-                              lang="sv", actor="t")  # fmt: skip
+        export.export_request(
+            current_policy(), portability, now=NOW, at=NOW.date(), lang="sv", actor="t"
+        )
     # The subject's own copy (Art. 15) is still given.
-    export.export_request(current_policy(), verified("access"), now=NOW, at=NOW.date(),
-                          lang="sv", actor="t")  # fmt: skip
+    export.export_request(
+        current_policy(), verified("access"), now=NOW, at=NOW.date(), lang="sv", actor="t"
+    )
 
     changes.lift_restriction(ANNA["email"], now=NOW, actor="t")
     assert not Hold.objects.filter(target_ref="M-anna").exists()

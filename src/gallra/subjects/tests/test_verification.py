@@ -26,8 +26,9 @@ def base_url(settings):
 
 
 def anna_request(kind="access") -> SubjectRequest:
-    return cases.open_request(kind, Identity.of(ANNA["email"]), received=NOW.date(), now=NOW,
-                              actor="test")  # fmt: skip
+    return cases.open_request(
+        kind, Identity.of(ANNA["email"]), received=NOW.date(), now=NOW, actor="test"
+    )
 
 
 def link_path(inbox) -> str:
@@ -84,8 +85,9 @@ def test_a_made_up_link_verifies_nothing(client, db):
 
 
 def test_no_link_goes_to_an_address_gallra_does_not_hold(smtp, registry):
-    request = cases.open_request("access", Identity.of("okand@example.se"), received=NOW.date(),
-                                 now=NOW, actor="test")  # fmt: skip
+    request = cases.open_request(
+        "access", Identity.of("okand@example.se"), received=NOW.date(), now=NOW, actor="test"
+    )
     with pytest.raises(cases.SubjectUnknown, match="on record nowhere"):
         cases.send_link(current_policy(), request, now=NOW, actor="staff")
     deliver()
@@ -103,8 +105,9 @@ def test_nothing_is_released_or_erased_before_verification(registry):
 
 
 def test_deadline_is_one_month_and_extends_only_when_told_in_time(registry):
-    request = cases.open_request("access", Identity.of(ANNA["email"]),
-                                 received=date(2026, 1, 31), now=NOW, actor="t")  # fmt: skip
+    request = cases.open_request(
+        "access", Identity.of(ANNA["email"]), received=date(2026, 1, 31), now=NOW, actor="t"
+    )
     assert request.due == date(2026, 3, 2)  # 28 February is a Saturday (1182/71 Art. 3(4))
     with pytest.raises(cases.CaseError, match="after the first month"):
         cases.extend(request, 2, "many systems", date(2026, 3, 3), now=NOW, actor="t")
@@ -120,15 +123,19 @@ def test_deadline_is_one_month_and_extends_only_when_told_in_time(registry):
 
 
 def test_the_admin_lists_open_requests_overdue_first(admin_client, registry):
-    late = cases.open_request("access", Identity.of("a@example.se"), received=date(2025, 1, 1),
-                              now=NOW, actor="t")  # fmt: skip
-    soon = cases.open_request("erasure", Identity.of("b@example.se"), received=date(2026, 11, 1),
-                              now=NOW, actor="t")  # fmt: skip
-    done = cases.open_request("access", Identity.of("c@example.se"), received=date(2024, 1, 1),
-                              now=NOW, actor="t")  # fmt: skip
+    late = cases.open_request(
+        "access", Identity.of("a@example.se"), received=date(2025, 1, 1), now=NOW, actor="t"
+    )
+    soon = cases.open_request(
+        "erasure", Identity.of("b@example.se"), received=date(2026, 11, 1), now=NOW, actor="t"
+    )
+    done = cases.open_request(
+        "access", Identity.of("c@example.se"), received=date(2024, 1, 1), now=NOW, actor="t"
+    )
     cases.close(done, {}, now=NOW, actor="t")
-    later = cases.open_request("access", Identity.of("d@example.se"), received=date(2026, 12, 1),
-                               now=NOW, actor="t")  # fmt: skip
+    later = cases.open_request(
+        "access", Identity.of("d@example.se"), received=date(2026, 12, 1), now=NOW, actor="t"
+    )
     page = admin_client.get("/admin/subjects/subjectrequest/").content.decode()
     positions = [page.index(r.ref) for r in (late, soon, later, done)]
     assert positions == sorted(positions)

@@ -75,8 +75,9 @@ class Slapd:
         binary = shutil.which("slapd", path=SBIN)
         self.process = subprocess.Popen(  # noqa: S603 (Debian's slapd, fixed argv)
             [binary, "-f", str(self.folder / "slapd.conf"), "-h", f"{self.url}/", "-d", "0"],
-            stdout=self.log, stderr=self.log,
-        )  # fmt: skip
+            stdout=self.log,
+            stderr=self.log,
+        )
         deadline = time.monotonic() + 15
         while time.monotonic() < deadline:
             if self.process.poll() is not None:
@@ -102,9 +103,12 @@ class Slapd:
         import ldap3
 
         return ldap3.Connection(
-            ldap3.Server(self.url), ROOT_DN, "hemligt-för-test", auto_bind=True,
+            ldap3.Server(self.url),
+            ROOT_DN,
+            "hemligt-för-test",
+            auto_bind=True,
             raise_exceptions=True,
-        )  # fmt: skip
+        )
 
     def base(self) -> None:
         with self._connection() as conn:
@@ -117,9 +121,15 @@ class Slapd:
             conn.add(
                 f"uid={uid},ou=people,{BASE_DN}",
                 ["inetOrgPerson", "posixAccount"],
-                {"uid": uid, "cn": uid.title(), "sn": uid.title(), "uidNumber": number,
-                 "gidNumber": number, "homeDirectory": f"/home/{uid}"},
-            )  # fmt: skip
+                {
+                    "uid": uid,
+                    "cn": uid.title(),
+                    "sn": uid.title(),
+                    "uidNumber": number,
+                    "gidNumber": number,
+                    "homeDirectory": f"/home/{uid}",
+                },
+            )
 
     def remove(self, uid: str) -> None:
         with self._connection() as conn:

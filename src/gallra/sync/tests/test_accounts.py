@@ -31,10 +31,20 @@ REGISTRY = {
             "name": "Kund AB",
             "agreements": [{"ref": "AG-1", "start": "2020-01-01"}],
             "people": [
-                {"ref": "P-anna", "first_name": "Anna", "last_name": "Berg",
-                 "email": "anna@kund.example", "roles": ["user"]},
-                {"ref": "P-bo", "first_name": "Bo", "last_name": "Ek",
-                 "email": "bo@kund.example", "roles": ["user"]},
+                {
+                    "ref": "P-anna",
+                    "first_name": "Anna",
+                    "last_name": "Berg",
+                    "email": "anna@kund.example",
+                    "roles": ["user"],
+                },
+                {
+                    "ref": "P-bo",
+                    "first_name": "Bo",
+                    "last_name": "Ek",
+                    "email": "bo@kund.example",
+                    "roles": ["user"],
+                },
             ],
             "accounts": [
                 {"ref": "A-anna", "person": "P-anna", "username": "anna", "opened": "2021-01-01"},
@@ -42,7 +52,7 @@ REGISTRY = {
             ],
         }
     ]
-}  # fmt: skip
+}
 
 
 @pytest.fixture(autouse=True)
@@ -114,13 +124,17 @@ def test_an_account_removed_from_ldap_is_closed_the_day_it_was_first_missed_and_
 
 def test_the_same_with_a_passwd_file(registry, tmp_path, monkeypatch):
     passwd = tmp_path / "passwd"
-    lines = ["root:x:0:0:root:/root:/bin/bash", "daemon:x:1:1::/usr/sbin:/usr/sbin/nologin",
-             "anna:x:1001:1001:Anna Berg:/home/anna:/bin/bash",
-             "bo:x:1002:1002:Bo Ek:/home/bo:/bin/bash",
-             "nobody:x:65534:65534::/nonexistent:/usr/sbin/nologin"]  # fmt: skip
+    lines = [
+        "root:x:0:0:root:/root:/bin/bash",
+        "daemon:x:1:1::/usr/sbin:/usr/sbin/nologin",
+        "anna:x:1001:1001:Anna Berg:/home/anna:/bin/bash",
+        "bo:x:1002:1002:Bo Ek:/home/bo:/bin/bash",
+        "nobody:x:65534:65534::/nonexistent:/usr/sbin/nologin",
+    ]
     passwd.write_text("\n".join(lines) + "\n")
-    with_sources(tmp_path, monkeypatch, f'[[source]]\nid = "web1"\nkind = "passwd"\n'
-                                        f'path = "{passwd}"\n')  # fmt: skip
+    with_sources(
+        tmp_path, monkeypatch, f'[[source]]\nid = "web1"\nkind = "passwd"\npath = "{passwd}"\n'
+    )
     code, out, _ = sync("--at", D1.isoformat())
     assert code == 0 and "2 accounts in the source, 2 in the registry" in out  # uids 1000-60000
 
@@ -225,8 +239,9 @@ def test_a_passwd_file_that_cannot_be_read_or_is_garbled_closes_nothing(
 ):
     passwd = tmp_path / "passwd"
     passwd.write_text("anna:x:1001:1001::/home/anna:/bin/bash\nbo:x:1002:1002::/home/bo:/bin/sh\n")
-    with_sources(tmp_path, monkeypatch, f'[[source]]\nid = "web1"\nkind = "passwd"\n'
-                                        f'path = "{passwd}"\n')  # fmt: skip
+    with_sources(
+        tmp_path, monkeypatch, f'[[source]]\nid = "web1"\nkind = "passwd"\npath = "{passwd}"\n'
+    )
     assert sync("--at", D1.isoformat())[0] == 0
     passwd.write_text("anna:x:1001:1001::/home/anna:/bin/bash\n<html>502 Bad Gateway</html>\n")
     code, _, err = sync("--at", D2.isoformat())

@@ -72,8 +72,9 @@ def registry_state() -> str:
     digest = hashlib.sha256()
     for model in apps.get_app_config("registry").get_models():
         for row in model.objects.order_by("pk").values_list():
-            digest.update(repr(tuple(bytes(v) if isinstance(v, memoryview) else v
-                                     for v in row)).encode())  # fmt: skip
+            digest.update(
+                repr(tuple(bytes(v) if isinstance(v, memoryview) else v for v in row)).encode()
+            )
     return digest.hexdigest()
 
 
@@ -106,10 +107,12 @@ def test_after_enforce_neither_sync_nor_import_recreates_anything_and_each_refus
     assert registry_state() == before  # nothing re-created
     database = f"PostgreSQL 127.0.0.1:5432/{source.name}"
     where = f"it is still in source billing, dataset 'billing' ({database})"
-    for row, kind, ref in (("customers row 1 (ref '1')", "customer", "1"),
-                           ("agreements row 1 (ref 'AG-1')", "agreement", "AG-1"),
-                           ("people row 1 (ref 'P-1')", "person", "P-1"),
-                           ("accounts row 1 (ref 'A-1')", "account", "A-1")):  # fmt: skip
+    for row, kind, ref in (
+        ("customers row 1 (ref '1')", "customer", "1"),
+        ("agreements row 1 (ref 'AG-1')", "agreement", "AG-1"),
+        ("people row 1 (ref 'P-1')", "person", "P-1"),
+        ("accounts row 1 (ref 'A-1')", "account", "A-1"),
+    ):
         line = next(line for line in err.splitlines() if f": {kind} {ref}:" in line)
         assert line.startswith(f"source billing, {row}: {kind} {ref}: "), line
         assert f"deleted under rule {RULE} on {YEAR_LATER}; {where}; delete it there" in line
@@ -117,21 +120,32 @@ def test_after_enforce_neither_sync_nor_import_recreates_anything_and_each_refus
 
     # The original records, as a file: refused just the same.
     report = import_document(
-        {"customers": [{"ref": "1", "name": "Avslutad AB",
-                        "agreements": [{"ref": "AG-1", "start": "2020-01-01", "end": "2025-03-31"}],
-                        "people": [{"ref": "P-1", "first_name": "Greta", "last_name": "Gåtts"}],
-                        "accounts": [{"ref": "A-1", "person": "P-1", "username": "greta",
-                                      "opened": "2020-01-01"}]}]},
+        {
+            "customers": [
+                {
+                    "ref": "1",
+                    "name": "Avslutad AB",
+                    "agreements": [{"ref": "AG-1", "start": "2020-01-01", "end": "2025-03-31"}],
+                    "people": [{"ref": "P-1", "first_name": "Greta", "last_name": "Gåtts"}],
+                    "accounts": [
+                        {"ref": "A-1", "person": "P-1", "username": "greta", "opened": "2020-01-01"}
+                    ],
+                }
+            ]
+        },
         source="billing-export.json",
-    )  # fmt: skip
+    )
     assert {(r.record_type, r.ref) for r in report.refused} == {
         ("customer", "1"),
         ("agreement", "AG-1"),
         ("person", "P-1"),
         ("account", "A-1"),
     }
-    assert all("it is still in billing-export.json" in r.reason for r in report.refused
-               if r.record_type == "customer")  # fmt: skip
+    assert all(
+        "it is still in billing-export.json" in r.reason
+        for r in report.refused
+        if r.record_type == "customer"
+    )
     assert registry_state() == before
 
     code, _, err = sync()  # and again, the next night
@@ -215,9 +229,10 @@ def test_rows_that_name_no_customer_or_hold_binary_data_are_problems(
         "photo AS postal_address FROM contacts ORDER BY id"
     )
     with_sources(
-        tmp_path, monkeypatch, sql_source(customers="SELECT id AS ref, name FROM customers",
-                                          people=people)
-    )  # fmt: skip
+        tmp_path,
+        monkeypatch,
+        sql_source(customers="SELECT id AS ref, name FROM customers", people=people),
+    )
     code, _, err = sync()
     assert code == 2, err
     assert "people row 1 (ref 'P-1'), column postal_address: is binary data, not text" in err

@@ -46,8 +46,10 @@ class Command(BaseCommand):
     def _list(self) -> None:
         for token in ApiToken.objects.select_related("user"):
             used = f"{localtime(token.last_used):%Y-%m-%d %H:%M}" if token.last_used else "never"
-            line = (f"{token.name}  for {token.user.get_username()}  made "
-                    f"{localtime(token.created):%Y-%m-%d}  last used {used}")  # fmt: skip
+            line = (
+                f"{token.name}  for {token.user.get_username()}  made "
+                f"{localtime(token.created):%Y-%m-%d}  last used {used}"
+            )
             if token.revoked:
                 line += f"  revoked {localtime(token.revoked):%Y-%m-%d}"
             self.stdout.write(line)

@@ -36,13 +36,17 @@ class Command(BaseCommand):
         sub.add_parser("init", help="make the repository (restic init)")
         p = sub.add_parser("run", help="dump the database, back up, apply the window")
         p.add_argument("--now", type=_time, help="act as if it were this time (tests, drills)")
-        p.add_argument("--snapshot-time", type=_time,
-                       help="the snapshot's time (restic --time), for tests")  # fmt: skip
+        p.add_argument(
+            "--snapshot-time", type=_time, help="the snapshot's time (restic --time), for tests"
+        )
         p = sub.add_parser("verify", help="window, restic check and a restore drill")
         p.add_argument("--now", type=_time)
         sub.add_parser("snapshots", help="list the snapshots and their age")
-        p = sub.add_parser("restore", help="replace the database with a snapshot's, then replay "
-                           "every deletion and erasure made since")  # fmt: skip
+        p = sub.add_parser(
+            "restore",
+            help="replace the database with a snapshot's, then replay "
+            "every deletion and erasure made since",
+        )
         p.add_argument("snapshot", help="a snapshot id (or its start), or `latest`")
         p.add_argument("--yes", action="store_true", help="yes, replace the database")
 

@@ -72,9 +72,13 @@ class Command(BaseCommand):
         chain first breaks. A log broken at its head may refuse the entry; that is said."""
         try:
             with transaction.atomic():
-                append("evidence_verified", actor="evidence verify", at=timezone.now(),
-                       count=result.count, data={"ok": result.ok, "bad_seq": result.bad_seq,
-                                                 "problem": result.problem})  # fmt: skip
+                append(
+                    "evidence_verified",
+                    actor="evidence verify",
+                    at=timezone.now(),
+                    count=result.count,
+                    data={"ok": result.ok, "bad_seq": result.bad_seq, "problem": result.problem},
+                )
         except (RuntimeError, DatabaseError) as exc:
             self.stderr.write(f"the result could not be added to the evidence log: {exc}")
 

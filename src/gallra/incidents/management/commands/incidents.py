@@ -50,8 +50,9 @@ class Command(BaseCommand):
         if options["quiet"] and not overdue:
             return
         if options["format"] == "json":
-            self.stdout.write(json.dumps([self._row(i, now) for i in incidents], indent=2,
-                                         ensure_ascii=False))  # fmt: skip
+            self.stdout.write(
+                json.dumps([self._row(i, now) for i in incidents], indent=2, ensure_ascii=False)
+            )
         else:
             for incident in incidents:
                 self.stdout.write(

@@ -93,12 +93,17 @@ def _demo_requests(today: date) -> int:
     plans = [("access", 40, {}), ("erasure", 3, {}), ("rectification", 0, rename)]
     for person, (kind, days_ago, extra) in zip(people, plans, strict=True):
         request = cases.open_request(
-            kind, Identity.of(person.email, f"{person.first_name} {person.last_name}"),
-            received=today - timedelta(days=days_ago), now=now, actor="demo", **extra,
-        )  # fmt: skip
+            kind,
+            Identity.of(person.email, f"{person.first_name} {person.last_name}"),
+            received=today - timedelta(days=days_ago),
+            now=now,
+            actor="demo",
+            **extra,
+        )
         if kind == "erasure":
-            cases.verify_by_staff(request, "demo: called back on the number on record",
-                                  "demo", now=now)  # fmt: skip
+            cases.verify_by_staff(
+                request, "demo: called back on the number on record", "demo", now=now
+            )
     return len(plans)
 
 
@@ -138,8 +143,9 @@ def _demo_logins(today: date) -> int:
         return 0
     policy = current_policy()
     if Escrow.current() is None:
-        shares = Escrow.make(policy.logins.escrow_shares, policy.logins.escrow_threshold,
-                             timezone.now())  # fmt: skip
+        shares = Escrow.make(
+            policy.logins.escrow_shares, policy.logins.escrow_threshold, timezone.now()
+        )
         path = _shares_file()
         path.touch(mode=0o600)
         path.write_text("\n".join(shares) + "\n")
@@ -161,8 +167,11 @@ def _demo_logins(today: date) -> int:
         add(i * 7, f"Accepted publickey for {user} from 81.234.{20 + i}.{40 + i} port 5022 ssh2")
     for i in range(12):  # a brute-force run from one network
         name = ["root", "admin", "oracle", "ubuntu"][i % 4]
-        add(60 + i * 0.5, f"Failed password for invalid user {name} from 203.0.113.{50 + i % 3} "
-                          f"port {40000 + i} ssh2")  # fmt: skip
+        add(
+            60 + i * 0.5,
+            f"Failed password for invalid user {name} from 203.0.113.{50 + i % 3} "
+            f"port {40000 + i} ssh2",
+        )
     add(120, f"Failed password for {users[0]} from 198.51.100.7 port 41000 ssh2")
     add(121, f"Accepted password for {users[0]} from 8.8.8.8 port 41001 ssh2")  # abroad
     now = datetime.combine(today, datetime.min.time(), UTC) + timedelta(hours=6)

@@ -51,9 +51,10 @@ class Command(BaseCommand):
         p.add_argument("--requested-by", required=True, help="the authority and officer")
         p.add_argument("--reason", default="")
         p.add_argument(
-            "--actor", required=True,
+            "--actor",
+            required=True,
             help="the gallra staff user who carries it out; needs the accountable role (P22)",
-        )  # fmt: skip
+        )
         p.add_argument("--out", default=".", help="folder for the report (CSV and summary)")
         p = sub.add_parser("escrow", help="make the escrow key and print its shares (once)")
         p.add_argument("escrow_action", choices=["init", "show"])
@@ -73,8 +74,9 @@ class Command(BaseCommand):
         try:
             return ZoneInfo(options["timezone"])
         except (ZoneInfoNotFoundError, ValueError):
-            raise CommandError(f"--timezone {options['timezone']!r} is not a time zone",
-                               returncode=2) from None  # fmt: skip
+            raise CommandError(
+                f"--timezone {options['timezone']!r} is not a time zone", returncode=2
+            ) from None
 
     def _ingest(self, policy, options):
         paths = [Path(f) for f in options["files"]]
@@ -112,8 +114,14 @@ class Command(BaseCommand):
         signal.signal(signal.SIGTERM, lambda *_: stop.set())
         self.stderr.write(f"following {options['file']} (Ctrl-C or SIGTERM stops)")
         try:
-            follow(Path(options["file"]), policy, stop, options["poll"], self._zone(options),
-                   on_batch=lambda report: self._after(policy, report))  # fmt: skip
+            follow(
+                Path(options["file"]),
+                policy,
+                stop,
+                options["poll"],
+                self._zone(options),
+                on_batch=lambda report: self._after(policy, report),
+            )
         except KeyboardInterrupt:
             pass
         except NoEscrow as exc:
@@ -137,10 +145,15 @@ class Command(BaseCommand):
         else:
             shares = [line for line in sys.stdin.read().splitlines() if line.strip()]
         ask = Request(
-            case=options["case"], requested_by=options["requested_by"], actor=options["actor"],
-            start=options["start"], end=options["end"], reason=options["reason"],
-            ip_prefix=options["ip_prefix"], account=options["account"],
-        )  # fmt: skip
+            case=options["case"],
+            requested_by=options["requested_by"],
+            actor=options["actor"],
+            start=options["start"],
+            end=options["end"],
+            reason=options["reason"],
+            ip_prefix=options["ip_prefix"],
+            account=options["account"],
+        )
         try:
             result = reveal(ask, shares, Path(options["out"]))
         except RevealRefused as exc:
@@ -150,8 +163,10 @@ class Command(BaseCommand):
             f"{result.report_csv}"
         )
         if result.closed:
-            self.stdout.write(f"{sum(result.closed.values())} matching events could not be "
-                              "revealed (keys destroyed); see the summary")  # fmt: skip
+            self.stdout.write(
+                f"{sum(result.closed.values())} matching events could not be "
+                "revealed (keys destroyed); see the summary"
+            )
 
     def _escrow(self, policy, options):
         current = Escrow.current()

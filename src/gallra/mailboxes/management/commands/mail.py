@@ -46,9 +46,13 @@ class Command(DateArguments, BaseCommand):
         try:
             with only_one_enforcer():  # a scan too: both bring the index in line
                 summary = enforce_mail(
-                    policy, at, actor=options.get("actor", "mail"), only=options["mailbox"],
-                    dry_run=options.get("dry_run", False), scan_only=action == "scan",
-                )  # fmt: skip
+                    policy,
+                    at,
+                    actor=options.get("actor", "mail"),
+                    only=options["mailbox"],
+                    dry_run=options.get("dry_run", False),
+                    scan_only=action == "scan",
+                )
         except EnforcementBusy as exc:
             raise CommandError(str(exc), returncode=1) from exc
         mail = summary.as_dict()

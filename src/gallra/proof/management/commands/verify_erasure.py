@@ -47,10 +47,13 @@ class Command(BaseCommand):
     def handle(self, *args, ref, **options):
         policy = policy_for_command()
         wanted = Identifiers(
-            names=options["name"], emails=options["email"], phones=options["phone"],
-            personnummer=options["personnummer"], org_numbers=options["org_number"],
+            names=options["name"],
+            emails=options["email"],
+            phones=options["phone"],
+            personnummer=options["personnummer"],
+            org_numbers=options["org_number"],
             usernames=options["username"],
-        )  # fmt: skip
+        )
         wanted.clean()
         if ref:
             wanted.add(self._of(ref))
@@ -70,9 +73,14 @@ class Command(BaseCommand):
             mark = "kept " if hit.kept else "FOUND"
             self.stdout.write(f"{mark} {hit.place}: {hit.where} [{hit.kind}] {hit.rule}")
         counts = summary(hits)
-        append("erasure_verified" if not counts.get("found") else "erasure_verify_found",
-               actor="verify-erasure", at=timezone.now(), refs=[ref] if ref else [],
-               count=counts.get("found", 0), data=counts)  # fmt: skip
+        append(
+            "erasure_verified" if not counts.get("found") else "erasure_verify_found",
+            actor="verify-erasure",
+            at=timezone.now(),
+            refs=[ref] if ref else [],
+            count=counts.get("found", 0),
+            data=counts,
+        )
         if counts.get("found"):
             raise CommandError(f"{counts['found']} hit(s) where nothing should be", returncode=1)
         kept = f" ({counts['kept']} kept by law)" if counts.get("kept") else ""
@@ -84,9 +92,11 @@ class Command(BaseCommand):
         request = SubjectRequest.objects.filter(ref=ref).first()
         if request is not None:
             return Identifiers(
-                names=[request.name], emails=[request.email], usernames=[request.username],
+                names=[request.name],
+                emails=[request.email],
+                usernames=[request.username],
                 personnummer=[request.personnummer],
-            ).clean()  # fmt: skip
+            ).clean()
         raise CommandError(
             f"{ref} is not a customer or request in gallra (a deleted customer's identifiers "
             "must be given: --name, --email, ...)",

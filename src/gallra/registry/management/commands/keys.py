@@ -35,8 +35,9 @@ class Command(BaseCommand):
         if action != "status" and not path.exists():
             raise CommandError(
                 f"no key file at {path}: a master key given by GALLRA_MASTER_KEY is rotated "
-                "where it is kept (docs/production.md)", returncode=2,
-            )  # fmt: skip
+                "where it is kept (docs/production.md)",
+                returncode=2,
+            )
         keys = crypto.current_keys()
         current = crypto.master_id(keys.master_key)
         if action == "rotate":
@@ -47,8 +48,13 @@ class Command(BaseCommand):
                 self.stdout.write("an earlier rotation was not finished: finishing it")
             done = crypto.rewrap()
             new = crypto.master_id(crypto.master_key())
-            append("master_key_rotated", actor="keys", at=timezone.now(), count=done,
-                   data={"master": new})  # fmt: skip
+            append(
+                "master_key_rotated",
+                actor="keys",
+                at=timezone.now(),
+                count=done,
+                data={"master": new},
+            )
             self.stdout.write(f"master key {new}: {done} customer keys rewrapped")
         elif action == "drop-retired":
             used = set(CustomerKey.objects.values_list("master", flat=True))

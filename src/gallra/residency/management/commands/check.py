@@ -30,8 +30,10 @@ class Command(SystemCheck):
         found = check_and_record(policy, actor="check")
         for place in found:
             where = place.country or "?"
-            self.stdout.write(f"{'ok  ' if place.ok else 'FAIL'}  {place.name}: {where}"
-                              + (f" — {place.problem}" if place.problem else ""))  # fmt: skip
+            self.stdout.write(
+                f"{'ok  ' if place.ok else 'FAIL'}  {place.name}: {where}"
+                + (f" — {place.problem}" if place.problem else "")
+            )
         failed = [p for p in found if not p.ok]
         problems = [f"{len(failed)} of {len(found)} places fail the policy"] if failed else []
         problems += self.enforcement(policy) + self.drill() + self.outbox()

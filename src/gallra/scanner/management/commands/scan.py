@@ -20,21 +20,30 @@ class Command(BaseCommand):
 
     def add_arguments(self, parser):
         parser.add_argument("paths", nargs="+", help="files or folders")
-        parser.add_argument("--kind", action="append", choices=KINDS,
-                            help="only these kinds (repeatable); default all")  # fmt: skip
-        parser.add_argument("--no-names", action="store_true",
-                            help="do not look for the names of the registry's people")  # fmt: skip
+        parser.add_argument(
+            "--kind",
+            action="append",
+            choices=KINDS,
+            help="only these kinds (repeatable); default all",
+        )
+        parser.add_argument(
+            "--no-names",
+            action="store_true",
+            help="do not look for the names of the registry's people",
+        )
         parser.add_argument("--format", choices=["text", "json"], default="text")
-        parser.add_argument("--show", action="store_true",
-                            help="print what was found in full, not masked")  # fmt: skip
+        parser.add_argument(
+            "--show", action="store_true", help="print what was found in full, not masked"
+        )
 
     def handle(self, *args, paths, kind, no_names, format, show, **options):
         missing = [p for p in paths if not Path(p).exists()]
         if missing:
             raise CommandError(f"no such file or folder: {', '.join(missing)}", returncode=2)
         scanner = Scanner([] if no_names else subject_names())
-        hits = [h for h in scan_paths([Path(p) for p in paths], scanner)
-                if not kind or h.kind in kind]  # fmt: skip
+        hits = [
+            h for h in scan_paths([Path(p) for p in paths], scanner) if not kind or h.kind in kind
+        ]
         if format == "json":
             self.stdout.write(json.dumps([h.as_dict(show) for h in hits], ensure_ascii=False))
         else:

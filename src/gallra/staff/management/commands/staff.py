@@ -47,9 +47,12 @@ class Command(BaseCommand):
         if action == "add":
             try:
                 user, password, secret = accounts.add(
-                    policy, options["username"], options["role"], email=options["email"],
+                    policy,
+                    options["username"],
+                    options["role"],
+                    email=options["email"],
                     actor=actor,
-                )  # fmt: skip
+                )
             except accounts.StaffError as exc:
                 raise CommandError(str(exc)) from exc
             self.stdout.write(f"added staff user {user.username!r} ({', '.join(options['role'])})")

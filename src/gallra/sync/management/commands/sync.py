@@ -61,10 +61,13 @@ class Command(BaseCommand):
             )
         results = sync(policy, day, source=source)
         if format == "json":
-            self.stdout.write(json.dumps(
-                {"at": day.isoformat(), "sources": [r.as_dict() for r in results]},
-                indent=2, ensure_ascii=False,
-            ))  # fmt: skip
+            self.stdout.write(
+                json.dumps(
+                    {"at": day.isoformat(), "sources": [r.as_dict() for r in results]},
+                    indent=2,
+                    ensure_ascii=False,
+                )
+            )
         else:
             for result in results:
                 self._text(result)
@@ -77,7 +80,7 @@ class Command(BaseCommand):
                     "n": len(failed),
                     "total": len(results),
                     "ids": ", ".join(r.source for r in failed),
-                },  # fmt: skip
+                },
                 returncode=code,
             )
 
@@ -89,41 +92,63 @@ class Command(BaseCommand):
         for problem in result.problems:
             err(f"source {result.source}: {problem}")
         if result.outcome == Outcome.PROBLEMS:
-            err(_("%(source)s: nothing imported: %(n)d problem(s)")
-                % {"source": result.name, "n": len(result.problems)})  # fmt: skip
+            err(
+                _("%(source)s: nothing imported: %(n)d problem(s)")
+                % {"source": result.name, "n": len(result.problems)}
+            )
             return
         for kind, counts in result.counts.items():
             summary = ", ".join(f"{n} {state}" for state, n in counts.items() if n)
             out(f"source {result.source}: {kind}: {summary}")
         if result.accounts is not None:
             a = result.accounts
-            out(_("%(source)s: %(n)d accounts in the source, %(m)d in the registry")
-                % {"source": result.name, "n": a.in_source, "m": a.matched})  # fmt: skip
+            out(
+                _("%(source)s: %(n)d accounts in the source, %(m)d in the registry")
+                % {"source": result.name, "n": a.in_source, "m": a.matched}
+            )
             for change in a.closed:
-                out(_("source %(id)s: account %(ref)s (%(user)s) closed as of %(day)s: the "
-                      "source no longer has it")
-                    % {"id": result.source, "ref": change.ref, "user": change.username,
-                       "day": change.day})  # fmt: skip
+                out(
+                    _(
+                        "source %(id)s: account %(ref)s (%(user)s) closed as of %(day)s: the "
+                        "source no longer has it"
+                    )
+                    % {
+                        "id": result.source,
+                        "ref": change.ref,
+                        "user": change.username,
+                        "day": change.day,
+                    }
+                )
             for change in a.reopened:
-                said = _("source %(id)s: account %(ref)s (%(user)s) opened again: it is back "
-                         "in the source")  # fmt: skip
+                said = _(
+                    "source %(id)s: account %(ref)s (%(user)s) opened again: it is back "
+                    "in the source"
+                )
                 out(said % {"id": result.source, "ref": change.ref, "user": change.username})
             if a.still_missing:
-                out(_("source %(id)s: %(n)d account(s) closed earlier are still missing")
-                    % {"id": result.source, "n": a.still_missing})  # fmt: skip
+                out(
+                    _("source %(id)s: %(n)d account(s) closed earlier are still missing")
+                    % {"id": result.source, "n": a.still_missing}
+                )
             if a.closed_elsewhere:
                 out(
                     _("source %(id)s: closed in the registry but still in the source: %(users)s")
                     % {"id": result.source, "users": ", ".join(a.closed_elsewhere)}
                 )
             if a.unknown:
-                out(_("source %(id)s: not in the registry (no person to belong to; import "
-                      "them first): %(users)s")
-                    % {"id": result.source, "users": ", ".join(a.unknown)})  # fmt: skip
+                out(
+                    _(
+                        "source %(id)s: not in the registry (no person to belong to; import "
+                        "them first): %(users)s"
+                    )
+                    % {"id": result.source, "users": ", ".join(a.unknown)}
+                )
         else:
             total = sum(sum(c.values()) for c in result.counts.values())
             changed = sum(c["created"] + c["updated"] for c in result.counts.values())
-            out(_("%(source)s: %(changed)d of %(total)d records created or updated")
-                % {"source": result.name, "changed": changed, "total": total})  # fmt: skip
+            out(
+                _("%(source)s: %(changed)d of %(total)d records created or updated")
+                % {"source": result.name, "changed": changed, "total": total}
+            )
         for refusal in result.refused:
             err(f"source {result.source}, {refusal}")
