@@ -9,20 +9,21 @@ cd "$(dirname "$0")/.."
 for_tests=""
 if [ "${1:-}" = "--tests" ]; then for_tests=1; fi
 
-# Debian packages, installed only if missing. For the tests: chromium for the browser tests
-# of the cookie banner (driven by Playwright, no browser download), npm for axe-core.
-DEBIAN_PACKAGES=()
+# Debian packages, installed only if missing: restic for the backups (the demo makes its
+# first backup too). For the tests: chromium for the browser tests (driven by Playwright,
+# no browser download), npm for axe-core.
+DEBIAN_PACKAGES=(restic)
 if [ -n "$for_tests" ]; then
     DEBIAN_PACKAGES+=(chromium)
-    # restic for the backup tests (a real repository); pg_dump and pg_restore for the
-    # PostgreSQL restore drill.
-    DEBIAN_PACKAGES+=(restic)
     # acl (getfacl/setfacl) for the home-directory tests on a real ext4 image; a real
     # Dovecot for the IMAP mailbox tests (started privately by the tests, on loopback).
     DEBIAN_PACKAGES+=(acl e2fsprogs dovecot-imapd)
     # OpenLDAP's slapd for the `gallra sync` tests (a private server on loopback, started by
     # the tests; the system's own instance is not used), and its client tools.
     DEBIAN_PACKAGES+=(slapd ldap-utils)
+    # zsh, to check that `gallra completion zsh` loads in it.
+    DEBIAN_PACKAGES+=(zsh)
+    # pg_dump and pg_restore for the PostgreSQL restore drill.
     command -v pg_dump >/dev/null || DEBIAN_PACKAGES+=(postgresql-client)
     command -v npm >/dev/null || DEBIAN_PACKAGES+=(npm)
 fi

@@ -11,12 +11,15 @@ from __future__ import annotations
 import base64
 import json
 import os
+import re
 import secrets
 from dataclasses import dataclass
 from pathlib import Path
 from urllib.parse import parse_qsl, unquote, urlsplit
 
 KEY_FILE_NAME = "keys.json"
+ENV_FILE_NAME = "env"  # settings kept in the data directory (load_env_file)
+ENV_LINE = re.compile(r"(?:export\s+)?(GALLRA_[A-Z0-9_]+)=(.*)")
 POLICY_FILE_NAME = "policy.toml"
 DEFAULT_POLICY = Path(__file__).parent / "policies" / "jufcorp.toml"
 
@@ -36,6 +39,36 @@ def data_dir() -> Path:
     return Path(os.environ.get("GALLRA_DATA", "gallra-data")).resolve()
 
 
+def read_env_file(path: Path) -> dict[str, str]:
+    """Settings in a file of NAME=value lines, the format of /etc/gallra/env that a shell and
+    systemd read too: blank lines and comments (#) skipped, quotes around a value removed."""
+    if not path.is_file():
+        return {}
+    found = {}
+    for number, line in enumerate(path.read_text().splitlines(), 1):
+        line = line.strip()
+        if not line or line.startswith("#"):
+            continue
+        match = ENV_LINE.fullmatch(line)
+        if match is None or match[1] == "GALLRA_DATA":  # the file cannot move its own folder
+            raise ConfigError(f"{path}:{number}: not a gallra setting (GALLRA_NAME=value)")
+        value = match[2]
+        if len(value) >= 2 and value[0] == value[-1] and value[0] in "'\"":
+            value = value[1:-1]
+        found[match[1]] = value
+    return found
+
+
+def load_env_file(data: Path) -> dict[str, str]:
+    """The data directory's own settings (`$GALLRA_DATA/env`), for each one the environment
+    does not set: the environment wins. `gallra demo` declares its server's country and its
+    backup repository there, as a provider does in /etc/gallra/env."""
+    found = read_env_file(data / ENV_FILE_NAME)
+    for name, value in found.items():
+        os.environ.setdefault(name, value)
+    return found
+
+
 def policy_path() -> Path:
     """The provider's policy: `GALLRA_POLICY`, else the data directory's copy, else JufCorp's."""
     if os.environ.get("GALLRA_POLICY"):
@@ -46,23 +79,30 @@ def policy_path() -> Path:
     return local if local.exists() else DEFAULT_POLICY
 
 
+def sqlite_settings(name: str) -> dict:
+    """SQLite as gallra needs it, the default database and a `sqlite:///` URL alike: WAL (the
+    web pages read while a command writes), transactions that take the write lock at once
+    (no deadlock between two that both read first), and a writer waiting its turn."""
+    return {
+        "ENGINE": "django.db.backends.sqlite3",
+        "NAME": name,
+        "OPTIONS": {
+            "transaction_mode": "IMMEDIATE",
+            "init_command": "PRAGMA journal_mode=WAL;",
+            # Seconds a writer waits for another's transaction: sqlite3's 5 were too
+            # short under 40 parallel logins, each hashing a password with Argon2.
+            "timeout": 30,
+        },
+    }
+
+
 def database_settings(url: str | None, data: Path) -> dict:
     """Django DATABASES['default'] from `GALLRA_DATABASE_URL`, or SQLite in the data directory."""
     if not url:
-        return {
-            "ENGINE": "django.db.backends.sqlite3",
-            "NAME": str(data / "gallra.sqlite3"),
-            "OPTIONS": {
-                "transaction_mode": "IMMEDIATE",
-                "init_command": "PRAGMA journal_mode=WAL;",
-                # Seconds a writer waits for another's transaction: sqlite3's 5 were too
-                # short under 40 parallel logins, each hashing a password with Argon2.
-                "timeout": 30,
-            },
-        }
+        return sqlite_settings(str(data / "gallra.sqlite3"))
     parts = urlsplit(url)
     if parts.scheme == "sqlite":
-        return {"ENGINE": "django.db.backends.sqlite3", "NAME": unquote(parts.path) or ":memory:"}
+        return sqlite_settings(unquote(parts.path) or ":memory:")
     if parts.scheme not in ("postgres", "postgresql"):
         raise ConfigError(
             f"GALLRA_DATABASE_URL: unsupported scheme {parts.scheme!r} "

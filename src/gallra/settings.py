@@ -10,6 +10,7 @@ from gallra import config
 
 BASE_DIR = Path(__file__).resolve().parent
 GALLRA_DATA = config.data_dir()
+config.load_env_file(GALLRA_DATA)  # $GALLRA_DATA/env: settings the environment does not give
 GALLRA_KEY_FILE = Path(os.environ.get("GALLRA_KEY_FILE", GALLRA_DATA / config.KEY_FILE_NAME))
 GALLRA_KEYS = config.load_keys(GALLRA_KEY_FILE)  # None until `gallra init` has made the key file
 

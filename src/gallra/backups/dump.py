@@ -196,15 +196,39 @@ def replace_database(path: Path) -> None:
             source.close()
         return
     connection.close()
-    _run(
-        "pg_restore",
-        "--clean",
-        "--if-exists",
-        "--no-owner",
+    # Not `pg_restore --clean`: it cannot drop a login partition's primary key (the
+    # partitioned table's own), so it fails once partitions exist. The tables go with their
+    # schema instead, in the one transaction that restores them: all or nothing.
+    try:
+        script = subprocess.run(  # noqa: S603
+            ["pg_restore", "--no-owner", "--file=-", str(path)],  # noqa: S607
+            capture_output=True,
+            check=True,
+        ).stdout
+    except FileNotFoundError:
+        raise BackupError("pg_restore is not installed (Debian: postgresql-client)") from None
+    except subprocess.CalledProcessError as exc:
+        why = exc.stderr.decode(errors="replace").strip().splitlines()[-1:]
+        raise BackupError(f"pg_restore failed: {' '.join(why)}") from None
+    command, env = _pg_command(
+        "psql",
+        "--no-psqlrc",
+        "--quiet",
         "--single-transaction",
+        "--set=ON_ERROR_STOP=1",
         f"--dbname={connection.settings_dict['NAME']}",
-        str(path),
+        "--file=-",
     )
+    done = subprocess.run(  # noqa: S603
+        command,
+        env=env,
+        input=b"DROP SCHEMA public CASCADE;\nCREATE SCHEMA public;\n" + script,
+        capture_output=True,
+        check=False,
+    )
+    if done.returncode != 0:
+        why = done.stderr.decode(errors="replace").strip().splitlines()[-1:]
+        raise BackupError(f"restoring the database failed: {' '.join(why)}")
 
 
 def restored_pg_counts(path: Path) -> dict[str, int]:

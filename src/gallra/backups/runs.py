@@ -17,13 +17,12 @@ import fcntl
 import logging
 import shutil
 import tempfile
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from datetime import UTC, datetime
 from pathlib import Path
 
 from django.conf import settings
-from django.core.mail import send_mail
 from django.utils import timezone, translation
 from django.utils.translation import gettext as _
 
@@ -32,7 +31,7 @@ from gallra.backups import restic as restic_module
 from gallra.backups.models import BackupRun
 from gallra.backups.restic import BackupError, require_restic, restic
 from gallra.evidence.log import append
-from gallra.instance.staff import addresses_for
+from gallra.instance.staff import addresses_for, mail_staff
 from gallra.policy.model import Policy
 
 TAG = "gallra"
@@ -72,16 +71,32 @@ def cutoff(policy: Policy, now: datetime) -> datetime:
     return now - (policy.backups.window.after(today) - today)
 
 
+BACKUP_STEPS = 4  # dump, restic backup, list the snapshots, apply the window
+
+
 def run_backup(
-    policy: Policy, now: datetime | None = None, at: datetime | None = None, actor: str = "backup"
+    policy: Policy,
+    now: datetime | None = None,
+    at: datetime | None = None,
+    actor: str = "backup",
+    progress: Callable[[int, int], None] | None = None,
 ) -> BackupRun:
-    """Back up now (or, for tests, with the snapshot time `at`), then apply the window."""
+    """Back up now (or, for tests, with the snapshot time `at`), then apply the window.
+
+    `progress(done, BACKUP_STEPS)` after each step, for the command's bar on a terminal.
+    """
     now = now or timezone.now()
     with lock():
-        return _run_backup(policy, now, at, actor)
+        return _run_backup(policy, now, at, actor, progress or (lambda done, total: None))
 
 
-def _run_backup(policy: Policy, now: datetime, at: datetime | None, actor: str) -> BackupRun:
+def _run_backup(
+    policy: Policy,
+    now: datetime,
+    at: datetime | None,
+    actor: str,
+    progress: Callable[[int, int], None],
+) -> BackupRun:
     remove_leftovers()
     report_killed(policy, actor)
     record = BackupRun.objects.create(kind=BackupRun.Kind.BACKUP, started=now)
@@ -90,21 +105,25 @@ def _run_backup(policy: Policy, now: datetime, at: datetime | None, actor: str) 
         require_restic()  # before a plain copy of the database is made for nothing
         copy = dump.dump_database(staging / DATABASE_FOLDER)
         record.summary = dump.summary(copy)
+        progress(1, BACKUP_STEPS)
         paths = [str(staging / DATABASE_FOLDER), *policy.backups.directories]
         args = ["backup", "--tag", TAG, "--host", "gallra"]
         if at is not None:
             args += ["--time", at.astimezone(UTC).strftime("%Y-%m-%d %H:%M:%S")]  # TZ=UTC
         result = restic(*args, *paths, json_output=True)
+        progress(2, BACKUP_STEPS)
         short = (result or {}).get("snapshot_id", "")  # restic 0.14 gives the short id
         newest_keys = keys.backup_keys(now, at)
         listed = restic("snapshots", json_output=True) or []
         found = snapshots(TAG, listed)
+        progress(3, BACKUP_STEPS)
         record.snapshot = next(
             (x["id"] for x in found if short and x["id"].startswith(short)), short
         )
         record.forgotten = apply_window(
             policy, now, found, snapshots(keys.TAG, listed), newest_keys
         )
+        progress(4, BACKUP_STEPS)
         record.ok = True
     except BackupError as exc:
         record.problem = str(exc)
@@ -322,9 +341,9 @@ def alert(policy: Policy, record: BackupRun) -> bool:
                 _("The earlier snapshots are as they were. See docs/backups.md."),
             ]
         )
-    try:
-        send_mail(f"gallra: {what}", body, None, to)
-    except OSError:
+    try:  # through the outbox: a relay that is down delays it, and it is tried again
+        mail_staff(f"gallra: {what}", body, to, kind="backup_alert", now=timezone.now())
+    except Exception:  # the database and the relay both away
         log.exception("gallra: the backup alert could not be mailed")
         return False
     return True

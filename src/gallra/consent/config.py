@@ -8,9 +8,10 @@ from datetime import datetime, time
 from zoneinfo import ZoneInfo
 
 from django.conf import settings
+from django.utils import translation
 
-from gallra.consent.texts import TEXT
-from gallra.policy import words
+from gallra.consent.texts import banner_text
+from gallra.policy import describe
 from gallra.policy.durations import Duration
 from gallra.policy.model import Cookie, Policy
 
@@ -28,11 +29,16 @@ def renewal(decided_at: datetime, renew_after: Duration) -> datetime:
     return datetime.combine(day, time(0), tzinfo=zone)
 
 
+def _duration(duration: Duration, lang: str) -> str:
+    with translation.override(lang):
+        return describe.duration_text(duration)
+
+
 def _cookie(policy: Policy, cookie: Cookie, lang: str) -> dict:
     return {
         "name": cookie.name,
         "purpose": policy.text(cookie.purpose, lang),
-        "duration": words.duration_words(cookie.duration, lang),
+        "duration": _duration(cookie.duration, lang),
         "third_party": cookie.third_party,
     }
 
@@ -77,7 +83,7 @@ def banner_config(policy: Policy, lang: str, base_url: str) -> dict:
         )
     shown = {
         "lang": lang,
-        "text": TEXT[lang],
+        "text": banner_text(lang),
         "categories": categories,
         "revision": cookies.revision,
     }

@@ -60,7 +60,6 @@ class Chart:
     height: int
     plot_left: float
     plot_right: float
-    plot_top: float
     plot_bottom: float
     segments: list[Segment]
     totals: list[Label]  # a day's total above its bar
@@ -169,7 +168,6 @@ def draw(timeline: Timeline) -> Chart:
         height=legend_top + len(legend) * LEGEND_LINE,
         plot_left=LEFT,
         plot_right=plot_right,
-        plot_top=TOP,
         plot_bottom=plot_bottom,
         segments=segments,
         totals=totals,

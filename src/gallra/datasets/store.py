@@ -1,13 +1,17 @@
 """The provider's datasets as a retention store: their rows follow the policy's rules like
 gallra's own records (enforcement.py). It runs before the registry's deletions, so that the
-owners' facts are read as the registry judges them in the same run."""
+owners' facts are read as the registry judges them in the same run. Its rows, its reasons and
+its part of `enforce`'s summary are said here, through gettext in the language asked for."""
 
 from __future__ import annotations
 
 from collections.abc import Callable, Iterable
 from datetime import date, datetime
 
-from gallra.datasets import words
+from django.utils import translation
+from django.utils.translation import gettext as _
+from django.utils.translation import ngettext
+
 from gallra.datasets.enforcement import (
     BATCH,
     Progress,
@@ -21,6 +25,11 @@ from gallra.retention.planner import Decision
 from gallra.retention.stores import Store
 
 
+def is_row_type(record_type: str) -> bool:
+    """`DATASET:TABLE`, as the datasets store names a table's rows."""
+    return record_type.count(":") == 1 and all(record_type.split(":"))
+
+
 class DatasetStore(Store):
     id = "datasets"
     before_registry = True
@@ -29,7 +38,7 @@ class DatasetStore(Store):
     progress: Progress | None = None
 
     def plan(self, policy: Policy, at: date, record_type: str | None = None) -> Iterable[Decision]:
-        if record_type is not None and not words.is_row_type(record_type):
+        if record_type is not None and not is_row_type(record_type):
             return ()
         return plan_datasets(policy, at, record_type)
 
@@ -56,7 +65,43 @@ class DatasetStore(Store):
         return summary.as_dict()
 
     def summary_lines(self, part: dict, lang: str) -> list[str]:
-        return words.summary_lines(part, lang)
+        lines = []
+        with translation.override(lang):
+            if part.get("dry_run"):
+                n = part.get("due", 0)
+                if n:
+                    said = ngettext(
+                        "%(n)s row in the datasets would be deleted or overwritten",
+                        "%(n)s rows in the datasets would be deleted or overwritten",
+                        n,
+                    )
+                    lines.append("  " + said % {"n": n})
+                return lines
+            for item in part.get("by_rule", []):
+                n = item["count"]
+                values = {"rule": item["rule"], "n": n, "table": item["type"]}
+                if item["erase"] == "delete":
+                    said = ngettext(
+                        "%(rule)s: %(n)s row of %(table)s deleted",
+                        "%(rule)s: %(n)s rows of %(table)s deleted",
+                        n,
+                    )
+                else:
+                    said = ngettext(
+                        "%(rule)s: %(n)s row of %(table)s overwritten",
+                        "%(rule)s: %(n)s rows of %(table)s overwritten",
+                        n,
+                    )
+                lines.append("  " + said % values)
+            n = part.get("resumed", 0)
+            if n:
+                said = ngettext(
+                    "%(n)s dataset row changed by an interrupted run, recorded now",
+                    "%(n)s dataset rows changed by an interrupted run, recorded now",
+                    n,
+                )
+                lines.append("  " + said % {"n": n})
+        return lines
 
     def would_delete(self, part: dict) -> int:
         return part.get("due", 0)
@@ -75,7 +120,19 @@ class DatasetStore(Store):
         return explain_row(policy, at, ref)
 
     def type_name(self, record_type: str, lang: str) -> str | None:
-        return words.type_name(record_type, lang)
+        if not is_row_type(record_type):
+            return None
+        with translation.override(lang):
+            return _("row of %(table)s") % {"table": record_type}
 
     def reason(self, decision: Decision, lang: str) -> str | None:
-        return words.reason(decision, lang)
+        if decision.reason != "owner_unknown":
+            return None
+        owner = decision.details.get("owner") or ""
+        with translation.override(lang):
+            if not owner:
+                return _("the row names no owner: the registry cannot date it")
+            return _(
+                "its owner %(owner)s is not in the registry, nor among what gallra deleted: "
+                "check the row"
+            ) % {"owner": owner}

@@ -1,5 +1,6 @@
 """The daily mail about breaches still to be reported to IMY (Art. 33(1)): the 72 hours run
-at night and at weekends too, so the dashboard alone is not enough."""
+at night and at weekends too, so the dashboard alone is not enough. It goes through the
+outbox: a relay that is down delays it (tried again) and fails nothing."""
 
 from __future__ import annotations
 
@@ -7,11 +8,10 @@ import math
 from datetime import datetime
 
 from django.conf import settings
-from django.core.mail import send_mail
 from django.utils import timezone
 
 from gallra.incidents.models import Incident
-from gallra.instance.staff import addresses_for
+from gallra.instance.staff import addresses_for, mail_staff
 from gallra.policy.model import Policy
 
 AREA = "incidents"  # the policy may name a role for it; otherwise the accountable role
@@ -46,5 +46,5 @@ def remind(policy: Policy, now: datetime) -> int:
         "These breaches are not notified to IMY yet (Art. 33(1): within 72 hours of becoming "
         "aware). Notify, or assess the risk as unlikely and say why.\n\n" + "\n".join(lines) + "\n"
     )
-    send_mail(subject, body, None, to)
+    mail_staff(subject, body, to, kind="incident_reminder", now=now)
     return len(due)

@@ -39,6 +39,6 @@ def require_ready() -> None:
     if pending:
         raise CommandError(
             f"the database {describe()} is not set up ({len(pending)} migrations pending): "
-            "run `gallra init` (or `gallra migrate`) first",
+            "run `gallra init` (or `gallra django migrate`) first",
             returncode=2,
         )

@@ -431,9 +431,3 @@ def _holds(b, customers, prospects, quotes, correspondence) -> list[dict]:
 
 def _states() -> list[tuple[str, str]]:
     return [(state, kind) for state, kind, count in SCENARIOS for _ in range(count)]
-
-
-def states_by_ref(today: date, seed: int = SEED) -> dict[str, str]:
-    """Each demo customer's ref and the state it was built in (for tests and the demo's report)."""
-    refs = [c["ref"] for c in build(today, seed)["customers"]]
-    return {ref: state for ref, (state, _kind) in zip(refs, _states(), strict=True)}

@@ -34,7 +34,6 @@ from datetime import date, datetime, time, timedelta
 
 from django.conf import settings
 from django.contrib.auth import get_user_model
-from django.core.mail import send_mail
 from django.db import close_old_connections
 from django.utils import timezone, translation
 from django.utils.translation import gettext as _
@@ -45,7 +44,7 @@ from gallra.backups.restic import BackupError
 from gallra.backups.runs import run_backup, verify
 from gallra.evidence.log import append
 from gallra.incidents.reminders import remind as remind_incidents
-from gallra.instance.staff import addresses_for
+from gallra.instance.staff import addresses_for, mail_staff
 from gallra.policy.loading import PolicyError, current_policy
 from gallra.residency.places import check_and_record
 from gallra.retention import arming
@@ -345,7 +344,8 @@ def alert(job: str, area: str, label: str, problem: str, now: datetime) -> bool:
                     ),
                 ]
             )
-        send_mail(subject, body, None, to)
+        # Through the outbox: a relay that is down delays it; with the database away, direct.
+        mail_staff(subject, body, to, kind="job_failed", now=now)
     except Exception as exc:
         log.error("gallra: the alert that %s failed could not be mailed: %s", job, one_line(exc))
         return False

@@ -7,8 +7,12 @@ class LoginsConfig(AppConfig):
     verbose_name = _("login monitoring")
 
     def ready(self) -> None:
+        from gallra.logins.sealing import MONTH_KEYS
         from gallra.logins.store import LoginStore, WebEventMarkStore, forget_deleted_accounts
+        from gallra.registry import crypto
         from gallra.retention import signals, stores
+
+        crypto.register_wrapped_keys(MONTH_KEYS)  # `gallra keys rotate` rewraps them
 
         stores.register(LoginStore())
         stores.register(WebEventMarkStore())  # duplicate marks end under their own rule

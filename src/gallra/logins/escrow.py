@@ -25,7 +25,6 @@ from cryptography.hazmat.primitives.kdf.hkdf import HKDF
 from cryptography.hazmat.primitives.serialization import Encoding, PublicFormat
 
 PREFIX = "gallra-share-1"
-KEY_BYTES = 32
 NONCE_BYTES = 12
 
 

@@ -15,7 +15,7 @@ import io
 import os
 import threading
 from collections import Counter
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 from datetime import UTC, date, datetime, timedelta, tzinfo
 from pathlib import Path
@@ -38,6 +38,7 @@ TOO_LONG = "malformed: line longer than 1 MiB"
 # sshd's lines are a few hundred bytes and journald's JSON of one entry a few kB; a longer
 # line is nobody's login and is skipped without being held in memory whole.
 MAX_LINE = 1 << 20
+TICK_LINES = 5_000  # lines read between two calls of a progress callback
 FUTURE = timedelta(days=1)  # how far ahead of our clock a sender's clock may run
 TAIL_BYTES = 256
 WRITER_LIFETIME = timedelta(hours=1)
@@ -269,11 +270,19 @@ class LogFile:
         source.save()
 
 
-def read_lines(f, log: LogFile, writer: EventWriter, report: Report, service: str = "ssh") -> int:
+def read_lines(
+    f,
+    log: LogFile,
+    writer: EventWriter,
+    report: Report,
+    service: str = "ssh",
+    tick: Callable[[int], None] | None = None,
+) -> int:
     """Read complete lines from `f` to its end, storing in batches. Returns lines read.
 
     A line still being written is left for the next read (`f` is put back to its start); a
     line longer than MAX_LINE is skipped in pieces and counted, never held whole.
+    `tick(offset)` every TICK_LINES lines: how far into the (uncompressed) file it is.
     """
     offset = log.source.offset
     rows: list[tuple] = []
@@ -302,6 +311,8 @@ def read_lines(f, log: LogFile, writer: EventWriter, report: Report, service: st
         last = line
         count += 1
         in_batch += 1
+        if tick is not None and count % TICK_LINES == 0:
+            tick(offset)
         parsed = log.parse(line)
         if isinstance(parsed, str):
             report.skipped[parsed] += 1
@@ -353,20 +364,42 @@ def ingest_files(
     policy: Policy,
     zone: tzinfo | None = None,
     now: datetime | None = None,
+    progress: Callable[[int, int | None], None] | None = None,
 ) -> Report:
-    """Read each file from where it was last read to its end."""
+    """Read each file from where it was last read to its end.
+
+    `progress(bytes read, bytes in all files)` now and then, for the command's bar on a
+    terminal; the total is None when a file is compressed (its size says nothing then).
+    """
     zone = zone or ZoneInfo(settings.TIME_ZONE)
     writer = EventWriter(policy, now)
     report = Report()
-    for path in paths:
-        log = LogFile(Path(path), zone)
+    paths = [Path(p) for p in paths]
+    sizes = [p.stat().st_size for p in paths] if progress else []
+    total = None if any(_compressed(p) for p in paths if progress) else sum(sizes)
+    before = 0
+    for n, path in enumerate(paths):
+        log = LogFile(path, zone)
         f = log.open_at_start(report)
         report.files += 1
-        if f is None:
-            continue
-        with f:
-            read_lines(f, log, writer, report)
+        if f is not None:
+            tick = None
+            if progress is not None:
+
+                def tick(offset: int, start: int = before) -> None:
+                    progress(start + offset, total)
+
+            with f:
+                read_lines(f, log, writer, report, tick=tick)
+        if progress is not None:
+            before += sizes[n]
+            progress(before, total)
     return report
+
+
+def _compressed(path: Path) -> bool:
+    with open(path, "rb") as f:
+        return f.read(2) == b"\x1f\x8b"
 
 
 def follow(

@@ -104,6 +104,9 @@ class MonthKey(models.Model):
 
     month = models.DateField(unique=True)  # first day of the month (UTC)
     wrapped = models.BinaryField()
+    # The master key that wraps it (crypto.master_id), so that a rotation can rewrap it;
+    # empty for keys made before it was kept (sealing.py finds their master by trying).
+    master = models.CharField(max_length=16, blank=True, default="")
 
     class Meta:
         verbose_name = _("month key")

@@ -16,15 +16,17 @@ import hmac
 import os
 import re
 import socket
+from collections import Counter
 from datetime import UTC, date, datetime, timedelta
 
 from cryptography.hazmat.primitives.ciphers.aead import AESGCM
 from django.db import IntegrityError, transaction
+from django.utils.translation import ngettext
 from iptocc import country_code
 
 from gallra.logins import escrow as escrow_keys
 from gallra.logins.models import DestroyedMonth, Escrow, MonthKey, SealingKey
-from gallra.registry.crypto import NONCE_BYTES, master_key
+from gallra.registry import crypto
 
 _EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
 _HOSTNAME = re.compile(r"[A-Za-z0-9](?:[A-Za-z0-9.-]{0,251}[A-Za-z0-9])?")
@@ -209,22 +211,72 @@ class Sealer:
 
 def month_key(month: date, create: bool = False) -> bytes | None:
     """The month's pseudonym key, made on first use; None once destroyed (or not made)."""
-    aead = AESGCM(master_key())
     row = MonthKey.objects.filter(month=month).first()
     if row is None and create:
         key = os.urandom(32)
-        nonce = os.urandom(NONCE_BYTES)
-        wrapped = nonce + aead.encrypt(nonce, key, _month_label(month))
+        master, wrapped = crypto.wrap_key(key, _month_label(month))
         try:
             with transaction.atomic():
-                MonthKey.objects.create(month=month, wrapped=wrapped)
+                MonthKey.objects.create(month=month, wrapped=wrapped, master=master)
             return key
         except IntegrityError:  # another process made it first
             row = MonthKey.objects.get(month=month)
     if row is None:
         return None
-    wrapped = bytes(row.wrapped)
-    return aead.decrypt(wrapped[:NONCE_BYTES], wrapped[NONCE_BYTES:], _month_label(month))
+    if not row.master:
+        _name_masters([row])
+    # Under a master key rotated since this process started, too: crypto reads the key file.
+    return crypto.unwrap_key(row.master, row.wrapped, _month_label(row.month))
+
+
+def _name_masters(rows: list[MonthKey]) -> None:
+    """Keys made before their master was kept: find and store it (the one that opens them)."""
+    for row in rows:
+        row.master = crypto.wrapping_master(row.wrapped, _month_label(row.month)) or ""
+        if row.master:
+            MonthKey.objects.filter(pk=row.pk, master="").update(master=row.master)
+
+
+def month_key_counts() -> dict[str, int]:
+    """How many month keys each master key wraps (for `gallra keys`)."""
+    _name_masters(list(MonthKey.objects.filter(master="")))
+    found = Counter(MonthKey.objects.exclude(master="").values_list("master", flat=True))
+    return dict(found)
+
+
+def rewrap_month_keys(batch: int = 500) -> int:
+    """Rewrap every month key not under the current master key; safe to rerun. Returns count.
+
+    A key no known master key opens (its master was dropped before this was kept) stays.
+    """
+    _name_masters(list(MonthKey.objects.filter(master="")))
+    current = crypto.master_id(crypto.master_key())
+    done = 0
+    while True:
+        with transaction.atomic():
+            rows = list(
+                MonthKey.objects.select_for_update()
+                .exclude(master=current)
+                .exclude(master="")
+                .order_by("pk")[:batch]
+            )
+            for row in rows:
+                label = _month_label(row.month)
+                key = crypto.unwrap_key(row.master, row.wrapped, label)
+                row.master, row.wrapped = crypto.wrap_key(key, label)
+            MonthKey.objects.bulk_update(rows, ["master", "wrapped"])
+        done += len(rows)
+        if len(rows) < batch:
+            return done
+
+
+def _month_keys(n: int) -> str:
+    return ngettext("%(n)s login pseudonym key", "%(n)s login pseudonym keys", n) % {"n": n}
+
+
+MONTH_KEYS = crypto.WrappedKeys(
+    "login_month_keys", month_key_counts, rewrap_month_keys, _month_keys
+)
 
 
 def pseudonym_for(month: date, username: str, create: bool = False) -> str | None:

@@ -14,9 +14,9 @@ from django.conf import settings
 from django.template.loader import render_to_string
 from django.urls import reverse
 from django.utils import translation
+from django.utils.translation import gettext, ngettext, pgettext
 
-from gallra.notice.words import HOLD, MANUAL, OTHER_ROLE, SUBJECTS, T, country, i, join, t
-from gallra.policy import words as policy_words
+from gallra.policy import describe
 from gallra.policy.durations import Duration
 from gallra.policy.model import Category, Policy, Rule
 from gallra.registry.models import BY_RECORD_TYPE
@@ -52,23 +52,74 @@ def field_words(fields: list[str], lang: str) -> list[str]:
     return list(dict.fromkeys(out))
 
 
+def country(code: str, lang: str) -> str:
+    """A country by its name in `lang` ("Sverige"); an unknown code as it is."""
+    with translation.override(lang):
+        names = {
+            "SE": pgettext("country", "Sweden"),
+            "NO": pgettext("country", "Norway"),
+            "DK": pgettext("country", "Denmark"),
+            "FI": pgettext("country", "Finland"),
+            "DE": pgettext("country", "Germany"),
+            "IE": pgettext("country", "Ireland"),
+            "NL": pgettext("country", "the Netherlands"),
+            "US": pgettext("country", "the United States"),
+        }
+    return names.get(code, code)
+
+
+def join(items: list[str], lang: str) -> str:
+    """ "a, b och c": a list as a reader writes it in `lang`."""
+    if len(items) <= 1:
+        return "".join(items)
+    with translation.override(lang):
+        return gettext("%(items)s and %(last)s") % {
+            "items": ", ".join(items[:-1]),
+            "last": items[-1],
+        }
+
+
+def subjects_text(subjects: list[str], lang: str) -> str:
+    """Whom a category concerns ("kunder och användare"); an unknown kind as it is named."""
+    with translation.override(lang):
+        names = {
+            "customers": pgettext("data subjects", "customers"),
+            "users": pgettext("data subjects", "users"),
+            "prospects": pgettext("data subjects", "prospective customers"),
+            "visitors": pgettext("data subjects", "website visitors"),
+            "staff": pgettext("data subjects", "staff members"),
+        }
+    return join([names.get(s, s) for s in subjects], lang)
+
+
 def duration_text(duration: Duration, lang: str) -> str:
-    return policy_words.duration_words(duration, lang)
+    with translation.override(lang):
+        return describe.duration_text(duration)
 
 
 def rule_text(rule: Rule, lang: str) -> str:
+    with translation.override(lang):
+        return _rule_text(rule, lang)
+
+
+def _rule_text(rule: Rule, lang: str) -> str:
     if rule.action == "manual":
-        text = f"{policy_words.rule_words(rule, lang)}: {MANUAL[i(lang)]}"
+        text = gettext("%(rule)s: deleted by hand") % {"rule": describe.rule_text(rule)}
         return text + (
             f" ({rule.task[lang] if isinstance(rule.task, dict) else rule.task})"
             if rule.task
             else ""
         )
-    text = policy_words.rule_words(rule, lang)
+    text = describe.rule_text(rule)
     if "hold" in rule.unless:
-        text += f", {HOLD[i(lang)]}"
+        text = gettext(
+            "%(rule)s, unless an agreement, an ongoing negotiation or a legal requirement "
+            "justifies longer"
+        ) % {"rule": text}
     if "other_role" in rule.unless:
-        text += f", {OTHER_ROLE[i(lang)]}"
+        text = gettext("%(rule)s, or longer while the person has another role at the customer") % {
+            "rule": text
+        }
     if rule.legal_source:
         text += f" ({rule.legal_source})"
     if rule.description:
@@ -91,11 +142,11 @@ def category_block(policy: Policy, category: Category, lang: str) -> CategoryBlo
         outside = policy.text(category.held_outside, lang)
         data = f"{data}; {outside}" if data else outside
     rules = policy.rules_for(category.id)
-    basis = policy_words.BASES[category.legal_basis][i(lang)]
+    with translation.override(lang):
+        basis = describe.legal_basis_text(category.legal_basis)
     if category.legal_source:
         basis += f" ({category.legal_source})"
     clauses = list(dict.fromkeys([*category.clauses, *(c for r in rules for c in r.clauses)]))
-    subjects = [SUBJECTS.get(s, (s, s))[i(lang)] for s in category.subjects]
     return CategoryBlock(
         id=category.id,
         name=policy.text(category.name, lang),
@@ -104,7 +155,7 @@ def category_block(policy: Policy, category: Category, lang: str) -> CategoryBlo
         basis=basis,
         how_long=[rule_text(r, lang) for r in rules],
         responsible=role_name(policy, category.responsible, lang),
-        subjects=join(subjects, lang),
+        subjects=subjects_text(category.subjects, lang),
         clauses=clauses,
     )
 
@@ -117,73 +168,131 @@ def contact(policy: Policy) -> str:
 def promises(policy: Policy, lang: str) -> list[Statement]:
     c = policy.commitments
     out = []
-    if c.home_directories_private:
-        out.append(Statement(t("home_directories_private", lang), ["P3"]))
-    if not c.third_party_access:
-        out.append(Statement(t("no_third_party_access", lang), ["P10"]))
-    if not c.share_with_third_parties:
-        out.append(Statement(t("no_sharing", lang), ["P14"]))
-    if not c.advertising_mailings:
-        out.append(Statement(t("no_advertising", lang), ["P14"]))
-    if not c.customer_trademarks_in_marketing:
-        out.append(Statement(t("no_trademarks", lang), ["P9"]))
-    if not c.website_stores_personal_data:
-        out.append(Statement(t("website", lang), ["P20"]))
-    if not c.contact_form_stores_messages:
-        out.append(Statement(t("contact_form", lang), ["P21"]))
+    with translation.override(lang):
+        if c.home_directories_private:
+            text = gettext(
+                "No user gets access to another user's home directory without explicit agreement."
+            )
+            out.append(Statement(text, ["P3"]))
+        if not c.third_party_access:
+            text = gettext(
+                "We use no third-party suppliers with insight into our data, our customers' "
+                "data or our customer register, and our servers are not accessible to third "
+                "parties."
+            )
+            out.append(Statement(text, ["P10"]))
+        if not c.share_with_third_parties:
+            out.append(Statement(gettext("We share no data with third parties."), ["P14"]))
+        if not c.advertising_mailings:
+            out.append(Statement(gettext("We send no advertising mailings."), ["P14"]))
+        if not c.customer_trademarks_in_marketing:
+            text = gettext("We do not use our customers' trademarks in our marketing.")
+            out.append(Statement(text, ["P9"]))
+        if not c.website_stores_personal_data:
+            text = gettext("Our website stores no personal data unless you type it in.")
+            out.append(Statement(text, ["P20"]))
+        if not c.contact_form_stores_messages:
+            text = gettext(
+                "Messages from the contact form reach us as e-mail and are not stored on the "
+                "website; the mail is deleted under the rule for correspondence."
+            )
+            out.append(Statement(text, ["P21"]))
     return out
+
+
+def _passwords(n: int, two_factor: bool) -> str:
+    if two_factor:
+        return ngettext(
+            "Staff passwords have at least %(n)d character and login needs two factors.",
+            "Staff passwords have at least %(n)d characters and login needs two factors.",
+            n,
+        ) % {"n": n}
+    return ngettext(
+        "Staff passwords have at least %(n)d character.",
+        "Staff passwords have at least %(n)d characters.",
+        n,
+    ) % {"n": n}
+
+
+def _backups(encrypted: bool, window: str, countries: str) -> str:
+    values = {"window": window, "countries": countries}
+    if encrypted:
+        return (
+            gettext(
+                "Disaster-recovery backups are encrypted and kept for at most %(window)s, in "
+                "%(countries)s. So after an agreement has ended nothing remains that could be "
+                "restored."
+            )
+            % values
+        )
+    return (
+        gettext(
+            "Disaster-recovery backups are unencrypted and kept for at most %(window)s, in "
+            "%(countries)s. So after an agreement has ended nothing remains that could be "
+            "restored."
+        )
+        % values
+    )
 
 
 def security(policy: Policy, lang: str) -> list[Statement]:
     s, lg, b = policy.security, policy.logins, policy.backups
-    two = t("two_factor", lang) if s.two_factor else ""
     countries = join([country(c, lang) for c in b.countries], lang)
-    return [
-        Statement(policy.text(s.measures, lang), ["P8", "P10"]),
-        Statement(t("passwords", lang, n=s.password_min_length, two=two), ["P8"]),
-        Statement(
-            t(
-                "logins",
-                lang,
-                v4=lg.ipv4_prefix,
-                v6=lg.ipv6_prefix,
-                k=lg.escrow_threshold,
-                n=lg.escrow_shares,
-                life=duration_text(lg.sealed_ip_key_lifetime, lang),
+    allowed = join([country(c, lang) for c in policy.residency.allowed_countries], lang)
+    with translation.override(lang):
+        logins = gettext(
+            "Logins are logged with the IP address shortened (IPv4 to /%(v4)s, IPv6 to "
+            "/%(v6)s) and the location as a country. The full address is stored encrypted and "
+            "can only be opened by %(k)s of %(n)s key holders together, when an authority "
+            "asks, for at most %(life)s; after that it cannot be recovered."
+        ) % {
+            "v4": lg.ipv4_prefix,
+            "v6": lg.ipv6_prefix,
+            "k": lg.escrow_threshold,
+            "n": lg.escrow_shares,
+            "life": describe.duration_text(lg.sealed_ip_key_lifetime),
+        }
+        return [
+            Statement(policy.text(s.measures, lang), ["P8", "P10"]),
+            Statement(_passwords(s.password_min_length, s.two_factor), ["P8"]),
+            Statement(logins, ["P6", "P7"]),
+            Statement(
+                _backups(b.encrypted, describe.duration_text(b.window), countries),
+                ["P11", "P18"],
             ),
-            ["P6", "P7"],
-        ),
-        Statement(
-            t(
-                "backups",
-                lang,
-                enc=t("encrypted" if b.encrypted else "unencrypted", lang),
-                window=duration_text(b.window, lang),
-                countries=countries,
+            Statement(
+                gettext("All data stays within %(countries)s.") % {"countries": allowed},
+                ["P12"],
             ),
-            ["P11", "P18"],
-        ),
-        Statement(
-            t(
-                "residency",
-                lang,
-                countries=join(
-                    [country(c, lang) for c in policy.residency.allowed_countries], lang
-                ),
-            ),
-            ["P12"],
-        ),
-    ]
+        ]
 
 
 def privacy_centre_url() -> str:
     return settings.GALLRA_BASE_URL.rstrip("/") + reverse("notice:centre")
 
 
+def rights() -> list[str]:
+    """The subject's rights (Art. 15-21, 7(3)), each ending "Du har rätt att ..."."""
+    return [
+        gettext("know what data we hold about you and get a copy (access)"),
+        gettext("have wrong data corrected"),
+        gettext("have data erased, except what the law requires us to keep"),
+        gettext("ask for processing to be restricted"),
+        gettext("receive your data in a machine-readable format (portability)"),
+        gettext("object to processing based on legitimate interests"),
+        gettext("withdraw a consent, as easily as you gave it"),
+    ]
+
+
 def render(policy: Policy, lang: str) -> str:
-    """The notice as one self-contained HTML page."""
+    """The notice as one self-contained HTML page, in `lang` if the policy speaks it."""
     if lang not in policy.languages:
         lang = policy.languages[0]
+    with translation.override(lang):
+        return _render(policy, lang)
+
+
+def _render(policy: Policy, lang: str) -> str:
     org = policy.organisation
     name = org.brand and f"{org.name} ({org.brand})" or org.name
     areas = [
@@ -218,7 +327,9 @@ def render(policy: Policy, lang: str) -> str:
                         "service": service,
                         "purpose": policy.text(c.purpose, lang),
                         "duration": duration_text(c.duration, lang),
-                        "third_party": t("yes" if c.third_party else "no", lang),
+                        "third_party": pgettext("personal data", "yes")
+                        if c.third_party
+                        else pgettext("personal data", "no"),
                     }
                     for c, service in cookies
                 ],
@@ -228,49 +339,37 @@ def render(policy: Policy, lang: str) -> str:
         "notice/notice.html",
         {
             "lang": lang,
-            "t": {
-                k: t(k, lang)
-                for k in (
-                    "controller",
-                    "responsible",
-                    "data",
-                    "what",
-                    "why",
-                    "basis",
-                    "how_long",
-                    "who",
-                    "about",
-                    "promises",
-                    "security",
-                    "recipients",
-                    "rights",
-                    "rights_intro",
-                    "complaint",
-                    "cookies",
-                    "cookie",
-                    "duration",
-                    "third_party",
-                    "service",
-                    "required",
-                    "no_recipients",
-                )
-            },
-            "title": t("title", lang, org=org.brand or org.name),
-            "intro": t("intro", lang),
+            "title": gettext("Privacy notice of %(org)s") % {"org": org.brand or org.name},
+            "intro": gettext(
+                "This notice says what personal data we hold, why, for how long, who is "
+                "responsible and what your rights are. It is generated from the same policy "
+                "file that runs our systems, so it describes what they actually do."
+            ),
             "organisation": org,
             "org_name": name,
-            "accountable": t("accountable", lang, role=role_name(policy, org.accountable, lang)),
+            "accountable": gettext("Ultimately responsible: %(role)s. Within each area:")
+            % {"role": role_name(policy, org.accountable, lang)},
             "areas": areas,
             "categories": [category_block(policy, c, lang) for c in policy.category],
             "promises": promises(policy, lang),
             "security": security(policy, lang),
             "recipients": recipients,
-            "rights": T["rights_list"][i(lang)],
-            "rights_how": t("rights_how", lang, url=privacy_centre_url(), contact=contact(policy)),
-            "cookies_intro": t(
-                "cookies_intro", lang, renew=duration_text(policy.cookies.renew_after, lang)
-            ),
+            "rights": rights(),
+            "rights_how": gettext(
+                "Send your request through our privacy centre: %(url)s. We confirm it is you "
+                "with a one-time link to your e-mail address and answer within one month. You "
+                "can also contact us: %(contact)s."
+            )
+            % {"url": privacy_centre_url(), "contact": contact(policy)},
+            "cookies_intro": gettext(
+                "The website sets only necessary cookies before you choose. Other categories "
+                "are used only if you say yes; going on using the website is not taken as a "
+                "yes. You can change your mind at any time through the Cookie settings link on "
+                "every page. We ask again after %(renew)s and whenever the categories change."
+            )
+            % {"renew": describe.duration_text(policy.cookies.renew_after)},
             "cookie_categories": cookie_categories,
-            "version": t("version", lang, revision=policy.revision),
+            "version": gettext("Version %(revision)s of the policy.")
+            % {"revision": policy.revision},
         },
     )

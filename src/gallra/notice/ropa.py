@@ -12,43 +12,40 @@ import io
 import json
 
 from django.template.loader import render_to_string
+from django.utils import translation
+from django.utils.translation import gettext, pgettext
 
-from gallra.notice.content import category_block, contact, role_name, security
-from gallra.notice.words import country, i, join
+from gallra.notice.content import category_block, contact, country, join, role_name, security
 from gallra.policy.loading import EEA
 from gallra.policy.model import Policy
 
+# The columns: key, and the letter of Art. 30(1) it answers ("" for the activity's name).
 FIELDS = [
-    ("activity", "Behandling", "Processing activity", ""),
-    (
-        "controller",
-        "Personuppgiftsansvarig och kontaktuppgifter",
-        "Controller and contact details",
-        "a",
-    ),
-    ("purposes", "Ändamål och rättslig grund", "Purposes and legal basis", "b"),
-    ("subjects", "Kategorier av registrerade", "Categories of data subjects", "c"),
-    ("data", "Kategorier av personuppgifter", "Categories of personal data", "c"),
-    ("recipients", "Kategorier av mottagare", "Categories of recipients", "d"),
-    (
-        "transfers",
-        "Överföringar till tredjeland och skyddsåtgärder",
-        "Transfers to third countries and safeguards",
-        "e",
-    ),
-    ("erasure", "Tidsfrister för radering", "Time limits for erasure", "f"),
-    (
-        "security",
-        "Tekniska och organisatoriska säkerhetsåtgärder",
-        "Technical and organisational security measures",
-        "g",
-    ),
+    ("activity", ""),
+    ("controller", "a"),
+    ("purposes", "b"),
+    ("subjects", "c"),
+    ("data", "c"),
+    ("recipients", "d"),
+    ("transfers", "e"),
+    ("erasure", "f"),
+    ("security", "g"),
 ]
-NONE = ("Inga", "None")
-NO_TRANSFERS = (
-    "Inga: alla uppgifter stannar inom EU/EES ({countries}).",
-    "None: all data stays within the EU/EEA ({countries}).",
-)
+
+
+def _field_name(key: str) -> str:
+    names = {
+        "activity": gettext("Processing activity"),
+        "controller": gettext("Controller and contact details"),
+        "purposes": gettext("Purposes and legal basis"),
+        "subjects": gettext("Categories of data subjects"),
+        "data": gettext("Categories of personal data"),
+        "recipients": gettext("Categories of recipients"),
+        "transfers": gettext("Transfers to third countries and safeguards"),
+        "erasure": gettext("Time limits for erasure"),
+        "security": gettext("Technical and organisational security measures"),
+    }
+    return names[key]
 
 
 def activities(policy: Policy, lang: str) -> list[dict[str, str]]:
@@ -71,7 +68,10 @@ def activities(policy: Policy, lang: str) -> list[dict[str, str]]:
             )
         else:
             names = join([country(c, lang) for c in sorted(places)], lang)
-            transfers = NO_TRANSFERS[i(lang)].format(countries=names)
+            with translation.override(lang):
+                transfers = gettext("None: all data stays within the EU/EEA (%(countries)s).") % {
+                    "countries": names
+                }
         rows.append(
             {
                 "activity": block.name,
@@ -82,7 +82,7 @@ def activities(policy: Policy, lang: str) -> list[dict[str, str]]:
                 "recipients": "; ".join(
                     f"{r.name} ({r.kind}): {policy.text(r.purpose, lang)}" for r in recipients
                 )
-                or NONE[i(lang)],
+                or _none(lang),
                 "transfers": transfers,
                 "erasure": "; ".join(block.how_long),
                 "security": measures,
@@ -91,11 +91,17 @@ def activities(policy: Policy, lang: str) -> list[dict[str, str]]:
     return rows
 
 
+def _none(lang: str) -> str:
+    with translation.override(lang):
+        return pgettext("recipients", "None")
+
+
 def headings(lang: str) -> dict[str, str]:
     out = {}
-    for key, sv, en, letter in FIELDS:
-        name = sv if lang == "sv" else en
-        out[key] = f"{name} (art. 30.1 {letter})" if letter else name
+    with translation.override(lang):
+        for key, letter in FIELDS:
+            name = _field_name(key)
+            out[key] = f"{name} (art. 30.1 {letter})" if letter else name
     return out
 
 
@@ -121,13 +127,14 @@ def render(policy: Policy, fmt: str, lang: str) -> str:
             writer.writerow([row[k] for k, *_ in FIELDS])
         return out.getvalue()
     org = policy.organisation
-    return render_to_string(
-        "notice/ropa.html",
-        {
-            "lang": lang,
-            "org": org.brand or org.name,
-            "revision": policy.revision,
-            "names": [names[k] for k, *_ in FIELDS],
-            "rows": [[row[k] for k, *_ in FIELDS] for row in rows],
-        },
-    )
+    with translation.override(lang):
+        return render_to_string(
+            "notice/ropa.html",
+            {
+                "lang": lang,
+                "org": org.brand or org.name,
+                "revision": policy.revision,
+                "names": [names[k] for k, *_ in FIELDS],
+                "rows": [[row[k] for k, *_ in FIELDS] for row in rows],
+            },
+        )

@@ -35,6 +35,7 @@ from django.core.mail import BadHeaderError, EmailMessage, get_connection
 from django.db import DatabaseError, close_old_connections, connection, transaction
 from django.db.models import Count, Max, Min, Q
 from django.utils import timezone
+from django.utils.translation import gettext, ngettext
 
 from gallra.evidence.log import append
 from gallra.evidence.models import Entry
@@ -268,19 +269,31 @@ class Status:
     failing: bool
 
     def problems(self) -> list[str]:
-        """What staff should know, one line each (English: the command line and the log)."""
+        """What staff should know, one line each, in the active language (the commands')."""
         out = []
         if self.failing:
             since = timezone.localtime(self.oldest).strftime("%Y-%m-%d %H:%M")
-            error = self.last_error or "(not tried yet: is a deliverer running?)"
+            waiting = ngettext(
+                "%(n)s mail waiting since %(since)s",
+                "%(n)s mails waiting since %(since)s",
+                self.waiting,
+            ) % {"n": self.waiting, "since": since}
+            tried = ngettext(
+                "tried up to %(n)s time", "tried up to %(n)s times", self.most_attempts
+            ) % {"n": self.most_attempts}
+            error = self.last_error or gettext("(not tried yet: is a deliverer running?)")
             out.append(
-                f"{self.waiting} mail(s) waiting since {since}, tried up to "
-                f"{self.most_attempts} time(s): is the SMTP relay down? {error}"
+                gettext("%(waiting)s, %(tried)s: is the SMTP relay down? %(error)s")
+                % {"waiting": waiting, "tried": tried, "error": error}
             )
         if self.given_up_today:
             out.append(
-                f"{self.given_up_today} mail(s) given up in the last 24 hours "
-                f"(evidence: {GIVEN_UP})"
+                ngettext(
+                    "%(n)s mail given up in the last 24 hours (evidence: %(action)s)",
+                    "%(n)s mails given up in the last 24 hours (evidence: %(action)s)",
+                    self.given_up_today,
+                )
+                % {"n": self.given_up_today, "action": GIVEN_UP}
             )
         return out
 

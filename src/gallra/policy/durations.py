@@ -11,6 +11,8 @@ import re
 from dataclasses import dataclass
 from datetime import date, timedelta
 
+from gallra.policy.sentences import said
+
 # ASCII digits only: `\d` alone would also accept "P١Y" (Arabic-Indic digits).
 _PATTERN = re.compile(r"P(?!$)(?:([0-9]+)Y)?(?:([0-9]+)M)?(?:([0-9]+)W)?(?:([0-9]+)D)?")
 
@@ -38,8 +40,11 @@ def parse_duration(text: str) -> Duration:
     match = _PATTERN.fullmatch(text)
     if not match:
         raise ValueError(
-            f"{text!r} is not an ISO 8601 duration of years, months, weeks or days "
-            "(examples: P1Y, P3M, P7D)"
+            said(
+                "%(text)r is not an ISO 8601 duration of years, months, weeks or days "
+                "(examples: P1Y, P3M, P7D)",
+                text=text,
+            )
         )
     years, months, weeks, days = (int(g) if g else 0 for g in match.groups())
     return Duration(years=years, months=months, days=days + 7 * weeks, text=text)

@@ -21,6 +21,7 @@ from gallra.policy.durations import Duration
 from gallra.policy.locations import Path as KeyPath
 from gallra.policy.locations import key_lines, line_for
 from gallra.policy.model import OWN_DATA_TRIGGERS, Policy, Text
+from gallra.policy.sentences import Sentence, either, joined, said, said_n, translated
 
 ALL_STAFF = "all_staff"
 # The EU member states and Iceland, Liechtenstein and Norway: transfers elsewhere need a
@@ -72,11 +73,20 @@ class Problem:
         where = f"{self.key}: " if self.key else ""
         return f"{self.file}:{self.line}: {where}{self.message}"
 
+    def translated(self) -> str:
+        """The problem in the active language, to show a person (str() is its English)."""
+        where = f"{self.key}: " if self.key else ""
+        return f"{self.file}:{self.line}: {where}{translated(self.message)}"
+
 
 class PolicyError(Exception):
     def __init__(self, problems: list[Problem]) -> None:
         self.problems = problems
         super().__init__("\n".join(str(p) for p in problems))
+
+    def translated(self) -> str:
+        """Every problem, one a line, in the active language."""
+        return "\n".join(p.translated() for p in self.problems)
 
 
 def key_name(path: KeyPath) -> str:
@@ -98,14 +108,17 @@ def load_policy(path: Path | str, known_fields: Iterable[str] | None = None) -> 
     try:
         text = path.read_text(encoding="utf-8")
     except (OSError, UnicodeDecodeError) as exc:
-        raise PolicyError([Problem(name, 1, "", f"cannot read the policy file: {exc}")]) from exc
+        raise PolicyError(
+            [Problem(name, 1, "", said("cannot read the policy file: %(error)s", error=str(exc)))]
+        ) from exc
     try:
         data = tomllib.loads(text)
     except tomllib.TOMLDecodeError as exc:
         match = re.search(r"\(at line (\d+), column \d+\)|\(at end of document\)", str(exc))
         line = int(match.group(1)) if match and match.group(1) else text.count("\n") + 1
         message = re.sub(r"\s*\(at (line \d+, column \d+|end of document)\)", "", str(exc))
-        raise PolicyError([Problem(name, line, "", f"TOML syntax error: {message}")]) from exc
+        syntax = said("TOML syntax error: %(error)s", error=message)
+        raise PolicyError([Problem(name, line, "", syntax)]) from exc
 
     lines = key_lines(text)
     try:
@@ -134,13 +147,13 @@ def _unique(problems: list[Problem]) -> list[Problem]:
 
 
 _TYPE_NAMES = {
-    "string_type": "a string",
-    "int_type": "an integer",
-    "bool_type": "true or false",
-    "list_type": "an array",
-    "dict_type": "a table",
-    "model_type": "a table",
-    "model_attributes_type": "a table",
+    "string_type": said("a string"),
+    "int_type": said("an integer"),
+    "bool_type": said("true or false"),
+    "list_type": said("an array"),
+    "dict_type": said("a table"),
+    "model_type": said("a table"),
+    "model_attributes_type": said("a table"),
 }
 
 
@@ -176,39 +189,50 @@ def _one_per_union(errors: list[dict]) -> list[dict]:
             result.extend(inner)
         else:
             names = list(dict.fromkeys(_TYPE_NAMES[e["type"]] for e in type_errors))
-            result.append({**type_errors[0], "type": "union_type", "expected": " or ".join(names)})
+            result.append({**type_errors[0], "type": "union_type", "expected": either(names)})
     return result
 
 
 def _shape_problem(name: str, lines: dict[KeyPath, int], error: dict) -> Problem:
     loc = tuple(p for p in error["loc"] if not _is_union_tag(p))
     kind = error["type"]
+    found = _toml_type(error.get("input"))
     if kind == "extra_forbidden":
-        message = "unknown key"
+        message = said("unknown key")
     elif kind == "missing":
-        message = "required key is missing"
+        message = said("required key is missing")
     elif kind in _TYPE_NAMES:
-        message = f"must be {_TYPE_NAMES[kind]}, not {_toml_type(error.get('input'))}"
+        message = said(
+            "must be %(expected)s, not %(found)s", expected=_TYPE_NAMES[kind], found=found
+        )
     elif kind == "union_type":
-        message = f"must be {error['expected']}, not {_toml_type(error.get('input'))}"
+        message = said(
+            "must be %(expected)s, not %(found)s", expected=error["expected"], found=found
+        )
     elif kind == "value_error":
-        message = str(error["ctx"]["error"])
+        message = _raised(error["ctx"]["error"])
     elif kind == "string_pattern_mismatch" and loc and loc[-2:-1] == ("clauses",):
-        message = f'{error["input"]!r} is not a clause id such as "P15"'
-    else:
+        message = said('%(value)r is not a clause id such as "P15"', value=error["input"])
+    else:  # pydantic's own words
         message = error["msg"].replace("Input should be", "must be")
         message = message[0].lower() + message[1:]
     return Problem(name, line_for(lines, loc), key_name(loc), message)
 
 
+def _raised(error: Exception) -> str:
+    """What a validator of model.py said: its Sentence, kept for translation."""
+    first = error.args[0] if error.args else None
+    return first if isinstance(first, Sentence) else str(error)
+
+
 def _toml_type(value: object) -> str:
     kinds = {
-        str: "a string",
-        bool: "a boolean",
-        int: "an integer",
-        float: "a float",
-        list: "an array",
-        dict: "a table",
+        str: said("a string"),
+        bool: said("a boolean"),
+        int: said("an integer"),
+        float: said("a float"),
+        list: said("an array"),
+        dict: said("a table"),
     }
     return kinds.get(type(value), type(value).__name__)
 
@@ -223,7 +247,7 @@ def _cross_checks(policy: Policy, known_fields: Iterable[str] | None) -> Iterato
     if not (policy.organisation.email or policy.organisation.phone):
         yield (
             ("organisation",),
-            (
+            said(
                 "the controller needs contact details (`email` or `phone`): the notice and the "
                 "record of processing (Art. 30(1)(a)) name them"
             ),
@@ -231,7 +255,7 @@ def _cross_checks(policy: Policy, known_fields: Iterable[str] | None) -> Iterato
     if policy.security.measures is None:
         yield (
             ("security",),
-            (
+            said(
                 "describe the security measures in `measures` (Art. 30(1)(g)): the record of "
                 "processing and the notice show them"
             ),
@@ -252,19 +276,29 @@ def _cross_checks(policy: Policy, known_fields: Iterable[str] | None) -> Iterato
         if category.responsible not in roles:
             yield (*here, "responsible"), _unknown("role", category.responsible)
         if not category.fields and category.held_outside is None:
-            yield here, "a category must name its `fields` or say where it is `held_outside`"
+            yield here, said("a category must name its `fields` or say where it is `held_outside`")
         for field in category.fields:
             if known is not None and field not in known:
-                yield (*here, "fields"), f"{field!r} is not a personal-data field of the registry"
+                yield (
+                    (*here, "fields"),
+                    said("%(field)r is not a personal-data field of the registry", field=field),
+                )
             elif field in owner:
-                yield (*here, "fields"), f"{field!r} already belongs to category[{owner[field]}]"
+                yield (
+                    (*here, "fields"),
+                    said(
+                        "%(field)r already belongs to category[%(index)s]",
+                        field=field,
+                        index=owner[field],
+                    ),
+                )
             owner.setdefault(field, i)
         if not policy.rules_for(category.id):
-            yield here, f"category {category.id!r} has no retention rule"
+            yield here, said("category %(id)r has no retention rule", id=category.id)
         if not category.subjects:
             yield (
                 here,
-                (
+                said(
                     "name the categories of data subjects in `subjects` (Art. 30(1)(c)), "
                     'e.g. ["customers", "users"]'
                 ),
@@ -277,9 +311,12 @@ def _cross_checks(policy: Policy, known_fields: Iterable[str] | None) -> Iterato
             held_outside=category.held_outside,
         )
         if category.legal_basis == "legal_obligation" and not category.legal_source:
-            yield here, "a legal obligation needs its `legal_source` (the law it follows)"
+            yield here, said("a legal obligation needs its `legal_source` (the law it follows)")
     for field in sorted((known or set()) - owner.keys()):
-        yield ("category",), f"personal-data field {field!r} belongs to no category"
+        yield (
+            ("category",),
+            said("personal-data field %(field)r belongs to no category", field=field),
+        )
 
     for i, rule in enumerate(policy.rule):
         here = ("rule", i)
@@ -289,14 +326,14 @@ def _cross_checks(policy: Policy, known_fields: Iterable[str] | None) -> Iterato
         if rule.action == "manual" and rule.trigger != "agreement_ended":
             yield (
                 (*here, "trigger"),
-                'a manual rule starts when a relationship ends: "agreement_ended"',
+                said('a manual rule starts when a relationship ends: "agreement_ended"'),
             )
         if rule.action == "manual" and not rule.assign_to:
-            yield here, 'a manual rule needs `assign_to` (a role, or "all_staff")'
+            yield here, said('a manual rule needs `assign_to` (a role, or "all_staff")')
         if rule.assign_to and rule.assign_to not in roles | {ALL_STAFF}:
             yield (*here, "assign_to"), _unknown("role", rule.assign_to)
         if rule.overrides_erasure and not rule.legal_source:
-            yield here, "a rule that overrides erasure needs its `legal_source`"
+            yield here, said("a rule that overrides erasure needs its `legal_source`")
         yield from _texts(policy, here, description=rule.description, task=rule.task)
 
     allowed = set(policy.residency.allowed_countries)
@@ -309,16 +346,24 @@ def _cross_checks(policy: Policy, known_fields: Iterable[str] | None) -> Iterato
     for where, country in places:
         if country not in allowed:
             others = ", ".join(sorted(allowed))
-            yield where, f"{country} is outside the allowed countries ({others})"
+            yield (
+                where,
+                said(
+                    "%(country)s is outside the allowed countries (%(allowed)s)",
+                    country=country,
+                    allowed=others,
+                ),
+            )
 
     for i, recipient in enumerate(policy.recipient):
         yield from _texts(policy, ("recipient", i), purpose=recipient.purpose)
         if recipient.country not in EEA and not recipient.safeguards:
             yield (
                 ("recipient", i, "safeguards"),
-                (
-                    f"{recipient.country} is outside the EU/EEA: name the safeguard for the "
-                    "transfer (Art. 30(1)(e), Art. 46), e.g. standard contractual clauses"
+                said(
+                    "%(country)s is outside the EU/EEA: name the safeguard for the transfer "
+                    "(Art. 30(1)(e), Art. 46), e.g. standard contractual clauses",
+                    country=recipient.country,
                 ),
             )
         for category_id in recipient.categories:
@@ -329,9 +374,12 @@ def _cross_checks(policy: Policy, known_fields: Iterable[str] | None) -> Iterato
 
     for i, folder in enumerate(policy.backups.directories):
         if not folder.startswith("/"):
-            yield ("backups", "directories", i), f"{folder!r} is not an absolute path"
+            yield (
+                ("backups", "directories", i),
+                said("%(path)r is not an absolute path", path=folder),
+            )
     if policy.logins.escrow_threshold > policy.logins.escrow_shares:
-        yield ("logins", "escrow_threshold"), "cannot be larger than escrow_shares"
+        yield ("logins", "escrow_threshold"), said("cannot be larger than escrow_shares")
     if policy.logins.category not in categories:
         yield ("logins", "category"), _unknown("category", policy.logins.category)
     else:
@@ -339,7 +387,7 @@ def _cross_checks(policy: Policy, known_fields: Iterable[str] | None) -> Iterato
         if len(login_rules) > 1 or any(r.trigger != "created" for r in login_rules):
             yield (
                 ("logins", "category"),
-                'login events need exactly one rule, with trigger = "created"',
+                said('login events need exactly one rule, with trigger = "created"'),
             )
 
     memory = policy.deletion_memory.category
@@ -348,8 +396,10 @@ def _cross_checks(policy: Policy, known_fields: Iterable[str] | None) -> Iterato
     elif len(policy.rules_for(memory)) != 1 or policy.rules_for(memory)[0].trigger != "created":
         yield (
             ("deletion_memory", "category"),
-            'the deletion memory needs exactly one rule, with trigger = "created" (the day the '
-            "record was deleted)",
+            said(
+                'the deletion memory needs exactly one rule, with trigger = "created" (the day '
+                "the record was deleted)"
+            ),
         )
 
     yield from _own_data_checks(policy, categories)
@@ -359,7 +409,10 @@ def _cross_checks(policy: Policy, known_fields: Iterable[str] | None) -> Iterato
 
     required = [c for c in policy.cookies.category if c.required]
     if len(required) != 1:
-        yield ("cookies",), "exactly one cookie category must be `required = true` (necessary)"
+        yield (
+            ("cookies",),
+            said("exactly one cookie category must be `required = true` (necessary)"),
+        )
     for i, category in enumerate(policy.cookies.category):
         here = ("cookies", "category", i)
         yield from _texts(policy, here, name=category.name, purpose=category.purpose)
@@ -372,14 +425,21 @@ def _cross_checks(policy: Policy, known_fields: Iterable[str] | None) -> Iterato
                 )
 
 
-_NO_SHARING = (
+_NO_SHARING = said(
     "the policy promises to share no data with third parties "
     "(commitments.share_with_third_parties = false)"
 )
 
 
-def _unknown(kind: str, value: str) -> str:
-    return f"names {kind} {value!r}, which the policy does not define"
+def _unknown(kind: str, value: str) -> Sentence:
+    """A key names a `kind` ("role", "category", "rule", "dataset") that is not there."""
+    if kind == "role":
+        return said("names role %(value)r, which the policy does not define", value=value)
+    if kind == "category":
+        return said("names category %(value)r, which the policy does not define", value=value)
+    if kind == "rule":
+        return said("names rule %(value)r, which the policy does not define", value=value)
+    return said("names dataset %(value)r, which the policy does not define", value=value)
 
 
 def _duplicate_ids(policy: Policy) -> Iterator[tuple]:
@@ -399,17 +459,26 @@ def _duplicate_ids(policy: Policy) -> Iterator[tuple]:
         for i, item in enumerate(items):
             seen[item.id] += 1
             if seen[item.id] == 2:
-                yield (*prefix, i, "id"), f"duplicate id {item.id!r}"
+                yield (*prefix, i, "id"), said("duplicate id %(id)r", id=item.id)
 
 
 # What each kind of gallra's own data is, and the day its rule counts from (docs/retention.md).
 _OWN_DATA_WORDS = {
-    "subject_requests": ("closed data-subject requests", "the day the request was closed"),
-    "consent_proofs": ("consent proofs", "the day of the decision"),
-    "duplicate_marks": ("duplicate marks of received login events", "the day of receipt"),
-    "outbox": ("mails waiting in the outbox", "the day the mail was queued"),
-    "form_guard": ("used form time stamps and failed staff logins", "the day they were made"),
-    "evidence": ("the evidence log's entries", "the day of the entry"),
+    "subject_requests": (
+        said("closed data-subject requests"),
+        said("the day the request was closed"),
+    ),
+    "consent_proofs": (said("consent proofs"), said("the day of the decision")),
+    "duplicate_marks": (
+        said("duplicate marks of received login events"),
+        said("the day of receipt"),
+    ),
+    "outbox": (said("mails waiting in the outbox"), said("the day the mail was queued")),
+    "form_guard": (
+        said("used form time stamps and failed staff logins"),
+        said("the day they were made"),
+    ),
+    "evidence": (said("the evidence log's entries"), said("the day of the entry")),
 }
 
 
@@ -421,42 +490,68 @@ def _own_data_checks(policy: Policy, categories: set[str]) -> Iterator[tuple]:
         what, day = _OWN_DATA_WORDS[kind]
         category = getattr(policy.own_data, kind)
         if category not in categories:
-            yield ("own_data", kind), _unknown("category", category) + f" (own data: {what})"
+            yield (
+                ("own_data", kind),
+                said(
+                    "%(problem)s (own data: %(what)s)",
+                    problem=_unknown("category", category),
+                    what=what,
+                ),
+            )
             continue
         found = policy.rules_for(category)
         if len(found) != 1 or found[0].trigger != trigger:
             yield (
                 ("own_data", kind),
-                f'{what} need exactly one rule, with trigger = "{trigger}" ({day})',
+                said(
+                    '%(what)s need exactly one rule, with trigger = "%(trigger)s" (%(day)s)',
+                    what=what,
+                    trigger=trigger,
+                    day=day,
+                ),
             )
             continue
         rule, at = found[0], ("rule", rules.index(found[0]))
         if rule.unless:
             yield (
                 (*at, "unless"),
-                f"{what} are kept by no hold or other role: leave out `unless`",
+                said("%(what)s are kept by no hold or other role: leave out `unless`", what=what),
             )
         for minimum, why in _own_data_minimums(policy, kind):
             if not _at_least(rule.keep_for, minimum):
-                yield (*at, "keep_for"), f"{what} must be kept at least {minimum}: {why}"
+                yield (
+                    (*at, "keep_for"),
+                    said(
+                        "%(what)s must be kept at least %(minimum)s: %(why)s",
+                        what=what,
+                        minimum=minimum,
+                        why=why,
+                    ),
+                )
 
 
-def _own_data_minimums(policy: Policy, kind: str) -> Iterator[tuple[Duration, str]]:
+def _own_data_minimums(policy: Policy, kind: str) -> Iterator[tuple[Duration, Sentence]]:
     """(shortest keep_for, why) below which gallra could not do what the kind is for."""
     if kind == "consent_proofs":
-        yield policy.cookies.renew_after, "a decision holds until the banner asks again"
+        yield policy.cookies.renew_after, said("a decision holds until the banner asks again")
         cookies = [c for cat in policy.cookies.category for c in cat.cookie]
         cookies += [c for cat in policy.cookies.category for s in cat.service for c in s.cookie]
         for cookie in cookies:
-            yield cookie.duration, f"cookie {cookie.name!r} set under a decision lasts that long"
+            yield (
+                cookie.duration,
+                said("cookie %(name)r set under a decision lasts that long", name=cookie.name),
+            )
     elif kind == "form_guard":
         # A time stamp is good for a day (contact/guard.py); whole days from its issue.
-        yield Duration(days=2, text="P2D"), "a used time stamp could otherwise be posted again"
+        yield (
+            Duration(days=2, text="P2D"),
+            said("a used time stamp could otherwise be posted again"),
+        )
     elif kind == "outbox":
         # A mail is tried for three days (outbox/delivery.py); whole days from its queuing.
-        yield Duration(days=4, text="P4D"), "mails still being tried would be dropped"
+        yield Duration(days=4, text="P4D"), said("mails still being tried would be dropped")
     elif kind == "evidence":
-        yield policy.backups.window, "a restore replays every deletion since its snapshot"
+        yield policy.backups.window, said("a restore replays every deletion since its snapshot")
 
 
 def _at_least(duration: Duration, minimum: Duration) -> bool:
@@ -478,22 +573,25 @@ def _dataset_checks(policy: Policy, categories: set[str]) -> Iterator[tuple]:
         here = ("dataset", i)
         yield from _texts(policy, here, name=dataset.name)
         if bool(dataset.url) == bool(dataset.url_env):
-            yield here, "give exactly one of `url` and `url_env`"
+            yield here, said("give exactly one of `url` and `url_env`")
         if dataset.url and re.match(r"^[a-z0-9+]+://[^/@]*:[^/@]*@", dataset.url):
             yield (
                 (*here, "url"),
-                ("the url holds a password; name an environment variable in `url_env` instead"),
+                said("the url holds a password; name an environment variable in `url_env` instead"),
             )
         if dataset.url and not re.match(
             r"^(postgresql|mysql|mariadb|sqlite)[a-z0-9+]*://", dataset.url
         ):
-            yield (*here, "url"), "must be a postgresql://, mysql:// (MariaDB) or sqlite:/// url"
+            yield (
+                (*here, "url"),
+                said("must be a postgresql://, mysql:// (MariaDB) or sqlite:/// url"),
+            )
         tables: dict[str, object] = {}
         dated: set[str] = set()  # tables whose rows have an end
         for j, table in enumerate(dataset.table):
             at = (*here, "table", j)
             if table.name in tables:
-                yield (*at, "name"), f"table {table.name!r} is declared twice"
+                yield (*at, "name"), said("table %(name)r is declared twice", name=table.name)
             yield from _table_checks(table, at, tables, categories, rules)
             yield from _dating_checks(policy, dataset.id, table, at, dated)
             tables[table.name] = table
@@ -505,12 +603,19 @@ def _table_checks(table, at, earlier: dict, categories: set[str], rules: dict) -
     personal = set(table.columns)
     for column, category in table.columns.items():
         if category not in categories:
-            yield (*at, "columns"), f"column {column!r}: " + _unknown("category", category)
+            yield (
+                (*at, "columns"),
+                said(
+                    "column %(column)r: %(problem)s",
+                    column=column,
+                    problem=_unknown("category", category),
+                ),
+            )
     finds = [c for c, a in table.identity.items() if a in FINDING_ATTRIBUTES]
     if not finds and table.via is None:
         yield (
             at,
-            (
+            said(
                 "the table needs an `identity` column holding an email, username or personnummer, "
                 "or `via` to a table declared before it"
             ),
@@ -518,11 +623,19 @@ def _table_checks(table, at, earlier: dict, categories: set[str], rules: dict) -
     for key, columns in (("identity", table.identity), ("text", table.text)):
         for column in columns:
             if column not in personal:
-                yield (*at, key), f"column {column!r} must also be listed in `columns`"
+                yield (
+                    (*at, key),
+                    said("column %(column)r must also be listed in `columns`", column=column),
+                )
     if table.via is not None:
         parent = earlier.get(table.via.table)
         if parent is None:
-            yield (*at, "via"), f"names table {table.via.table!r}, which is not declared before it"
+            yield (
+                (*at, "via"),
+                said(
+                    "names table %(table)r, which is not declared before it", table=table.via.table
+                ),
+            )
         elif (
             parent.erase == "delete"
             and table.erase != "delete"
@@ -530,9 +643,11 @@ def _table_checks(table, at, earlier: dict, categories: set[str], rules: dict) -
         ):
             yield (
                 (*at, "set_null" if table.set_null else "erase"),
-                (
-                    f"erasure deletes the rows of {parent.name!r} that these rows point to: "
-                    f"delete these too, or add {table.via.column!r} to `set_null`"
+                said(
+                    "erasure deletes the rows of %(parent)r that these rows point to: "
+                    "delete these too, or add %(column)r to `set_null`",
+                    parent=parent.name,
+                    column=table.via.column,
                 ),
             )
     changeable = personal | ({table.via.column} if table.via else set())
@@ -540,18 +655,24 @@ def _table_checks(table, at, earlier: dict, categories: set[str], rules: dict) -
         if column not in changeable:
             yield (
                 (*at, "set" if column in table.set else "set_null"),
-                (f"column {column!r} must be listed in `columns` (or be the `via` column)"),
+                said(
+                    "column %(column)r must be listed in `columns` (or be the `via` column)",
+                    column=column,
+                ),
             )
     if table.erase == "overwrite" and not (table.set or table.set_null):
-        yield (*at, "erase"), '"overwrite" needs `set` or `set_null`: the columns to overwrite'
+        yield (
+            (*at, "erase"),
+            said('"overwrite" needs `set` or `set_null`: the columns to overwrite'),
+        )
     if table.erase != "overwrite" and (table.set or table.set_null):
-        yield (*at, "erase"), '`set` and `set_null` belong to erase = "overwrite"'
+        yield (*at, "erase"), said('`set` and `set_null` belong to erase = "overwrite"')
     if table.erase == "keep":
         rule = rules.get(table.kept_by or "")
         if table.kept_by is None or table.dated_by is None:
             yield (
                 (*at, "erase"),
-                (
+                said(
                     '"keep" needs `kept_by` (the rule that keeps the rows by law) and `dated_by` '
                     "(the date column the rule counts from)"
                 ),
@@ -561,13 +682,14 @@ def _table_checks(table, at, earlier: dict, categories: set[str], rules: dict) -
         elif not rule.overrides_erasure:
             yield (
                 (*at, "kept_by"),
-                (
-                    f"rule {rule.id!r} does not override erasure (`overrides_erasure = true` and "
-                    "its legal source): only the law keeps rows a subject asked to erase"
+                said(
+                    "rule %(rule)r does not override erasure (`overrides_erasure = true` and "
+                    "its legal source): only the law keeps rows a subject asked to erase",
+                    rule=rule.id,
                 ),
             )
     elif table.kept_by or table.dated_by:
-        yield (*at, "kept_by" if table.kept_by else "dated_by"), 'belongs to erase = "keep"'
+        yield (*at, "kept_by" if table.kept_by else "dated_by"), said('belongs to erase = "keep"')
 
 
 RECORD_TYPE_LENGTH = 30  # evidence names a dataset row's table as `DATASET:TABLE`
@@ -579,11 +701,17 @@ def _dating_checks(policy: Policy, dataset_id: str, table, at, dated: set[str]) 
     if len(f"{dataset_id}:{table.name}") > RECORD_TYPE_LENGTH:
         yield (
             (*at, "name"),
-            f"'{dataset_id}:{table.name}' is longer than {RECORD_TYPE_LENGTH} characters: the "
-            "evidence log names a row's dataset and table so; shorten the dataset id",
+            said_n(
+                "'%(name)s' is longer than %(n)s character: the evidence log names a row's "
+                "dataset and table so; shorten the dataset id",
+                "'%(name)s' is longer than %(n)s characters: the evidence log names a row's "
+                "dataset and table so; shorten the dataset id",
+                RECORD_TYPE_LENGTH,
+                name=f"{dataset_id}:{table.name}",
+            ),
         )
     if table.dates is not None and not any(table.dates.model_dump().values()):
-        yield (*at, "dates"), "`dates` names no column"
+        yield (*at, "dates"), said("`dates` names no column")
     rules = policy.table_rules(table)
     if any(table.can_date(r) for r in rules):
         dated.add(table.name)
@@ -595,29 +723,54 @@ def _dating_checks(policy: Policy, dataset_id: str, table, at, dated: set[str]) 
     if not rules:
         yield (
             at,
-            f"no rule that deletes reaches table {table.name!r} (its categories have none): "
-            "every row of personal data must have an end",
+            said(
+                "no rule that deletes reaches table %(table)r (its categories have none): "
+                "every row of personal data must have an end",
+                table=table.name,
+            ),
         )
         return
-    needs = "; ".join(
-        f"{trigger} needs {_dating_need(table, trigger)}"
-        for trigger in dict.fromkeys(r.trigger for r in rules)
+    needs = joined(
+        "; ",
+        (
+            said("%(trigger)s needs %(need)s", trigger=trigger, need=_dating_need(table, trigger))
+            for trigger in dict.fromkeys(r.trigger for r in rules)
+        ),
     )
-    yield (
-        at,
-        f"no rule can date the rows of table {table.name!r}, so they would never be deleted "
-        f"({needs}): declare `owner` or `dates`"
-        + ("" if table.via else ", or `via` to a table whose rows are dated"),
-    )
+    if table.via:
+        yield (
+            at,
+            said(
+                "no rule can date the rows of table %(table)r, so they would never be deleted "
+                "(%(needs)s): declare `owner` or `dates`",
+                table=table.name,
+                needs=needs,
+            ),
+        )
+    else:
+        yield (
+            at,
+            said(
+                "no rule can date the rows of table %(table)r, so they would never be deleted "
+                "(%(needs)s): declare `owner` or `dates`, or `via` to a table whose rows are dated",
+                table=table.name,
+                needs=needs,
+            ),
+        )
 
 
 def _dating_need(table, trigger: str) -> str:
     from gallra.policy.model import OWNER_TRIGGERS
 
     if trigger in ("agreement_ended", "account_closed"):
-        records = " or ".join(r for r, t in OWNER_TRIGGERS.items() if trigger in t)
-        mismatch = f", not {table.owner.record}" if table.owner is not None else ""
-        return f"an `owner` of record {records}{mismatch}"
+        records = either([r for r, t in OWNER_TRIGGERS.items() if trigger in t])
+        if table.owner is not None:
+            return said(
+                "an `owner` of record %(records)s, not %(record)s",
+                records=records,
+                record=table.owner.record,
+            )
+        return said("an `owner` of record %(records)s", records=records)
     return f"`dates.{trigger}`"
 
 
@@ -626,7 +779,7 @@ def _mailbox_checks(policy: Policy, categories: set[str]) -> Iterator[tuple]:
     for i, mailbox in enumerate(policy.mailbox):
         here = ("mailbox", i)
         if len(set(mailbox.folders)) != len(mailbox.folders):
-            yield (*here, "folders"), "a folder is named twice"
+            yield (*here, "folders"), said("a folder is named twice")
         if mailbox.category not in categories:
             yield (*here, "category"), _unknown("category", mailbox.category)
             continue
@@ -634,15 +787,22 @@ def _mailbox_checks(policy: Policy, categories: set[str]) -> Iterator[tuple]:
         if not rules:
             yield (
                 (*here, "category"),
-                f"category {mailbox.category!r} has no rule that deletes: gallra would never "
-                "delete a message",
+                said(
+                    "category %(category)r has no rule that deletes: gallra would never delete "
+                    "a message",
+                    category=mailbox.category,
+                ),
             )
         for rule in rules:
             if rule.trigger not in ("created", "last_activity"):
                 yield (
                     (*here, "category"),
-                    f"rule {rule.id!r} counts from {rule.trigger!r}; a message counts from "
-                    '"created" (its date) or "last_activity" (the last message of its thread)',
+                    said(
+                        "rule %(rule)r counts from %(trigger)r; a message counts from "
+                        '"created" (its date) or "last_activity" (the last message of its thread)',
+                        rule=rule.id,
+                        trigger=rule.trigger,
+                    ),
                 )
 
 
@@ -656,28 +816,33 @@ def _source_checks(policy: Policy) -> Iterator[tuple]:
         here = ("source", i)
         for key in sorted(source.model_fields_set - {"id", "kind"} - SOURCE_KEYS[source.kind]):
             owner = next(k for k, keys in SOURCE_KEYS.items() if key in keys)
-            yield (*here, key), f'belongs to kind = "{owner}", not "{source.kind}"'
+            yield (
+                (*here, key),
+                said(
+                    'belongs to kind = "%(owner)s", not "%(kind)s"', owner=owner, kind=source.kind
+                ),
+            )
         if source.kind == "sql":
             if not source.dataset:
-                yield here, 'a "sql" source needs `dataset`: the declared dataset it reads'
+                yield here, said('a "sql" source needs `dataset`: the declared dataset it reads')
             elif source.dataset not in datasets:
                 yield (*here, "dataset"), _unknown("dataset", source.dataset)
             if not source.queries():
-                yield here, 'a "sql" source needs a query for a section, e.g. `customers`'
+                yield here, said('a "sql" source needs a query for a section, e.g. `customers`')
             for section, query in source.queries().items():
                 problem = select_only(query)
                 if problem:
                     yield (*here, section), problem
             queries = source.queries()
             if queries and "customers" not in queries and any(s in queries for s in _NESTED):
-                yield here, "records that belong to a customer need the `customers` query too"
+                yield here, said("records that belong to a customer need the `customers` query too")
         elif source.kind == "passwd":
             if source.getent and source.path:
-                yield (*here, "path"), "give `path` or `getent = true`, not both"
+                yield (*here, "path"), said("give `path` or `getent = true`, not both")
             if source.path and not source.path.startswith("/"):
-                yield (*here, "path"), f"{source.path!r} is not an absolute path"
+                yield (*here, "path"), said("%(path)r is not an absolute path", path=source.path)
             if source.uid_min > source.uid_max:
-                yield (*here, "uid_min"), "cannot be larger than uid_max"
+                yield (*here, "uid_min"), said("cannot be larger than uid_max")
         else:
             yield from _ldap_checks(source, here)
 
@@ -687,26 +852,35 @@ _NESTED = ("agreements", "people", "accounts", "requests", "documents", "credent
 
 def _ldap_checks(source, here: KeyPath) -> Iterator[tuple]:
     if not re.match(r"^ldaps?://[^/\s]+/?$", source.url):
-        yield (*here, "url"), "must be ldap://HOST[:PORT] or ldaps://HOST[:PORT]"
+        yield (*here, "url"), said("must be ldap://HOST[:PORT] or ldaps://HOST[:PORT]")
     if not source.base_dn:
-        yield here, 'an "ldap" source needs `base_dn`: where the accounts are'
+        yield here, said('an "ldap" source needs `base_dn`: where the accounts are')
     if bool(source.bind_dn) != bool(source.password_file):
-        yield here, "give both `bind_dn` and `password_file`, or neither (an anonymous search)"
+        yield (
+            here,
+            said("give both `bind_dn` and `password_file`, or neither (an anonymous search)"),
+        )
     for key in ("password_file", "ca_file"):
         value = getattr(source, key)
         if value and not value.startswith("/"):
-            yield (*here, key), f"{value!r} is not an absolute path"
+            yield (*here, key), said("%(path)r is not an absolute path", path=value)
     if source.ca_file and not source.url.startswith("ldaps://"):
-        yield (*here, "ca_file"), "belongs to an ldaps:// url"
+        yield (*here, "ca_file"), said("belongs to an ldaps:// url")
     if not re.fullmatch(r"[A-Za-z][A-Za-z0-9-]*", source.username_attribute):
-        yield (*here, "username_attribute"), f"{source.username_attribute!r} is not an attribute"
+        yield (
+            (*here, "username_attribute"),
+            said("%(value)r is not an attribute", value=source.username_attribute),
+        )
     depth = 0
     for char in source.filter:
         depth += {"(": 1, ")": -1}.get(char, 0)
         if depth < 0:
             break
     if not (source.filter.startswith("(") and source.filter.endswith(")")) or depth != 0:
-        yield (*here, "filter"), f"{source.filter!r} is not an LDAP filter such as (uid=*)"
+        yield (
+            (*here, "filter"),
+            said("%(value)r is not an LDAP filter such as (uid=*)", value=source.filter),
+        )
 
 
 # A query of a source is read, never written: one SELECT (or WITH ... SELECT), none of the
@@ -748,24 +922,26 @@ _WRITES = frozenset(
 )
 
 
-def select_only(query: str) -> str | None:
+def select_only(query: str) -> Sentence | None:
     """Why `query` is not one read-only SELECT, or None when it is."""
     words, ends = [], 0
     for match in _SQL_TOKEN.finditer(query):
         token = match.group()
         if token in ("'", '"', "`") or query.startswith("/*", match.start()) and len(token) == 1:
-            return "has a quote or comment that is not closed"
+            return said("has a quote or comment that is not closed")
         if match.group("word"):
             words.append(match.group("word").lower())
         if token == ";":  # noqa: S105 (a statement's end, not a password)
             ends += 1
         elif ends:
-            return "must be one statement: nothing may follow ';'"
+            return said("must be one statement: nothing may follow ';'")
     if not words or words[0] not in ("select", "with"):
-        return "must be a SELECT (or WITH ... SELECT) statement"
+        return said("must be a SELECT (or WITH ... SELECT) statement")
     changes = sorted(set(words) & _WRITES)
     if changes:
-        return f"must only read: {changes[0].upper()} is not allowed in a source's query"
+        return said(
+            "must only read: %(word)s is not allowed in a source's query", word=changes[0].upper()
+        )
     return None
 
 
@@ -776,10 +952,21 @@ def _texts(policy: Policy, where: KeyPath, **texts: Text | None) -> Iterator[tup
             missing = [lang for lang in policy.languages if lang not in text]
             extra = [lang for lang in text if lang not in policy.languages]
             if missing:
-                yield (*where, key), f"the text lacks the language(s) {', '.join(missing)}"
+                yield (
+                    (*where, key),
+                    said(
+                        "the text lacks the language(s) %(languages)s", languages=", ".join(missing)
+                    ),
+                )
             if extra:
                 names = ", ".join(extra)
-                yield (*where, key), f"the text has language(s) not in `languages`: {names}"
+                yield (
+                    (*where, key),
+                    said(
+                        "the text has language(s) not in `languages`: %(languages)s",
+                        languages=names,
+                    ),
+                )
 
 
 def registry_fields() -> set[str]:
@@ -801,13 +988,16 @@ def current_policy() -> Policy:
 def policy_for_command() -> Policy:
     """current_policy() for a command: an invalid policy stops it with exit status 2."""
     from django.core.management.base import CommandError
+    from django.utils.translation import gettext
 
     try:
         return current_policy()
     except PolicyError as exc:
-        raise CommandError(f"the policy is not valid:\n{exc}", returncode=2) from exc
+        message = gettext("the policy is not valid:\n%(problems)s")
+        raise CommandError(message % {"problems": exc.translated()}, returncode=2) from exc
 
 
 @functools.lru_cache(maxsize=4)
-def _cached(path: str, mtime_ns: int, size: int) -> Policy:
+def _cached(path: str, _mtime_ns: int, _size: int) -> Policy:
+    """Loaded again when the file changes: its modification time and size are the cache key."""
     return load_policy(path, registry_fields())

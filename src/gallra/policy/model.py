@@ -11,28 +11,44 @@ import re
 from datetime import date
 from typing import Annotated, Literal
 
-from pydantic import BaseModel, ConfigDict, Field, PlainSerializer, PlainValidator, model_validator
+from pydantic import (
+    BaseModel,
+    ConfigDict,
+    Field,
+    PlainSerializer,
+    PlainValidator,
+    ValidationInfo,
+    field_validator,
+    model_validator,
+)
 
+from gallra import idnumbers
 from gallra.policy.durations import Duration, parse_duration
+from gallra.policy.sentences import said
 
 
 def _duration(value: object) -> Duration:
     if not isinstance(value, str):
-        raise ValueError('must be a duration string such as "P1Y", "P3M" or "P7D"')
+        raise ValueError(said('must be a duration string such as "P1Y", "P3M" or "P7D"'))
     return parse_duration(value)
 
 
 def _country(value: object) -> str:
     if not isinstance(value, str) or not re.fullmatch(r"[A-Z]{2}", value):
-        raise ValueError(f'{value!r} is not a two-letter country code (ISO 3166-1, e.g. "SE")')
+        raise ValueError(
+            said('%(value)r is not a two-letter country code (ISO 3166-1, e.g. "SE")', value=value)
+        )
     return value
 
 
 def _ident(value: object) -> str:
     if not isinstance(value, str) or not re.fullmatch(r"[a-z][a-z0-9_-]*", value):
         raise ValueError(
-            f"{value!r} is not an id: use lower-case letters, digits, '_' and '-', "
-            "starting with a letter"
+            said(
+                "%(value)r is not an id: use lower-case letters, digits, '_' and '-', "
+                "starting with a letter",
+                value=value,
+            )
         )
     return value
 
@@ -40,8 +56,11 @@ def _ident(value: object) -> str:
 def _sql_name(value: object) -> str:
     if not isinstance(value, str) or not re.fullmatch(r"[A-Za-z_][A-Za-z0-9_]{0,62}", value):
         raise ValueError(
-            f"{value!r} is not a table or column name: letters, digits and '_', "
-            "starting with a letter or '_', at most 63 characters"
+            said(
+                "%(value)r is not a table or column name: letters, digits and '_', "
+                "starting with a letter or '_', at most 63 characters",
+                value=value,
+            )
         )
     return value
 
@@ -83,6 +102,20 @@ class Organisation(Strict):
     address: str = ""
     opening_hours: str = ""
     website: str = ""
+
+    @field_validator("org_number")
+    @classmethod
+    def _swedish_org_number(cls, value: str, info: ValidationInfo) -> str:
+        """The check `gallra import` makes, so a number the import refuses is refused here."""
+        if value and info.data.get("country") == "SE" and not idnumbers.org_number_ok(value):
+            raise ValueError(
+                said(
+                    "%(value)r is not a Swedish organisation number "
+                    "(NNNNNN-NNNN, check digit included)",
+                    value=value,
+                )
+            )
+        return value
 
 
 class Role(Strict):
@@ -372,22 +405,25 @@ class Mailbox(Strict):
         paths = {"path": self.path, "password_file": self.password_file, "ca_file": self.ca_file}
         for key, value in paths.items():
             if value and not value.startswith("/"):
-                raise ValueError(f"{key}: {value!r} is not an absolute path")
+                raise ValueError(
+                    said("%(key)s: %(value)r is not an absolute path", key=key, value=value)
+                )
         for folder in self.folders:
             if not folder.strip() or any(c in folder for c in '\r\n\0"\\*%'):
-                raise ValueError(f"folders: {folder!r} is not a folder name")
+                raise ValueError(said("folders: %(folder)r is not a folder name", folder=folder))
         imap_keys = [k for k in ("host", "user", "password_file", "ca_file") if getattr(self, k)]
         if self.kind == "maildir":
             if not self.path:
-                raise ValueError('a "maildir" mailbox needs `path`: its Maildir folder')
+                raise ValueError(said('a "maildir" mailbox needs `path`: its Maildir folder'))
             if imap_keys:
-                raise ValueError(f'`{imap_keys[0]}` belongs to kind = "imap"')
+                raise ValueError(said('`%(key)s` belongs to kind = "imap"', key=imap_keys[0]))
         else:
             missing = [k for k in ("host", "user", "password_file") if not getattr(self, k)]
             if missing:
-                raise ValueError(f'an "imap" mailbox needs `{"`, `".join(missing)}`')
+                keys = "`, `".join(missing)
+                raise ValueError(said('an "imap" mailbox needs `%(keys)s`', keys=keys))
             if self.path:
-                raise ValueError('`path` belongs to kind = "maildir"')
+                raise ValueError(said('`path` belongs to kind = "maildir"'))
         return self
 
 

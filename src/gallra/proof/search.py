@@ -18,7 +18,7 @@ import os
 import re
 import shutil
 import tempfile
-from collections.abc import Iterable, Iterator
+from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -26,6 +26,7 @@ import sqlalchemy as sa
 from cryptography.exceptions import InvalidTag
 from django.conf import settings
 from django.db import connection
+from django.utils.translation import gettext as _
 
 from gallra.backups import dump
 from gallra.backups.restic import restic
@@ -141,14 +142,23 @@ class Search:
     def kinds(self, text: str) -> list[str]:
         return [kind for kind, pattern in self.patterns if pattern.search(text)]
 
-    def everywhere(self, backups: bool = True) -> list[Hit]:
-        hits = self.database()
-        hits += self.datasets()
-        hits += self.mailboxes()
+    def everywhere(
+        self, backups: bool = True, progress: Callable[[int, int], None] | None = None
+    ) -> list[Hit]:
+        """Every place in turn; `progress(done, total)` is told after each (a bar on the
+        terminal: each backup snapshot is restored whole, which takes a while)."""
+        steps: list[Callable[[], list[Hit]]] = [self.database, self.datasets, self.mailboxes]
         for folder in self.policy.backups.directories:
-            hits += self.files(Path(folder), "directory")
-        if backups and settings.GALLRA_BACKUP_REPOSITORY:
-            hits += self.snapshots()
+            steps.append(lambda folder=folder: self.files(Path(folder), "directory"))
+        use_backups = bool(backups and settings.GALLRA_BACKUP_REPOSITORY)
+        total = len(steps) + use_backups
+        tell = progress or (lambda done, total: None)
+        hits = []
+        for done, step in enumerate(steps, 1):
+            hits += step()
+            tell(done, total)
+        if use_backups:
+            hits += self.snapshots(lambda n, of: tell(len(steps) + n, len(steps) + of))
         return hits
 
     # --- gallra's database, or a copy of it -------------------------------------------------
@@ -156,10 +166,11 @@ class Search:
     def database(self, db=None, place: str = "database", suffix: str = "") -> list[Hit]:
         cursor = (db or connection).cursor()
         hits = []
+        uncovered = (_("no retention rule covers this table"), False)
         for table in _tables(cursor, db):
-            rule, kept = self.table_rules.get(table, ("no retention rule covers this table", False))
+            rule, kept = self.table_rules.get(table, uncovered)
             if table.startswith(REQUEST_TABLES):
-                rule, kept = "the request itself, kept to show how it was answered", True
+                rule, kept = _("the request itself, kept to show how it was answered"), True
             cursor.execute(f'SELECT * FROM "{table}"')  # noqa: S608 (names from the catalogue)
             names = [d[0] for d in cursor.description]
             while rows := cursor.fetchmany(1000):
@@ -212,10 +223,11 @@ class Search:
                     kept_by = rules.get(table.kept_by or "")
                     removers = " or ".join(r.id for r in self.policy.table_rules(table))
                     rule = (
-                        f"kept by {kept_by.id} ({kept_by.legal_source})"
+                        _("kept by %(rule)s (%(law)s)")
+                        % {"rule": kept_by.id, "law": kept_by.legal_source}
                         if kept_by
-                        else f"should have been removed by {removers or 'no rule'} or by "
-                        "the subject's erasure"
+                        else _("should have been removed by %(rules)s or by the subject's erasure")
+                        % {"rules": removers or _("no rule")}
                     )
                     rows = conn.execute(sa.select(sa.text("*")).select_from(sa.table(table.name)))
                     for row in rows:
@@ -223,7 +235,7 @@ class Search:
                         why = rule
                         if kept_by is not None and table.dated_by:
                             until = datasets.kept_until(kept_by, row._mapping.get(table.dated_by))
-                            why += f" until {until}" if until else ""
+                            why += (_(" until %(day)s") % {"day": until}) if until else ""
                         for kind in self.kinds(text):
                             where = f"{table.name} {table.key}={row._mapping.get(table.key)}"
                             hits.append(Hit(place, where, kind, why, kept_by is not None))
@@ -237,7 +249,9 @@ class Search:
         hits = []
         for mailbox in self.policy.mailbox:
             rules = [r.id for r in self.policy.rules_for(mailbox.category) if r.action == "delete"]
-            rule = f"should have been removed by {' or '.join(rules) or 'no rule'}"
+            rule = _("should have been removed by %(rules)s") % {
+                "rules": " or ".join(rules) or _("no rule")
+            }
             with connect(mailbox) as connector:
                 for folder in mailbox.folders:
                     connector.select(folder)
@@ -250,7 +264,7 @@ class Search:
     # --- files ------------------------------------------------------------------------------
 
     def files(self, folder: Path, place: str, shown_as: Path | None = None) -> list[Hit]:
-        rule = "no retention rule covers files here: remove them with the account (P3)"
+        rule = _("no retention rule covers files here: remove them with the account (P3)")
         hits = []
         for path in _walk(folder):
             if path.parent.parent.name == STAGING_FOLDER:
@@ -267,12 +281,15 @@ class Search:
 
     # --- backup snapshots -------------------------------------------------------------------
 
-    def snapshots(self) -> list[Hit]:
+    def snapshots(self, progress: Callable[[int, int], None] | None = None) -> list[Hit]:
         hits = []
         with lock():
             remove_leftovers()
-            for snap in snapshots():
+            found = snapshots()
+            for done, snap in enumerate(found, 1):
                 hits += self._snapshot(snap)
+                if progress:
+                    progress(done, len(found))
         return hits
 
     def _snapshot(self, snap: dict) -> list[Hit]:
@@ -280,7 +297,10 @@ class Search:
         window = self.policy.backups.window
         goes = snap["at"] + (window.after(snap["at"].date()) - snap["at"].date())
         place = f"snapshot {snap['short_id']} ({snap['at']:%Y-%m-%d})"
-        suffix = f"; the snapshot leaves the repository {goes:%Y-%m-%d} ({window} window)"
+        suffix = _("; the snapshot leaves the repository %(day)s (%(window)s window)") % {
+            "day": f"{goes:%Y-%m-%d}",
+            "window": window,
+        }
         scratch = Path(tempfile.mkdtemp(prefix=SCRATCH, dir=settings.GALLRA_DATA))
         try:
             restic("restore", snap["id"], "--target", str(scratch))
@@ -306,12 +326,17 @@ def _table_rules(policy: Policy) -> dict[str, tuple[str, bool]]:
         rules = by_type.get(model.record_type, [])
         law = [r for r in rules if r.legal_source]
         if law:
-            out[model._meta.db_table] = (f"kept by {law[0].id} ({law[0].legal_source})", True)
+            kept = _("kept by %(rule)s (%(law)s)") % {
+                "rule": law[0].id,
+                "law": law[0].legal_source,
+            }
+            out[model._meta.db_table] = (kept, True)
         elif rules:
             names = " or ".join(r.id for r in rules)
-            out[model._meta.db_table] = (f"should have been removed by {names}", False)
-    rule = policy.login_rule()
-    out["logins_loginevent"] = (f"should have been removed by {rule.id}", False)
+            removed = _("should have been removed by %(rules)s") % {"rules": names}
+            out[model._meta.db_table] = (removed, False)
+    removed = _("should have been removed by %(rules)s") % {"rules": policy.login_rule().id}
+    out["logins_loginevent"] = (removed, False)
     return out
 
 

@@ -8,6 +8,9 @@ class RegistryConfig(AppConfig):
 
     def ready(self) -> None:
         from gallra.policy import hooks
+        from gallra.registry import crypto
         from gallra.registry.models import personal_fields
 
         hooks.register_personal_fields(personal_fields)  # each must be in a policy category
+        crypto.register_wrapped_keys(crypto.CUSTOMER_KEYS)  # `gallra keys` rewraps them all
+        crypto.register_wrapped_keys(crypto.OUTBOX_MAILS)

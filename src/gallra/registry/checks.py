@@ -14,6 +14,8 @@ from decimal import Decimal, InvalidOperation
 from django.core.exceptions import ValidationError
 from django.core.validators import validate_email
 
+from gallra import idnumbers
+
 Check = Callable[[object], object]
 LONG_TEXT = 1_000_000  # characters of a free text (a document, a note): a record, not a dump
 # Control characters: none in a one-line field (a name, a ref: they break logs, mails and
@@ -166,23 +168,11 @@ def choice(*allowed: str) -> Check:
     return check
 
 
-def luhn_ok(digits: str) -> bool:
-    total = 0
-    for i, ch in enumerate(reversed(digits)):
-        n = int(ch) * (2 if i % 2 else 1)
-        total += n - 9 if n > 9 else n
-    return total % 10 == 0
-
-
-_ORG_NUMBER = re.compile(r"(\d{2})?(\d{6})[-+]?(\d{4})")
-
-
 def org_number(value: object) -> str:
     """A Swedish organisation number or personnummer (10 or 12 digits, Luhn-checked)."""
     if value is None or value == "":
         return ""
-    match = _ORG_NUMBER.fullmatch(value) if isinstance(value, str) else None
-    if not match or not luhn_ok(match.group(2) + match.group(3)):
+    if not isinstance(value, str) or not idnumbers.org_number_ok(value):
         raise ValueError(
             f"{shown(value)} is not a Swedish organisation number or personnummer "
             "(NNNNNN-NNNN, check digit included)"

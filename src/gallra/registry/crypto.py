@@ -12,21 +12,28 @@ that nothing opens, in this database and in every backup of it (docs/backups.md)
 Master key rotation: `gallra keys rotate` puts a new master key in the key file, keeps the
 old one as retired, and rewraps each data key. A key names the master key that wraps it
 (`master`, a short digest), and a process that meets a master it does not know reads the key
-file again, so running processes carry on while keys are rewrapped.
+file again, so running processes carry on while keys are rewrapped. Other apps keep keys
+wrapped by the master key too (the logins' monthly pseudonym keys, the outbox's sealed mail):
+each registers them as `WrappedKeys`, so that `gallra keys` rewraps and counts them all and
+no retired master key is dropped while it still wraps anything.
 """
 
 from __future__ import annotations
 
 import hashlib
 import os
-from collections.abc import Iterable
+from collections import Counter
+from collections.abc import Callable, Iterable
+from dataclasses import dataclass
 from datetime import datetime
 
+from cryptography.exceptions import InvalidTag
 from cryptography.hazmat.primitives.ciphers.aead import AESGCM
 from django.conf import settings
 from django.core.exceptions import ImproperlyConfigured
 from django.db import connection, transaction
 from django.dispatch import Signal
+from django.utils.translation import ngettext
 
 from gallra import config
 
@@ -75,17 +82,43 @@ def _label(customer_ref: str) -> bytes:
     return b"customer-key:" + customer_ref.encode()
 
 
-def wrap(key: bytes, customer_ref: str) -> tuple[str, bytes]:
-    """(master id, the data key wrapped under the current master key)."""
+def wrap_key(key: bytes, label: bytes) -> tuple[str, bytes]:
+    """(master id, `key` wrapped under the current master key, bound to `label`).
+
+    Store the master id with it: `unwrap_key` needs it once the master key is rotated.
+    """
     master = master_key()
     nonce = os.urandom(NONCE_BYTES)
-    return master_id(master), nonce + AESGCM(master).encrypt(nonce, key, _label(customer_ref))
+    return master_id(master), nonce + AESGCM(master).encrypt(nonce, key, label)
+
+
+def unwrap_key(master: str, wrapped: bytes, label: bytes) -> bytes:
+    """A key wrapped by `wrap_key` under the master key named `master` (current or retired)."""
+    wrapped = bytes(wrapped)
+    aead = AESGCM(_master(master))
+    return aead.decrypt(wrapped[:NONCE_BYTES], wrapped[NONCE_BYTES:], label)
+
+
+def wrapping_master(wrapped: bytes, label: bytes) -> str | None:
+    """Which known master key (current or retired) wrapped this key, for a key stored without
+    the name of its master; None when none of them opens it."""
+    wrapped = bytes(wrapped)
+    for key in (current_keys().master_key, *current_keys().retired_master_keys):
+        try:
+            AESGCM(key).decrypt(wrapped[:NONCE_BYTES], wrapped[NONCE_BYTES:], label)
+        except InvalidTag:
+            continue
+        return master_id(key)
+    return None
+
+
+def wrap(key: bytes, customer_ref: str) -> tuple[str, bytes]:
+    """(master id, the data key wrapped under the current master key)."""
+    return wrap_key(key, _label(customer_ref))
 
 
 def unwrap(master: str, wrapped: bytes, customer_ref: str) -> bytes:
-    wrapped = bytes(wrapped)
-    aead = AESGCM(_master(master))
-    return aead.decrypt(wrapped[:NONCE_BYTES], wrapped[NONCE_BYTES:], _label(customer_ref))
+    return unwrap_key(master, wrapped, _label(customer_ref))
 
 
 class CustomerCipher:
@@ -181,3 +214,64 @@ def rewrap(batch: int = 500) -> int:
         done += len(rows)
         if len(rows) < batch:
             return done
+
+
+@dataclass(frozen=True)
+class WrappedKeys:
+    """Keys an app keeps wrapped by the master key, registered so that `gallra keys` knows them.
+
+    `count()` says how many each master key (by `master_id`) wraps; `rewrap(batch)` rewraps
+    every one not under the current master key, in transactions of `batch`, safe to rerun,
+    and returns how many it rewrapped; `describe(n)` names n of them for `keys status`.
+    """
+
+    id: str  # the key of their counts in `keys status --format json`
+    count: Callable[[], dict[str, int]]
+    rewrap: Callable[[int], int]
+    describe: Callable[[int], str]
+
+
+_wrapped: dict[str, WrappedKeys] = {}
+
+
+def register_wrapped_keys(keys: WrappedKeys) -> None:
+    """Called from an AppConfig.ready(): the registry imports none of the apps above it."""
+    _wrapped[keys.id] = keys
+
+
+def wrapped_keys() -> list[WrappedKeys]:
+    """Every kind of key wrapped by the master key, the customers' own first."""
+    return list(_wrapped.values())
+
+
+def customer_key_counts() -> dict[str, int]:
+    from gallra.registry.models import CustomerKey
+
+    return dict(Counter(CustomerKey.objects.values_list("master", flat=True)))
+
+
+def _customer_keys(n: int) -> str:
+    return ngettext("%(n)s customer key", "%(n)s customer keys", n) % {"n": n}
+
+
+def _outbox_counts() -> dict[str, int]:
+    from gallra.outbox import sealing
+
+    return {master_id(master): n for master, n in sealing.counts().items()}
+
+
+def _outbox_reseal(batch: int) -> int:
+    from gallra.outbox import sealing
+
+    return sealing.reseal(batch)
+
+
+def _outbox_mails(n: int) -> str:
+    return ngettext("%(n)s mail waiting in the outbox", "%(n)s mails waiting in the outbox", n) % {
+        "n": n
+    }
+
+
+CUSTOMER_KEYS = WrappedKeys("customer_keys", customer_key_counts, rewrap, _customer_keys)
+# The outbox sits below the registry: its mails are registered here, by the registry.
+OUTBOX_MAILS = WrappedKeys("outbox_mails", _outbox_counts, _outbox_reseal, _outbox_mails)

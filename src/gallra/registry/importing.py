@@ -15,6 +15,7 @@ from __future__ import annotations
 
 import io
 import json
+import os
 from collections import defaultdict
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
@@ -23,7 +24,7 @@ from typing import BinaryIO
 
 from django.db import connection, models, transaction
 from django.utils import timezone
-from django.utils.translation import gettext
+from django.utils.translation import gettext, gettext_lazy
 
 from gallra.registry import checks, crypto, tombstones
 from gallra.registry.jsonstream import JSONShapeError, read_sections
@@ -72,6 +73,14 @@ class Refusal:
 
     def __str__(self) -> str:
         return f"{self.path}: {self.record_type} {self.ref}: {self.reason}"
+
+
+# What the counts of an ImportReport are called, for people.
+STATES = {
+    "created": gettext_lazy("created"),
+    "updated": gettext_lazy("updated"),
+    "unchanged": gettext_lazy("unchanged"),
+}
 
 
 @dataclass
@@ -240,10 +249,15 @@ class Row:
     customer_ref: str | None = None  # whose key seals its SEALED values
 
 
-def import_file(path: str | Path) -> ImportReport:
+def import_file(
+    path: str | Path, progress: Callable[[int, int], None] | None = None
+) -> ImportReport:
+    """`progress(bytes read, file size)` now and then, for the command's bar on a terminal."""
     try:
         with open(path, "rb") as f:
-            return import_stream(f, source=str(path))
+            size = os.fstat(f.fileno()).st_size
+            tick = (lambda: progress(f.tell(), size)) if progress else None
+            return import_stream(f, source=str(path), tick=tick)
     except OSError as exc:
         raise ImportFailed([Problem("", f"cannot read {path}: {exc.strerror}")]) from exc
 
@@ -253,12 +267,15 @@ def import_document(data: dict, source: str = "") -> ImportReport:
     return import_stream(io.BytesIO(json.dumps(data, default=str).encode()), source=source)
 
 
-def import_stream(fileobj: BinaryIO, source: str = "") -> ImportReport:
+def import_stream(
+    fileobj: BinaryIO, source: str = "", tick: Callable[[], None] | None = None
+) -> ImportReport:
     """Import all or nothing; a record gallra deleted is refused (report.refused), not created.
 
-    `source` names where the records come from, for the refusals ("delete it there").
+    `source` names where the records come from, for the refusals ("delete it there");
+    `tick()` is called every TICK items read, and once at the end.
     """
-    importer = _Importer(source or gettext("the import file"))
+    importer = _Importer(source or gettext("the import file"), tick)
     try:
         with transaction.atomic():
             importer.run(fileobj)
@@ -269,9 +286,13 @@ def import_stream(fileobj: BinaryIO, source: str = "") -> ImportReport:
     return importer.report
 
 
+TICK = 500  # items read between two calls of the progress callback
+
+
 class _Importer:
-    def __init__(self, source: str) -> None:
+    def __init__(self, source: str, tick: Callable[[], None] | None = None) -> None:
         self.source = source
+        self.tick = tick
         self.refused: dict[str, set[str]] = defaultdict(set)  # record type -> refs not written
         self.problems: list[Problem] = []
         self.report = ImportReport()
@@ -295,7 +316,11 @@ class _Importer:
     def run(self, fileobj: BinaryIO) -> None:
         self.writer.open()
         try:
-            for section, index, item, refused in read_sections(fileobj, SECTIONS):
+            for n, (section, index, item, refused) in enumerate(
+                read_sections(fileobj, SECTIONS), 1
+            ):
+                if self.tick is not None and n % TICK == 0:
+                    self.tick()
                 path = f"{section}[{index}]"
                 if refused:  # NaN, a NUL, a key twice, too deep ...: the item is not read
                     for where, message in refused:
@@ -311,6 +336,8 @@ class _Importer:
                 self.flush()
                 self._resolve_late_links()
                 self._holds()
+            if self.tick is not None:
+                self.tick()
         except JSONShapeError as exc:
             self.problems.append(Problem(exc.path, exc.message))
         except _TooMany:

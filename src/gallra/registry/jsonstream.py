@@ -319,7 +319,7 @@ def _place(
     for token in _TOKEN.finditer(text, start, end):
         part, at = token.group(), token.start()
         if frames:
-            bracket, base, step, key_next = frames[-1]
+            bracket, base, step, _ = frames[-1]
             current = f"{base}[{step}]" if bracket == "[" else f"{base}.{step}"
         if part in ("[", "{"):
             if max_depth is not None and len(frames) >= max_depth:

@@ -14,14 +14,16 @@ from dataclasses import dataclass, field
 from datetime import date, timedelta
 
 from django.core.management.base import BaseCommand, CommandError
-from django.utils import timezone
+from django.utils import timezone, translation
+from django.utils.translation import gettext as _
+from django.utils.translation import pgettext
 
 from gallra.evidence.log import verify
 from gallra.evidence.models import Entry
 from gallra.policy.loading import policy_for_command
 from gallra.policy.model import Policy
 from gallra.registry.models import Customer, Invoice
-from gallra.retention import words
+from gallra.retention.explaining import type_name
 from gallra.retention.models import ManualTask
 from gallra.retention.planner import due_date, rules_by_type
 
@@ -96,75 +98,65 @@ def certificate(policy: Policy, customer_ref: str, at: date) -> Certificate:
 
 
 def render(cert: Certificate, policy: Policy, lang: str) -> str:
-    org = policy.organisation.name
-    sv = lang == "sv"
+    """The certificate as text for the customer, in `lang`."""
+    with translation.override(lang):
+        return _render(cert, policy, lang)
+
+
+def _render(cert: Certificate, policy: Policy, lang: str) -> str:
     lines = [
-        ("Raderingsintyg" if sv else "Certificate of deletion") + f" — {org}",
-        f"{'Kund' if sv else 'Customer'}: {cert.customer_ref}    "
-        f"{'Utfärdat' if sv else 'Issued'}: {cert.at}",
+        _("Certificate of deletion — %(org)s") % {"org": policy.organisation.name},
+        _("Customer: %(customer)s    Issued: %(day)s")
+        % {"customer": cert.customer_ref, "day": cert.at},
         "",
     ]
     if cert.customer_exists:
-        lines.append(
-            "Kundposten finns ännu kvar i registret; allt är inte raderat."
-            if sv
-            else "The customer record still exists; not everything is deleted."
-        )
-    lines.append("Raderat:" if sv else "Deleted:")
+        lines.append(_("The customer record still exists; not everything is deleted."))
+    lines.append(_("Deleted:"))
     for d in cert.deleted or []:
-        lines.append(f"  {d['on']}  {d['count']} {words.type_name(d['type'], lang)}  ({d['rule']})")
+        lines.append(f"  {d['on']}  {d['count']} {type_name(d['type'], lang)}  ({d['rule']})")
     if not cert.deleted:
-        lines.append("  (inget ännu)" if sv else "  (nothing yet)")
+        lines.append("  " + _("(nothing yet)"))
     lines.append("")
-    lines.append("Sparas enligt lag:" if sv else "Kept as the law requires:")
+    lines.append(_("Kept as the law requires:"))
     for k in cert.kept:
-        until = "till och med" if sv else "until"
+        values = {
+            "type": type_name("invoice", lang),
+            "number": k["number"],
+            "ref": k["ref"],
+            "until": k["kept_until"],
+            "source": k["source"],
+        }
         lines.append(
-            f"  {words.type_name('invoice', lang)} {k['number']} ({k['ref']}) "
-            f"{until} {k['kept_until']} — {k['source']}"
+            "  " + _("%(type)s %(number)s (%(ref)s) until %(until)s — %(source)s") % values
         )
     if not cert.kept:
-        lines.append("  (inget)" if sv else "  (nothing)")
+        lines.append("  " + _("(nothing)"))
     if cert.tasks:
         lines.append("")
-        lines.append("Manuella uppgifter:" if sv else "Manual tasks:")
+        lines.append(_("Manual tasks:"))
         for t in cert.tasks:
-            state = (
-                (f"utfört {t['done']}" if sv else f"done {t['done']}")
-                if t["done"]
-                else (f"öppen, senast {t['due']}" if sv else f"open, due {t['due']}")
-            )
+            if t["done"]:
+                state = pgettext("task", "done %(day)s") % {"day": t["done"]}
+            else:
+                state = pgettext("task", "open, due %(day)s") % {"day": t["due"]}
             lines.append(f"  {t['task']} — {t['assignee']}: {state}")
     lines.append("")
     ev = cert.evidence
-    intact = (
-        ("intakt" if sv else "intact") if ev["chain_intact"] else ("BRUTEN" if sv else "BROKEN")
-    )
-    lines.append(
-        (
-            f"Bevis: poster {', '.join(map(str, ev['entries'])) or '–'} i bevisloggen; "
-            f"kedjan {intact}, huvud {ev['head']}."
-        )
-        if sv
-        else (
-            f"Evidence: entries {', '.join(map(str, ev['entries'])) or '–'} of the evidence log; "
-            f"chain {intact}, head {ev['head']}."
-        )
-    )
+    values = {"entries": ", ".join(map(str, ev["entries"])) or "–", "head": ev["head"]}
+    if ev["chain_intact"]:
+        said = _("Evidence: entries %(entries)s of the evidence log; chain intact, head %(head)s.")
+    else:
+        said = _("Evidence: entries %(entries)s of the evidence log; chain BROKEN, head %(head)s.")
+    lines.append(said % values)
     if ev.get("pruned"):
         p = ev["pruned"]
         lines.append(
-            (
-                f"Bevisloggens poster till och med {p['through_seq']} (gjorda före {p['before']}) "
-                f"är gallrade enligt regeln {p['rule']} den {p['on']}: raderingar före dess "
-                "visas inte här."
+            _(
+                "The evidence log's entries up to %(seq)s (made before %(before)s) were pruned "
+                "under rule %(rule)s on %(on)s: deletions before then are not shown here."
             )
-            if sv
-            else (
-                f"The evidence log's entries up to {p['through_seq']} (made before {p['before']}) "
-                f"were pruned under rule {p['rule']} on {p['on']}: deletions before then are not "
-                "shown here."
-            )
+            % {"seq": p["through_seq"], "before": p["before"], "rule": p["rule"], "on": p["on"]}
         )
     return "\n".join(lines)
 
@@ -183,18 +175,16 @@ def command(cmd: BaseCommand, options: dict) -> None:
     cert = certificate(policy, options["customer_ref"], timezone.localdate())
     if not cert.customer_exists and not cert.deleted and not cert.kept:
         pruned = cert.evidence.get("pruned")
-        also = (
-            (
-                f" (its entries made before {pruned['before']} were pruned under rule "
-                f"{pruned['rule']} on {pruned['on']})"
-            )
-            if pruned
-            else ""
-        )
-        raise CommandError(
-            f"no customer {options['customer_ref']!r} in gallra or its evidence{also}",
-            returncode=2,
-        )
+        if pruned:
+            message = _(
+                "no customer %(ref)r in gallra or its evidence (its entries made before "
+                "%(before)s were pruned under rule %(rule)s on %(on)s)"
+            ) % {"ref": options["customer_ref"], **pruned}
+        else:
+            message = _("no customer %(ref)r in gallra or its evidence") % {
+                "ref": options["customer_ref"]
+            }
+        raise CommandError(message, returncode=2)
     if options["format"] == "json":
         cmd.stdout.write(json.dumps(cert.as_dict(), indent=2, ensure_ascii=False))
     else:

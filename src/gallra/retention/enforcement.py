@@ -28,6 +28,7 @@ from pathlib import Path
 
 from django.db import connection, transaction
 from django.utils import timezone
+from django.utils.translation import gettext as _
 
 from gallra.evidence.log import append
 from gallra.policy.model import Policy
@@ -155,7 +156,7 @@ def only_one_enforcer() -> Iterator[None]:
         with connection.cursor() as cursor:
             cursor.execute("SELECT pg_try_advisory_lock(%s)", [LOCK_KEY])
             if not cursor.fetchone()[0]:
-                raise EnforcementBusy("another `gallra enforce` is running on this database")
+                raise EnforcementBusy(_("another `gallra enforce` is running on this database"))
         try:
             yield
         finally:
@@ -170,7 +171,9 @@ def only_one_enforcer() -> Iterator[None]:
         try:
             fcntl.flock(f, fcntl.LOCK_EX | fcntl.LOCK_NB)
         except BlockingIOError:
-            raise EnforcementBusy(f"another `gallra enforce` is running ({path})") from None
+            raise EnforcementBusy(
+                _("another `gallra enforce` is running (%(lock)s)") % {"lock": path}
+            ) from None
         try:
             yield
         finally:

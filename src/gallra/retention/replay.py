@@ -15,6 +15,7 @@ from datetime import date, datetime, time
 
 from django.db.models import Q
 from django.utils import timezone
+from django.utils.translation import gettext as _
 
 from gallra.evidence.log import append
 from gallra.evidence.models import Entry
@@ -80,7 +81,10 @@ def replay(policy: Policy, place: str, since: date, *, actor: str, now: datetime
     store = owner_of(policy, place)
     if store is None:
         known = ", ".join(places(policy)) or "-"
-        raise UnknownPlace(f"no dataset or mailbox {place!r} in the policy (known: {known})")
+        raise UnknownPlace(
+            _("no dataset or mailbox %(place)r in the policy (known: %(known)s)")
+            % {"place": place, "known": known}
+        )
     found = entries_for(place, since)
     result = Replayed(place, since, entries=len(found))
     part = store.replay(policy, place, found, actor=actor, now=now)

@@ -4,17 +4,24 @@ When a customer's relationship ends, each manual rule of the policy gives every 
 the customer's staff (or, when none is assigned, the rule's role, or all staff) a task with
 the rule's due date. Reminders go by e-mail from a week before the due date until done.
 Acknowledging a task is recorded in the evidence log.
+
+The reminders go through the outbox, which retention may not import: the instance app
+registers how they are queued and delivered (`register_mailer`, from its AppConfig.ready()).
 """
 
 from __future__ import annotations
 
 from collections import defaultdict
+from collections.abc import Callable
+from dataclasses import dataclass
 from datetime import date, datetime, timedelta
 
+from django.conf import settings
 from django.contrib.auth import get_user_model
-from django.core.mail import send_mail
 from django.db import transaction
 from django.db.models import Exists, Max, OuterRef
+from django.utils import timezone, translation
+from django.utils.translation import gettext as _
 
 from gallra.evidence.log import append
 from gallra.policy.model import Policy, Rule
@@ -25,6 +32,32 @@ from gallra.retention.planner import due_date
 
 REMIND_BEFORE = timedelta(days=7)
 CHUNK = 1000
+
+
+@dataclass(frozen=True)
+class Mailer:
+    """How reminders reach the staff, registered by an app above retention.
+
+    `queue(subject, body, to, now)` runs in the transaction that records the task as
+    reminded (both happen, or neither); `deliver()` runs once they are all queued, outside
+    any transaction, and raises nothing: what it cannot deliver waits and is tried again.
+    """
+
+    queue: Callable[[str, str, list[str], datetime], object]
+    deliver: Callable[[], None]
+
+
+_mailers: list[Mailer] = []
+
+
+def register_mailer(mailer: Mailer) -> None:
+    _mailers[:] = [mailer]
+
+
+def _mailer() -> Mailer:
+    if not _mailers:  # mailing directly would fail the whole run while the relay is down
+        raise RuntimeError("no app has registered how task reminders are mailed: apps not ready?")
+    return _mailers[0]
 
 
 def create_tasks(policy: Policy, at: date, now: datetime, lang: str | None = None) -> int:
@@ -127,23 +160,38 @@ def acknowledge(task: ManualTask, user, now: datetime) -> None:
     task.refresh_from_db()
 
 
-def remind(at: date) -> int:
-    """E-mail each open task due within a week (or overdue), once a day. Returns mails sent."""
+def remind(at: date, lang: str | None = None) -> int:
+    """E-mail each open task due within a week (or overdue), once a day. Returns mails queued
+    (then delivered at once if the relay takes them; if not, they wait in the outbox).
+    In `lang` (default: the instance's language, which the tasks' own text is written in)."""
+    mailer = _mailer()
     sent = 0
     open_tasks = ManualTask.objects.filter(done_at__isnull=True, due__lte=at + REMIND_BEFORE)
     for task in open_tasks.exclude(reminded=at).select_related("assignee"):
-        if task.assignee.email:
-            late = task.due < at
-            subject = (
-                f"{'Försenad' if late else 'Påminnelse'}: {task.what} "
-                f"(kund {task.customer_ref}, senast {task.due})"
-            )
-            body = (
-                f"{task.what}\n\nKund: {task.customer_ref}\nSenast: {task.due}\n\n"
-                "Bekräfta i gallra när det är gjort (Gallring › Manuella uppgifter).\n"
-                "Confirm in gallra when it is done (Retention › Manual tasks).\n"
-            )
-            send_mail(subject, body, None, [task.assignee.email])
-            sent += 1
-        ManualTask.objects.filter(pk=task.pk).update(reminded=at)
+        with transaction.atomic():  # reminded once its mail is queued, and only then
+            if task.assignee.email:
+                with translation.override(lang or settings.LANGUAGE_CODE):
+                    subject, body = _reminder(task, late=task.due < at)
+                mailer.queue(subject, body, [task.assignee.email], timezone.now())
+                sent += 1
+            ManualTask.objects.filter(pk=task.pk).update(reminded=at)
+    if sent:
+        mailer.deliver()
     return sent
+
+
+def _reminder(task: ManualTask, late: bool) -> tuple[str, str]:
+    """The subject and body of one reminder, in the active language."""
+    values = {"what": task.what, "customer": task.customer_ref, "due": task.due}
+    if late:
+        subject = _("Overdue: %(what)s (customer %(customer)s, due %(due)s)") % values
+    else:
+        subject = _("Reminder: %(what)s (customer %(customer)s, due %(due)s)") % values
+    body = (
+        _(
+            "%(what)s\n\nCustomer: %(customer)s\nDue: %(due)s\n\n"
+            "Confirm in gallra when it is done (Retention › Manual tasks).\n"
+        )
+        % values
+    )
+    return subject, body

@@ -15,6 +15,7 @@ from dataclasses import dataclass, field
 from datetime import date, timedelta
 
 from faker import Faker
+from stdnum.luhn import calc_check_digit
 
 from gallra.scanner import scan
 
@@ -28,14 +29,6 @@ class Document:
         if kind is not None:
             self.labels.append((len(self.text), len(self.text) + len(text), kind))
         self.text += text
-
-
-def luhn_digit(digits: str) -> str:
-    total = 0
-    for i, ch in enumerate(reversed(digits)):
-        n = int(ch) * (1 if i % 2 else 2)
-        total += n - 9 if n > 9 else n
-    return str((10 - total % 10) % 10)
 
 
 class Maker:
@@ -58,7 +51,7 @@ class Maker:
         born = date(1925, 1, 1) + timedelta(days=self.r.randrange(365 * 95))
         day = born.day + (60 if coordination else 0)
         short = f"{born:%y%m}{day:02d}{self.r.randrange(1000):03d}"
-        short += luhn_digit(short)
+        short += calc_check_digit(short)
         kind = scan.SAMORDNINGSNUMMER if coordination else scan.PERSONNUMMER
         century = f"{born.year // 100}"
         old = date.today().year - born.year >= 100
@@ -183,11 +176,11 @@ class Maker:
         if kind == 1:  # an impossible date, Luhn right
             short = f"{r.choice(['900231', '810230', '750431', '001300', '991232'])}"
             short += f"{r.randrange(1000):03d}"
-            short += luhn_digit(short)
+            short += calc_check_digit(short)
             return f"{short[:6]}-{short[6:]}"
         if kind == 2:  # an organisation number (third digit 2 or more), Luhn right
             org = f"{r.choice([55, 16, 20, 80, 71])}{r.randrange(20, 99)}{r.randrange(10**5):05d}"
-            org += luhn_digit(org)
+            org += calc_check_digit(org)
             return f"org.nr {org[:6]}-{org[6:]}"
         if kind == 3:  # an order or OCR number of ten digits
             number = f"{r.randrange(10**9, 10**10)}"

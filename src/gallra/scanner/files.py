@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import bisect
 import os
-from collections.abc import Iterable, Iterator
+from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -38,12 +38,33 @@ class FileHit:
 
 
 def subject_names() -> list[str]:
-    """The names of the registry's people and customers: the known subjects."""
+    """The names of the registry's people and customers: the known subjects; none when there
+    is no registry yet (a file is scanned before `gallra init`, or on a laptop)."""
     from gallra.registry.models import Person, Prospect
 
+    if not has_registry():
+        return []
     people = Person.objects.values_list("first_name", "last_name")
     names = [f"{first} {last}" for first, last in people]
     return names + list(Prospect.objects.values_list("name", flat=True))
+
+
+def has_registry() -> bool:
+    """The instance's database is there, with the registry's tables. An SQLite file that is
+    not there is not opened: opening it would create it (and scanning makes nothing)."""
+    from django.db import DatabaseError, connection
+
+    from gallra.registry.models import Person
+
+    name = str(connection.settings_dict["NAME"])
+    on_disk = connection.vendor == "sqlite" and not connection.creation.is_in_memory_db(name)
+    if on_disk and not Path(name).is_file():
+        return False
+    try:
+        with connection.cursor() as cursor:
+            return Person._meta.db_table in connection.introspection.table_names(cursor)
+    except DatabaseError:  # no server, no database: nothing to look for
+        return False
 
 
 def _files(paths: Iterable[Path]) -> Iterator[Path]:
@@ -59,9 +80,17 @@ def _files(paths: Iterable[Path]) -> Iterator[Path]:
                     yield found
 
 
-def scan_paths(paths: Iterable[Path], scanner: Scanner) -> list[FileHit]:
+def scan_paths(
+    paths: Iterable[Path],
+    scanner: Scanner,
+    progress: Callable[[int, int | None], None] | None = None,
+) -> list[FileHit]:
     hits = []
-    for path in _files(paths):
+    files = list(_files(paths)) if progress else _files(paths)
+    total = len(files) if progress else None
+    for done, path in enumerate(files, 1):
+        if progress:
+            progress(done, total)
         with open(path, "rb") as f:
             raw = f.read(MAX_BYTES)
         if b"\0" in raw[:8192]:

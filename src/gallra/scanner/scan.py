@@ -23,18 +23,19 @@ spaces and dashes; each run is then checked by the kinds it could be.
 from __future__ import annotations
 
 import bisect
-import calendar
 import ipaddress
 import re
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass
 from datetime import date
 
-from gallra.registry.checks import luhn_ok
+from stdnum import luhn
+
+from gallra import idnumbers
 
 EMAIL = "email"
-PERSONNUMMER = "personnummer"
-SAMORDNINGSNUMMER = "samordningsnummer"
+PERSONNUMMER = idnumbers.PERSONNUMMER
+SAMORDNINGSNUMMER = idnumbers.SAMORDNINGSNUMMER
 PHONE = "phone"  # a Swedish number
 PHONE_INTL = "phone_intl"  # another country's, written with its +code
 ADDRESS = "address"  # a Swedish postal address: street and number, postcode and town
@@ -104,7 +105,7 @@ _PNR_WORDS = re.compile(
     r"födelsenummer|born|född|personal (?:identity )?number|ssn|id-?nummer)",
     re.IGNORECASE,
 )
-_PNR = re.compile(r"(?P<c>\d{2})?(?P<y>\d{2})(?P<m>\d{2})(?P<d>\d{2})(?P<sep>[-+ ]?)(?P<n>\d{4})")
+_PNR = idnumbers.FORM
 _IBAN = re.compile(
     r"(?<![A-Za-z0-9])[A-Z]{2}\d{2}(?: ?[A-Z0-9]{4}){2,7}(?: ?[A-Z0-9]{1,4})?(?![A-Za-z0-9])"
 )
@@ -167,41 +168,6 @@ IBAN_NUMERIC = frozenset(
 )
 
 
-def _century(yy: int, sep: str, today: date) -> int:
-    """The century of a short personnummer: the latest that is not in the future; `+` adds
-    a hundred years (the person is 100 or older)."""
-    year = today.year // 100 * 100 + yy
-    if year > today.year:
-        year -= 100
-    if sep == "+":
-        year -= 100
-    return year // 100
-
-
-def personnummer_kind(text: str, today: date | None = None) -> str | None:
-    """PERSONNUMMER, SAMORDNINGSNUMMER or None for a candidate such as 19811218-9876."""
-    match = _PNR.fullmatch(text)
-    if match is None:
-        return None
-    y, m, d, n = (match[g] for g in ("y", "m", "d", "n"))
-    if not luhn_ok(y + m + d + n):
-        return None
-    month, day = int(m), int(d)
-    kind = PERSONNUMMER
-    if day > 60:
-        kind, day = SAMORDNINGSNUMMER, day - 60
-    if not 1 <= month <= 12 or day < 1:
-        return None
-    century = (
-        int(match["c"]) if match["c"] else _century(int(y), match["sep"], today or date.today())
-    )
-    if match["c"] and century not in (18, 19, 20):
-        return None
-    if day > calendar.monthrange(century * 100 + int(y), month)[1]:
-        return None
-    return kind
-
-
 def iban_ok(text: str) -> bool:
     compact = text.replace(" ", "")
     if IBAN_LENGTHS.get(compact[:2]) != len(compact):
@@ -257,12 +223,12 @@ def bank_account_ok(clearing: str, account: str) -> bool:
     if 8000 <= c <= 8999:  # Swedbank: five-digit clearing, up to 10 digits, mod 10
         return (
             len(clearing) == 5
-            and luhn_ok(clearing[:5])
+            and luhn.is_valid(clearing[:5])
             and 6 <= len(account) <= 10
-            and luhn_ok(account)
+            and luhn.is_valid(account)
         )
     if c == 3300 or c == 3782:  # Nordea personkonto: the personnummer
-        return len(account) == 10 and luhn_ok(account)
+        return len(account) == 10 and luhn.is_valid(account)
     if 1100 <= c <= 5999 or 9000 <= c <= 9999:  # type 1: 7 digits
         return len(account) == 7 and _mod11_ok(clearing[1:4] + account)
     return False
@@ -331,7 +297,7 @@ class Scanner:
                 separated = written and _SEPARATED.search(compact) is not None
                 said = _PNR_WORDS.search(text, max(0, start - 40), start) is not None
                 if separated or said or (written and len(digits) == 12):
-                    kind = personnummer_kind(compact, self.today)
+                    kind = idnumbers.kind(compact, self.today)
                     # Bare twelve digits: also an invoice or OCR number or a time stamp
                     # (yyyymmddHHMM), unless said, or a living person's date of birth that no
                     # word calls something else.

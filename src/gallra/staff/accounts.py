@@ -9,6 +9,7 @@ from django.contrib.auth.models import Group
 from django.contrib.auth.password_validation import validate_password
 from django.db import transaction
 from django.utils import timezone
+from django.utils.translation import gettext as _
 
 from gallra.evidence import log
 from gallra.policy.model import Policy
@@ -44,10 +45,13 @@ def add(
     known = {r.id for r in policy.role}
     unknown = [r for r in role_ids if r not in known]
     if unknown:
-        raise StaffError(f"unknown role {unknown[0]!r}: the policy has {', '.join(sorted(known))}")
+        raise StaffError(
+            _("unknown role %(role)r: the policy has %(known)s")
+            % {"role": unknown[0], "known": ", ".join(sorted(known))}
+        )
     users = get_user_model()
     if users.objects.filter(username=username).exists():
-        raise StaffError(f"staff user {username!r} exists already")
+        raise StaffError(_("staff user %(user)r exists already") % {"user": username})
     password = secrets.token_urlsafe(18)
     with transaction.atomic():
         roles.sync(policy)
@@ -65,3 +69,13 @@ def add(
         )
         secret = enrol(user, actor=actor)
     return user, password, secret
+
+
+def set_password(user, password: str, *, actor: str) -> None:
+    """A new password for `user`, if the password policy (AUTH_PASSWORD_VALIDATORS) accepts
+    it: ValidationError, naming each reason, if not. Sessions logged in with the old one end."""
+    validate_password(password, user)
+    with transaction.atomic():
+        user.set_password(password)
+        user.save(update_fields=["password"])
+        log.append("staff_password_set", actor=actor, at=timezone.now(), refs=[f"staff:{user.pk}"])

@@ -1,18 +1,21 @@
 """Time-based one-time passwords (RFC 6238: HMAC-SHA1, 30-second steps, 6 digits).
 
-Thirty lines of standard library, so two-factor login needs no package of its own. Every
-authenticator app (FreeOTP, Aegis, Google Authenticator, 1Password) reads the otpauth URI.
+The codes come from `cryptography` (already a dependency); what is gallra's own is which
+steps are accepted (one either side, for phone clocks) and the step a code belongs to, which
+the login stores so a code works once. Every authenticator app (FreeOTP, Aegis, Google
+Authenticator, 1Password) reads the otpauth URI.
 """
 
 from __future__ import annotations
 
 import base64
-import hashlib
-import hmac
 import secrets
-import struct
 import time
 from urllib.parse import quote
+
+from cryptography.hazmat.primitives.hashes import SHA1
+from cryptography.hazmat.primitives.twofactor import InvalidToken
+from cryptography.hazmat.primitives.twofactor.totp import TOTP
 
 STEP = 30
 DIGITS = 6
@@ -24,12 +27,16 @@ def new_secret() -> str:
     return base64.b32encode(secrets.token_bytes(20)).decode()
 
 
-def code_at(secret: str, step: int) -> str:
+def _totp(secret: str) -> TOTP:
+    # RFC 4226 asks for keys of 128 bits or more; gallra makes 160 (new_secret), and a
+    # shorter secret stored by hand still works, as it always has.
     key = base64.b32decode(secret)
-    digest = hmac.new(key, struct.pack(">Q", step), hashlib.sha1).digest()
-    offset = digest[-1] & 0x0F
-    number = struct.unpack(">I", digest[offset : offset + 4])[0] & 0x7FFFFFFF
-    return str(number % 10**DIGITS).zfill(DIGITS)
+    return TOTP(key, DIGITS, SHA1(), STEP, enforce_key_length=False)  # noqa: S303 (RFC 6238)
+
+
+def code_at(secret: str, step: int) -> str:
+    """The code an authenticator app shows during time step `step`."""
+    return _totp(secret).generate(step * STEP).decode()
 
 
 def now_step(at: float | None = None) -> int:
@@ -41,14 +48,19 @@ def matching_step(secret: str, code: str, at: float | None = None) -> int | None
     code = "".join(code.split())
     if len(code) != DIGITS or not code.isdigit():
         return None
-    current = now_step(at)
+    current, totp = now_step(at), _totp(secret)
     for step in range(current - DRIFT, current + DRIFT + 1):
-        if hmac.compare_digest(code_at(secret, step), code):
-            return step
+        try:
+            totp.verify(code.encode(), step * STEP)  # compared in constant time
+        except InvalidToken:
+            continue
+        return step
     return None
 
 
 def uri(secret: str, username: str, issuer: str) -> str:
+    """The otpauth URI. Not cryptography's get_provisioning_uri: that writes a space in the
+    issuer as "+", which some authenticator apps show as it is."""
     label = quote(f"{issuer}:{username}")
     return f"otpauth://totp/{label}?secret={secret}&issuer={quote(issuer)}&digits={DIGITS}&period={STEP}"
 

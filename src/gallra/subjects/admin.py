@@ -114,7 +114,7 @@ class SubjectRequestAdmin(PersonalDataAdmin):
                 category=data.get("category", ""),
             )
         except cases.CaseError as exc:
-            raise forms.ValidationError(str(exc)) from exc
+            raise forms.ValidationError(exc.translated()) from exc
         obj.pk = created.pk
         obj.ref = created.ref
 
@@ -179,7 +179,9 @@ class SubjectRequestAdmin(PersonalDataAdmin):
                 self.message_user(request, obj.get_status_display())
             else:
                 return HttpResponse(status=404)
-        except (cases.CaseError, export.ExportIncomplete) as exc:
+        except cases.CaseError as exc:
+            self.message_user(request, exc.translated(), messages.ERROR)
+        except export.ExportIncomplete as exc:
             self.message_user(request, str(exc), messages.ERROR)
         return back
 

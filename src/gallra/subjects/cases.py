@@ -11,13 +11,15 @@ from django.conf import settings
 from django.db import IntegrityError, transaction
 from django.db.models import Case, IntegerField, Value, When
 from django.urls import reverse
-from django.utils import timezone
+from django.utils import timezone, translation
+from django.utils.translation import gettext
 
 from gallra.evidence import log
 from gallra.outbox import mail as outbox
 from gallra.outbox.mail import Message
 from gallra.policy.loading import current_policy
 from gallra.policy.model import Policy
+from gallra.policy.sentences import either, said, said_n, translated
 from gallra.subjects import datasets, registry_store
 from gallra.subjects.identity import Identity
 from gallra.subjects.models import SubjectRequest, VerificationLink, deadline
@@ -26,7 +28,13 @@ LINK_LIFETIME = timedelta(days=7)
 
 
 class CaseError(Exception):
-    """A request that cannot go on as asked; the message says why and what to do."""
+    """A request that cannot go on as asked; the message says why and what to do.
+
+    str() is its English (tests, logs); `translated()` says it in the active language, for
+    the page, the admin or the terminal that shows it."""
+
+    def translated(self) -> str:
+        return str(translated(self.args[0])) if self.args else ""
 
 
 class SubjectUnknown(CaseError):
@@ -64,15 +72,17 @@ def open_request(
     """Register a request. `complete=False` (the public privacy centre) lets a rectification
     or objection come in without its field or category; staff add them before answering."""
     if kind not in SubjectRequest.Kind.values:
-        raise CaseError(f"type {kind!r}: must be one of {', '.join(SubjectRequest.Kind.values)}")
+        kinds = ", ".join(SubjectRequest.Kind.values)
+        raise CaseError(said("type %(kind)r: must be one of %(kinds)s", kind=kind, kinds=kinds))
     if kind == "rectification" and (complete or change_field):
         check_change(change_field, change_value)
     if kind == "objection" and complete and not category:
-        raise CaseError("an objection names the --category it objects to")
+        raise CaseError(said("an objection names the --category it objects to"))
     try:
         deadline(received, 2)  # the latest the deadline can become must be a date
     except (ValueError, OverflowError):
-        raise CaseError(f"received {received}: its deadline is past the calendar") from None
+        past = said("received %(day)s: its deadline is past the calendar", day=received)
+        raise CaseError(past) from None
     with transaction.atomic():
         request = _create_with_new_ref(
             kind=kind,
@@ -95,7 +105,7 @@ def open_request(
 
 def check_change(field: str, value: str) -> None:
     if field not in ("email", "name", "username") or not value:
-        raise CaseError("a rectification names --field (email, name or username) and --value")
+        raise CaseError(said("a rectification names --field (email, name or username) and --value"))
     if field == "email":
         Identity.of(value)  # a new e-mail must be one
 
@@ -129,7 +139,13 @@ def _create_with_new_ref(**fields) -> SubjectRequest:
                 return SubjectRequest.objects.create(ref=new_ref(fields["received"]), **fields)
         except IntegrityError:
             continue
-    raise CaseError(f"no free reference found in {REF_TRIES} tries; try again")
+    raise CaseError(
+        said_n(
+            "no free reference found in %(n)s try; try again",
+            "no free reference found in %(n)s tries; try again",
+            REF_TRIES,
+        )
+    )
 
 
 def open_by_deadline():
@@ -149,20 +165,33 @@ def extend(
 ) -> None:
     """Art. 12(3): up to two more months, if the subject is told why within the first month."""
     if not 1 <= months <= 2:
-        raise CaseError("the deadline can be extended by 1 or 2 months")
+        raise CaseError(said("the deadline can be extended by 1 or 2 months"))
     if not reason.strip():
-        raise CaseError("an extension needs the reason the subject was given")
+        raise CaseError(said("an extension needs the reason the subject was given"))
     if told_on > request.first_due():
         raise CaseError(
-            f"the subject was told on {told_on}, after the first month ended "
-            f"({request.first_due()}): the extension does not count"
+            said(
+                "the subject was told on %(told)s, after the first month ended (%(end)s): the "
+                "extension does not count",
+                told=told_on,
+                end=request.first_due(),
+            )
         )
     if told_on < request.received:
-        raise CaseError(f"told on {told_on}, before the request was received ({request.received})")
+        raise CaseError(
+            said(
+                "told on %(told)s, before the request was received (%(received)s)",
+                told=told_on,
+                received=request.received,
+            )
+        )
     if told_on > timezone.localdate(now):
         raise CaseError(
-            f"told on {told_on}, which has not come yet: record the extension once the "
-            "subject has been told"
+            said(
+                "told on %(told)s, which has not come yet: record the extension once the "
+                "subject has been told",
+                told=told_on,
+            )
         )
     request.extension_months, request.extension_reason = months, reason.strip()
     request.extension_told_on = told_on
@@ -202,11 +231,14 @@ def _link_mail(
     """A new one-time link for the address on record, and the mail that carries it; only the
     token's hash is kept."""
     if not request.is_open:
-        raise CaseError(f"{request.ref} is closed ({request.get_status_display()})")
+        raise CaseError(_closed(request))
     if not on_record(policy, identity_of(request)):
         raise SubjectUnknown(
-            f"{request.email} is on record nowhere (gallra and every dataset were searched): "
-            "no link is sent. Answer that no personal data is held, or verify by other means."
+            said(
+                "%(email)s is on record nowhere (gallra and every dataset were searched): no "
+                "link is sent. Answer that no personal data is held, or verify by other means.",
+                email=request.email,
+            )
         )
     token = secrets.token_urlsafe(32)
     link = VerificationLink.objects.create(
@@ -217,23 +249,21 @@ def _link_mail(
         expires=now + LINK_LIFETIME,
     )
     url = settings.GALLRA_BASE_URL.rstrip("/") + reverse("subjects:verify", args=[token])
-    org = policy.organisation.brand or policy.organisation.name
-    if lang == "sv":
-        subject = f"Bekräfta din begäran {request.ref} hos {org}"
-        body = (
-            f"Hej!\n\nVi har tagit emot en begäran om dina personuppgifter ({request.ref}). "
-            f"Bekräfta att det var du genom att öppna länken nedan. Länken gäller i 7 dagar "
-            f"och kan bara användas en gång.\n\n{url}\n\nVar det inte du? Då kan du "
-            f"bortse från det här meddelandet.\n\n{org}\n"
-        )
-    else:
-        subject = f"Confirm your request {request.ref} to {org}"
-        body = (
-            f"Hello,\n\nWe received a request about your personal data ({request.ref}). "
-            f"Confirm that it was you by opening the link below. It works for 7 days "
-            f"and only once.\n\n{url}\n\nIf it was not you, ignore this message.\n\n{org}\n"
-        )
+    values = {"ref": request.ref, "org": policy.organisation.brand or policy.organisation.name}
+    with translation.override(lang):
+        subject = gettext("Confirm your request %(ref)s to %(org)s") % values
+        body = gettext(
+            "Hello,\n\nWe received a request about your personal data (%(ref)s). Confirm that "
+            "it was you by opening the link below. It works for 7 days and only once.\n\n"
+            "%(url)s\n\nIf it was not you, ignore this message.\n\n%(org)s\n"
+        ) % {**values, "url": url}
     return link, Message(subject, body, (request.email,))
+
+
+def _closed(request: SubjectRequest) -> str:
+    """The request is closed: its status (a model choice) said in each language too."""
+    status = SubjectRequest.Status(request.status).label
+    return said("%(ref)s is closed (%(status)s)", ref=request.ref, status=status)
 
 
 def send_link(
@@ -302,17 +332,17 @@ def use_link(token: str, *, now: datetime) -> SubjectRequest:
 def verify_by_staff(request: SubjectRequest, how: str, by: str, *, now: datetime) -> None:
     if not how.strip():
         raise CaseError(
-            "say how the identity was verified (e.g. 'called back on the number on record')"
+            said("say how the identity was verified (e.g. 'called back on the number on record')")
         )
     if not by.strip():
-        raise CaseError("say which staff member verified the identity")
+        raise CaseError(said("say which staff member verified the identity"))
     with transaction.atomic():
         _verified(request, now, "staff", how.strip(), by.strip())
 
 
 def _verified(request: SubjectRequest, now: datetime, method: str, how: str, by: str) -> None:
     if not request.is_open:
-        raise CaseError(f"{request.ref} is closed ({request.get_status_display()})")
+        raise CaseError(_closed(request))
     request.verified_at, request.verified_how, request.verified_by = now, how, by
     if request.status == SubjectRequest.Status.RECEIVED:
         request.status = SubjectRequest.Status.VERIFIED
@@ -329,20 +359,36 @@ def request_for(email: str, kinds: tuple[str, ...], ref: str | None = None) -> S
     requests = [
         r for r in requests.order_by("received", "pk") if r.email.lower() == identity.email.lower()
     ]
-    what = " or ".join(kinds)
+    what = either(list(kinds))
+    if not requests and ref:
+        raise CaseError(
+            said(
+                "no open %(kinds)s request for %(email)s with ref %(ref)s: register one first "
+                "(gallra subject request --type ... --email ...)",
+                kinds=what,
+                email=identity.email,
+                ref=ref,
+            )
+        )
     if not requests:
         raise CaseError(
-            f"no open {what} request for {identity.email}"
-            + (f" with ref {ref}" if ref else "")
-            + ": register one first (gallra subject request --type ... --email ...)"
+            said(
+                "no open %(kinds)s request for %(email)s: register one first "
+                "(gallra subject request --type ... --email ...)",
+                kinds=what,
+                email=identity.email,
+            )
         )
     verified = [r for r in requests if r.is_verified]
     if not verified:
         r = requests[0]
         raise CaseError(
-            f"{r.ref}: the subject's identity is not verified yet, so nothing is released "
-            f"or erased. Send a link (gallra subject send-link {r.ref}) or record how staff "
-            f"verified it (gallra subject verify {r.ref} --how ... --by ...)"
+            said(
+                "%(ref)s: the subject's identity is not verified yet, so nothing is released "
+                "or erased. Send a link (gallra subject send-link %(ref)s) or record how staff "
+                "verified it (gallra subject verify %(ref)s --how ... --by ...)",
+                ref=r.ref,
+            )
         )
     return verified[0]
 

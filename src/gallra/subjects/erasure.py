@@ -12,12 +12,16 @@ from datetime import date, datetime
 
 from django.db import transaction
 from django.template.loader import render_to_string
+from django.utils import translation
+from django.utils.translation import ngettext
 
 from gallra.evidence import log
 from gallra.evidence.models import Entry
 from gallra.policy.model import Policy
-from gallra.subjects import datasets, registry_store, words
+from gallra.policy.sentences import said
+from gallra.subjects import datasets, registry_store
 from gallra.subjects.cases import CaseError, close, identity_of, note
+from gallra.subjects.kept import why_kept
 from gallra.subjects.models import StoreStep, SubjectRequest
 
 
@@ -25,9 +29,15 @@ def erase_request(
     policy: Policy, request: SubjectRequest, *, now: datetime, at: date, actor: str
 ) -> SubjectRequest:
     if request.kind != SubjectRequest.Kind.ERASURE:
-        raise CaseError(f"{request.ref} is a {request.kind} request, not an erasure request")
+        raise CaseError(
+            said(
+                "%(ref)s is a %(kind)s request, not an erasure request",
+                ref=request.ref,
+                kind=request.kind,
+            )
+        )
     if not request.is_verified:
-        raise CaseError(f"{request.ref}: the subject's identity is not verified")
+        raise CaseError(said("%(ref)s: the subject's identity is not verified", ref=request.ref))
     identity = identity_of(request)
     done = set(request.steps.filter(status=StoreStep.Status.DONE).values_list("store", flat=True))
     if registry_store.STORE not in done:
@@ -148,7 +158,19 @@ def certificate_html(request: SubjectRequest, policy: Policy, lang: str) -> str:
     """The erasure certificate for the subject: the request ref and a masked address, counts,
     what is kept and why, and the evidence entries; no other personal data."""
     if request.status != SubjectRequest.Status.DONE or request.kind != "erasure":
-        raise CaseError(f"{request.ref} is not a completed erasure request")
+        raise CaseError(said("%(ref)s is not a completed erasure request", ref=request.ref))
+    with translation.override(lang):
+        return _certificate_html(request, policy, lang)
+
+
+def _erased(key: str, n: int) -> str:
+    """ "3 poster", "1 avidentifierad": how many rows of a table went, and how."""
+    if key == "deleted":
+        return ngettext("%(n)d record", "%(n)d records", n) % {"n": n}
+    return ngettext("%(n)d de-identified", "%(n)d de-identified", n) % {"n": n}
+
+
+def _certificate_html(request: SubjectRequest, policy: Policy, lang: str) -> str:
     org = policy.organisation.brand or policy.organisation.name
     names = {"gallra": org} | {d.id: policy.text(d.name, lang) for d in policy.dataset}
     result = request.answer
@@ -160,8 +182,7 @@ def certificate_html(request: SubjectRequest, policy: Policy, lang: str) -> str:
                     {
                         "store": names.get(store, store),
                         "table": table,
-                        "count": n,
-                        "how": words.label("rows" if key == "deleted" else "overwritten", lang),
+                        "amount": _erased(key, n),
                     }
                 )
     kept = [
@@ -169,7 +190,7 @@ def certificate_html(request: SubjectRequest, policy: Policy, lang: str) -> str:
             "store": names.get(k["store"], k["store"]),
             "table": k["table"],
             "key": k["key"],
-            "why": words.kept_words(k["reason"], k["until"], k.get("detail", ""), lang),
+            "why": why_kept(k["reason"], k["until"], k.get("detail", "")),
         }
         for k in result.get("kept", [])
     ]
@@ -179,23 +200,13 @@ def certificate_html(request: SubjectRequest, policy: Policy, lang: str) -> str:
         "subjects/certificate.html",
         {
             "lang": lang,
-            "title": words.label("cert_title", lang),
-            "intro": words.label(
-                "cert_intro",
-                lang,
-                org=org,
-                ref=request.ref,
-                email=identity.masked_email(),
-                received=request.received,
-            ),
-            "completed": words.label("completed", lang),
+            "org": org,
+            "ref": request.ref,
+            "email": identity.masked_email(),
+            "received": str(request.received),  # as written everywhere: 2026-05-04
             "closed": request.closed_at,
-            "erased_label": words.label("cert_deleted", lang),
             "erased": erased,
-            "kept_label": words.label("cert_kept", lang),
             "kept": kept,
-            "evidence": words.label(
-                "cert_evidence", lang, seqs=", ".join(str(s) for s in sorted(set(seqs)))
-            ),
+            "seqs": ", ".join(str(s) for s in sorted(set(seqs))),
         },
     )

@@ -18,19 +18,21 @@ from datetime import date, datetime
 
 from django.db import transaction
 from django.template.loader import render_to_string
+from django.utils import translation
 
 from gallra.homes.export import grant_items
 from gallra.mailboxes.connectors import MailboxError
-from gallra.policy import words as policy_words
+from gallra.policy import describe
 from gallra.policy.model import FINDING_ATTRIBUTES, Dataset, Policy
-from gallra.retention import words as retention_words
+from gallra.retention import explaining
 from gallra.scanner.mail import mail_items
 from gallra.scanner.mentions import document_items
-from gallra.subjects import datasets, registry_store, words
+from gallra.subjects import datasets, registry_store
 from gallra.subjects.cases import CaseError, close, identity_of, note
 from gallra.subjects.changes import restriction_of
 from gallra.subjects.datasets import ATTRIBUTED, OTHER, OWN
 from gallra.subjects.identity import Identity
+from gallra.subjects.kept import why_kept
 from gallra.subjects.registry_store import Item
 
 HIDDEN = "[…]"
@@ -196,6 +198,14 @@ def as_html(
     lang: str,
     at: date,
 ) -> str:
+    """index.html of the export, in `lang`."""
+    with translation.override(lang):
+        return _as_html(policy, items, request_ref, generated, lang, at)
+
+
+def _as_html(
+    policy: Policy, items: list[Item], request_ref: str, generated: datetime, lang: str, at: date
+) -> str:
     org = policy.organisation.brand or policy.organisation.name
     names = {"gallra": org} | {d.id: policy.text(d.name, lang) for d in policy.dataset}
     sections = []
@@ -222,38 +232,21 @@ def as_html(
             {
                 "name": policy.text(category.name, lang),
                 "purpose": policy.text(category.purpose, lang),
-                "basis": policy_words.BASES[category.legal_basis][policy_words.i(lang)]
+                "basis": describe.legal_basis_text(category.legal_basis)
                 + (f" ({category.legal_source})" if category.legal_source else ""),
                 "responsible": _role(policy, category.responsible, lang),
                 "since": min(since) if since else None,
                 "rows": rows,
             }
         )
-    keys = (
-        "title",
-        "intro",
-        "request",
-        "generated",
-        "purpose",
-        "basis",
-        "since",
-        "deleted",
-        "where",
-        "what",
-        "nothing",
-        "responsible",
-        "rights",
-    )
-    labels = {k: words.label(k, lang, org=org) for k in keys}
     return render_to_string(
         "subjects/export.html",
         {
             "lang": lang,
-            "labels": labels,
+            "org": org,
             "sections": sections,
             "request": request_ref,
             "generated": generated,
-            "hidden_text": words.label("redacted", lang),
         },
     )
 
@@ -265,11 +258,11 @@ def _role(policy: Policy, role_id: str, lang: str) -> str:
 
 def _when_deleted(policy: Policy, category_id: str, item: Item, lang: str, at: date) -> str:
     if item.kept_until:
-        return words.kept_words("law", item.kept_until, _law(policy, item), lang)
+        return why_kept("law", item.kept_until, _law(policy, item))
     if item.fate is not None:
-        return retention_words.reason(item.fate, lang)
+        return explaining.reason(item.fate, lang)
     rules = [r for r in policy.rules_for(category_id) if r.action == "delete"]
-    return "; ".join(policy_words.rule_words(r, lang) for r in rules)
+    return "; ".join(describe.rule_text(r) for r in rules)
 
 
 def _law(policy: Policy, item: Item) -> str:

@@ -3,27 +3,19 @@ be stored in (an e-mail in any letter case, a personnummer with or without centu
 
 from __future__ import annotations
 
-import re
 from dataclasses import dataclass
 from datetime import date
 
 from django.core.exceptions import ValidationError
 from django.core.validators import validate_email
+from stdnum.exceptions import InvalidChecksum, InvalidComponent
+from stdnum.exceptions import ValidationError as NotANumber
+
+from gallra import idnumbers
 
 
 class BadIdentity(ValueError):
     """A subject identifier that cannot be right; the message names the field."""
-
-
-def _luhn_ok(digits: str) -> bool:
-    total = 0
-    for i, ch in enumerate(digits):
-        n = int(ch) * (2 if i % 2 == 0 else 1)
-        total += n - 9 if n > 9 else n
-    return total % 10 == 0
-
-
-_PNR = re.compile(r"^(\d{2})?(\d{2})(\d{2})(\d{2})([-+]?)(\d{4})$")
 
 
 def normalise_personnummer(text: str, today: date | None = None) -> str:
@@ -32,26 +24,14 @@ def normalise_personnummer(text: str, today: date | None = None) -> str:
     A samordningsnummer (day + 60) is accepted. The `+` of the ten-digit form marks a
     person aged 100 or more.
     """
-    match = _PNR.match(text.strip())
-    if not match:
-        raise BadIdentity(f"personnummer {text!r}: expected YYYYMMDD-NNNN or YYMMDD-NNNN")
-    century, yy, mm, dd, sign, tail = match.groups()
-    if not _luhn_ok(f"{yy}{mm}{dd}{tail}"):
-        raise BadIdentity(f"personnummer {text!r}: the check digit is wrong")
-    today = today or date.today()
-    if century is None:
-        year = 2000 + int(yy)
-        if year > today.year:
-            year -= 100
-        if sign == "+":
-            year -= 100
-        century = str(year // 100)
-    day = int(dd) - 60 if int(dd) > 60 else int(dd)
     try:
-        date(int(century + yy), int(mm), day)
-    except ValueError:
+        return idnumbers.read(text.strip(), today).long
+    except InvalidChecksum:
+        raise BadIdentity(f"personnummer {text!r}: the check digit is wrong") from None
+    except InvalidComponent:
         raise BadIdentity(f"personnummer {text!r}: not a valid date") from None
-    return f"{century}{yy}{mm}{dd}-{tail}"
+    except NotANumber:
+        raise BadIdentity(f"personnummer {text!r}: expected YYYYMMDD-NNNN or YYMMDD-NNNN") from None
 
 
 def _email(text: str) -> str:

@@ -5,6 +5,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 
 from django.utils.translation import gettext as _
+from django.utils.translation import ngettext
 
 from gallra.sync.models import SourceRun
 
@@ -68,13 +69,21 @@ class SourceResult:
             return self.error
         if self.outcome == Outcome.PROBLEMS:
             first = str(self.problems[0]) if self.problems else ""
-            return _("%(source)s: nothing imported, %(n)d problem(s): %(first)s") % {
+            return ngettext(
+                "%(source)s: nothing imported, %(n)d problem: %(first)s",
+                "%(source)s: nothing imported, %(n)d problems: %(first)s",
+                len(self.problems),
+            ) % {
                 "source": self.name,
                 "n": len(self.problems),
                 "first": first,
             }
         if self.outcome == Outcome.REFUSED:
-            return _("%(source)s: %(n)d record(s) refused: gallra deleted them; %(first)s") % {
+            return ngettext(
+                "%(source)s: %(n)d record refused: gallra deleted it; %(first)s",
+                "%(source)s: %(n)d records refused: gallra deleted them; %(first)s",
+                len(self.refused),
+            ) % {
                 "source": self.name,
                 "n": len(self.refused),
                 "first": self.refused[0],

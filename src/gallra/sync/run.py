@@ -28,13 +28,15 @@ def sync(
     source: str | None = None,
     actor: str = "sync",
     now: Callable[[], datetime] | None = None,
+    progress: Callable[[int, int], None] | None = None,
 ) -> list[SourceResult]:
-    """Sync every declared source (or the one named), as of day `at`; one result each."""
+    """Sync every declared source (or the one named), as of day `at`; one result each.
+    `progress(done, total)` is told after each source (a bar on the terminal)."""
     now = now or timezone.now
     chosen = [s for s in policy.source if source is None or s.id == source]
     datasets = {d.id: d for d in policy.dataset}
     results = []
-    for declared in sorted(chosen, key=lambda s: s.kind != "sql"):
+    for done, declared in enumerate(sorted(chosen, key=lambda s: s.kind != "sql"), 1):
         started = now()
         if declared.kind == "sql":
             result = sync_sql(declared, datasets[declared.dataset])
@@ -50,6 +52,8 @@ def sync(
             counts=result.numbers(),
         )
         results.append(result)
+        if progress:
+            progress(done, len(chosen))
     # Only today's runs are needed (the daily job); a season of them helps whoever looks.
     SourceRun.objects.filter(day__lt=at - KEEP_RUNS).delete()
     return results

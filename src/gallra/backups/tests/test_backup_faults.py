@@ -129,7 +129,7 @@ def test_a_backup_killed_halfway_leaves_the_earlier_snapshot_and_the_next_run_wo
         "u = User.objects.create(username='tekniker', email='drift@redcloud.example'); "
         "u.groups.add(Group.objects.get_or_create(name='technician')[0])"
     )
-    assert run("shell", "-c", staff).returncode == 0
+    assert run("django", "shell", "-c", staff).returncode == 0
     first = run("backup", "run")
     assert first.returncode == 0, first.stderr
     [before] = snapshots()

@@ -58,7 +58,6 @@ CENTRE, CONTACT = "/privacy/centre/", "/contact/"
 # On record nowhere; as long as Anna's address, so that a refused form, which shows the
 # address typed, is as long for both (Content-Length).
 UNKNOWN = "anna.berg@kund.exempel"
-REF = re.compile(r"DSR-\d{4}-[0-9A-HJKMNP-TV-Z]{8}")
 
 
 @pytest.fixture(autouse=True)
@@ -297,7 +296,7 @@ def test_a_down_relay_keeps_the_mail_retries_alerts_and_delivers_once_back(
     out = io.StringIO()
     with pytest.raises(CommandError):
         call_command("check", stdout=out)
-    assert "FAIL  outgoing mail: 1 mail(s) waiting" in out.getvalue()
+    assert "FAIL  outgoing mail: 1 mail waiting" in out.getvalue()
     out = io.StringIO()
     with pytest.raises(CommandError) as failing:
         call_command("outbox", "send", "--format", "json", stdout=out)
@@ -495,6 +494,7 @@ def test_two_deliverer_processes_send_each_mail_once_on_an_sqlite_file(installed
         gallra = installed
         gallra.env["GALLRA_SMTP_PORT"] = str(port)
         gallra.run(
+            "django",
             "shell",
             "-c",
             "from django.utils import timezone\n"
@@ -512,7 +512,7 @@ def test_two_deliverer_processes_send_each_mail_once_on_an_sqlite_file(installed
     finally:
         controller.stop()
     assert [d.returncode for d in deliverers] == [0, 0], outputs
-    sent = [json.loads(out.splitlines()[-1])["sent"] for out in outputs]
+    sent = [json.loads(out)["sent"] for out in outputs]
     assert sum(sent) == 30 and min(sent) > 0  # both delivered, and no mail twice
     assert sorted(s for _, s, _ in relay.messages) == sorted(f"Mail {i}" for i in range(30))
     status = json.loads(gallra.run("outbox", "status", "--format", "json").stdout)

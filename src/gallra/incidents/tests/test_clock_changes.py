@@ -158,7 +158,8 @@ def check(incident: Incident, deadline_text: str, expected, *args: str) -> None:
     (row,) = json.loads(out)
     assert (code_text, code_json) == (code, code)
     assert f"deadline {deadline_text}  {expected[1]}  " in text
-    assert f"1 open incident(s), {code} notification(s) to IMY overdue" in text
+    late = "1 notification" if code == 1 else f"{code} notifications"
+    assert f"1 open incident, {late} to IMY overdue" in text
     assert row["overdue"] is bool(code) and row["seconds_left"] == seconds
     assert row["hours_left"] <= 0 if code else row["hours_left"] >= 0
     assert run(*args, "--quiet")[0] == code

@@ -2,7 +2,10 @@
 
 from __future__ import annotations
 
+import socket
 from datetime import timedelta
+from io import StringIO
+from unittest import mock
 
 import pytest
 from django.core.management import call_command
@@ -11,6 +14,7 @@ from django.utils import timezone
 
 from gallra.incidents.models import Incident
 from gallra.incidents.reminders import remind
+from gallra.outbox.models import Mail
 from gallra.policy.loading import current_policy
 
 pytestmark = pytest.mark.django_db
@@ -61,3 +65,24 @@ def test_the_command_mails_on_request_for_cron(ceo, smtp):
     with pytest.raises(CommandError):
         call_command("incidents", "--mail", "--quiet")
     assert len(smtp.messages) == 1
+
+
+def test_a_relay_that_is_down_delays_the_mail_and_fails_nothing(ceo, smtp, settings):
+    late = breach(80)
+    relay = settings.EMAIL_PORT
+    with socket.socket() as s:  # a port nothing listens on: the relay is down
+        s.bind(("127.0.0.1", 0))
+        settings.EMAIL_PORT = s.getsockname()[1]
+    with pytest.raises(CommandError) as failed:  # exit 1 says a notification is late ...
+        call_command("incidents", "--mail", "--quiet")
+    assert failed.value.returncode == 1  # ... and no traceback of the relay's
+    [waiting] = Mail.objects.all()
+    assert waiting.kind == "incident_reminder"
+
+    settings.EMAIL_PORT = relay
+    later = timezone.now() + timedelta(minutes=2)
+    with mock.patch("django.utils.timezone.now", return_value=later):
+        call_command("outbox", "send", stdout=StringIO())
+    [(to, subject, body)] = smtp.messages
+    assert to == ["vd@redcloud.se"] and late.ref in body
+    assert not Mail.objects.exists()

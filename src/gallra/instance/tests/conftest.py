@@ -14,6 +14,7 @@ import shutil
 import sqlite3
 import subprocess
 import sys
+from contextlib import closing
 from pathlib import Path
 
 import pytest
@@ -28,6 +29,10 @@ CLEARED = (
     "GALLRA_PSEUDONYM_KEY",
     "GALLRA_DEBUG",
     "GALLRA_HTTPS",
+    # where the server and its backups are: `gallra demo` declares its own
+    "GALLRA_SERVER_COUNTRY",
+    "GALLRA_BACKUP_REPOSITORY",
+    "GALLRA_BACKUP_PASSWORD_FILE",
     "DJANGO_SETTINGS_MODULE",
 )
 
@@ -64,7 +69,9 @@ class Gallra:
         return result
 
     def query(self, sql: str, *params) -> list[tuple]:
-        with sqlite3.connect(self.data / "gallra.sqlite3") as db:
+        # closing(): sqlite3's own `with` only commits; a connection left for the garbage
+        # collector would remove its -wal and -shm files at some later moment.
+        with closing(sqlite3.connect(self.data / "gallra.sqlite3")) as db:
             return db.execute(sql, params).fetchall()
 
 

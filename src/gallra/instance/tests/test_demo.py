@@ -30,7 +30,8 @@ def _counts() -> dict[str, int]:
 
 
 def _run_demo(capsys, at: date | None) -> dict:
-    args = ["--format", "json"] + (["--at", at.isoformat()] if at else [])
+    """The data only: the first hour's steps (first_day.py) are the browser test's."""
+    args = ["--format", "json", "--data-only"] + (["--at", at.isoformat()] if at else [])
     call_command("demo", *args)
     return json.loads(capsys.readouterr().out)
 

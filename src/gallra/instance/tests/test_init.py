@@ -50,7 +50,7 @@ def test_init_creates_the_instance_once(gallra):
     second = gallra.run("init")
     assert printed_password(second.stdout) is None
     assert password not in second.stdout + second.stderr
-    assert "gallra changepassword admin" in second.stdout
+    assert "gallra staff password admin" in second.stdout
     assert "created" not in second.stdout
     assert _snapshot(gallra) == before
 

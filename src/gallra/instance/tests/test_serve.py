@@ -48,7 +48,7 @@ def server(gallra, tmp_path):
     password = printed_password(init.stdout)
     secret = re.search(r"two-factor secret: ([A-Z2-7]+)", init.stdout).group(1)
     assert password
-    gallra.run("demo")
+    gallra.run("demo", "--data-only")  # the first hour's steps: test_demo_in_browser.py
     port = _free_port()
     log_path = tmp_path / "serve.log"
     log = open(log_path, "w")  # noqa: SIM115 - the server writes to it until the end

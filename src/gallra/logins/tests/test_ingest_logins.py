@@ -10,7 +10,7 @@ import time
 from datetime import UTC, datetime
 
 import pytest
-from django.db import connection
+from django.db import OperationalError, connection
 
 from gallra.logins import ingest
 from gallra.logins.ingest import follow, ingest_files
@@ -285,27 +285,35 @@ def test_follow_reads_a_growing_log_across_rotation(shares, policy, tmp_path):
     thread = threading.Thread(target=run, daemon=True)
     thread.start()
 
+    def count() -> int:
+        try:
+            return LoginEvent.objects.count()
+        except OperationalError:  # SQLite's shared in-memory test database: "table is locked"
+            return -1  # while the follower writes; look again
+
     def wait_for(n):
         deadline = time.monotonic() + 20
-        while LoginEvent.objects.count() < n and time.monotonic() < deadline:
+        while (found := count()) < n and time.monotonic() < deadline:
             time.sleep(0.05)
-        return LoginEvent.objects.count()
+        return found
 
-    assert wait_for(3) == 3
-    write(log, lines(2, start=3), mode="a")
-    assert wait_for(5) == 5
-    # logrotate: rename, then the daemon writes to a new file (the last lines of the old
-    # one were written just before the rename)
-    write(log, lines(1, start=5), mode="a")
-    log.rename(tmp_path / "auth.log.1")
-    write(log, lines(4, start=200, minute=45))
-    assert wait_for(10) == 10
-    # copytruncate: the same file emptied in place, then written again
-    log.write_text("")
-    write(log, lines(2, start=300, minute=48))
-    assert wait_for(12) == 12
-    stop.set()
-    thread.join(10)
+    try:
+        assert wait_for(3) == 3
+        write(log, lines(2, start=3), mode="a")
+        assert wait_for(5) == 5
+        # logrotate: rename, then the daemon writes to a new file (the last lines of the old
+        # one were written just before the rename)
+        write(log, lines(1, start=5), mode="a")
+        log.rename(tmp_path / "auth.log.1")
+        write(log, lines(4, start=200, minute=45))
+        assert wait_for(10) == 10
+        # copytruncate: the same file emptied in place, then written again
+        log.write_text("")
+        write(log, lines(2, start=300, minute=48))
+        assert wait_for(12) == 12
+    finally:  # a follower left running would hold the test database for the next tests
+        stop.set()
+        thread.join(10)
     assert result["report"].events == 12
     time.sleep(0.2)
     assert LoginEvent.objects.count() == 12

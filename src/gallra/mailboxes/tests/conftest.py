@@ -283,12 +283,26 @@ class Dovecot:
             imap.logout()
 
     def kick(self) -> None:
-        """Close every session of the user from the server's side, as a dropped link does."""
+        """Close every session of the user from the server's side, as a dropped link does.
+
+        `doveadm kick` only signals the sessions' processes: wait until the server lists
+        none, so that the next command of a kicked client finds the link gone even when the
+        machine is busy (the suite runs in parallel)."""
         subprocess.run(  # noqa: S603
             ["doveadm", "-c", str(self.config), "kick", USER],  # noqa: S603,S607
             check=True,
             capture_output=True,
         )
+        deadline = time.monotonic() + 10
+        while time.monotonic() < deadline:
+            who = subprocess.run(  # noqa: S603
+                ["doveadm", "-c", str(self.config), "who", "-1", USER],  # noqa: S603,S607
+                capture_output=True,
+                text=True,
+            )
+            if who.returncode != 0 or USER not in who.stdout.split():
+                return
+            time.sleep(0.02)
 
 
 @pytest.fixture

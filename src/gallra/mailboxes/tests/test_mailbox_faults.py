@@ -122,7 +122,7 @@ def test_the_commands_exit_with_1_when_a_mailbox_fails(maildir, db, tmp_path, mo
         call_command("enforce", "--arm", "--at", AT.isoformat(), stdout=io.StringIO())
     assert failed.value.returncode == 1 and "not-mounted is not a Maildir" in str(failed.value)
     with pytest.raises(CommandError) as failed:
-        call_command("mail", "scan", "--mailbox", "nej")
+        call_command("mail", "scan", "--mailbox", "nej", "--lang", "en")
     assert failed.value.returncode == 2 and "no such mailbox" in str(failed.value)
 
 
@@ -144,7 +144,7 @@ def test_a_message_gallra_cannot_read_is_named_and_never_deleted(box, db, tmp_pa
         "can read; kept until someone checks it"
     )
     assert where.startswith(f"mailbox '{box.declare().id}', folder 'INBOX', ")
-    assert "Mail for 2026-06-15: 1 messages deleted." in out.getvalue()
+    assert "Mail for 2026-06-15: 1 message deleted." in out.getvalue()
     plan = io.StringIO()
     call_command("plan", "--at", "2027-01-01", "--format", "json", "--type", "mail", stdout=plan)
     [kept] = json.loads(plan.getvalue())

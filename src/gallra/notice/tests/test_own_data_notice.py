@@ -8,11 +8,12 @@ import html
 import re
 
 import pytest
+from django.utils import translation
 
 from gallra.notice.content import render
 from gallra.notice.ropa import activities
+from gallra.policy import describe
 from gallra.policy.loading import current_policy
-from gallra.policy.words import rule_words
 
 KINDS = (
     "subject_requests",
@@ -36,7 +37,9 @@ def test_the_notice_and_the_record_name_each_kind_and_how_long_it_is_kept(db, la
     for kind in KINDS:
         category = policy.category_by_id(getattr(policy.own_data, kind))
         rule = policy.own_data_rule(kind)
-        name, how_long = policy.text(category.name, lang), rule_words(rule, lang)
+        with translation.override(lang):
+            how_long = describe.rule_text(rule)
+        name = policy.text(category.name, lang)
         assert name in notice and how_long in notice, kind
         assert policy.text(category.held_outside, lang) in notice, kind
         assert how_long in record[name]["erasure"], kind

@@ -22,6 +22,7 @@ from django.core.management.base import CommandError
 
 import gallra
 from gallra.policy.locations import key_lines, line_for
+from gallra.registry import checks as registry_checks
 
 SHIPPED = Path(gallra.__file__).parent / "policies" / "jufcorp.toml"
 GALLRA = Path(sys.executable).parent / "gallra"
@@ -442,6 +443,58 @@ def test_broken_policy_is_reported_at_its_line(tmp_path, shipped_text, case):
     message = errors[0][len(prefix) :]
     for word in case.says:
         assert word in message, f"{word!r} not in {message!r}"
+
+
+@pytest.mark.parametrize(
+    ("number", "right"),
+    [
+        ("556016-0680", True),  # Ericsson's, check digit right
+        ("5560160680", True),
+        ("16556016-0680", True),  # the twelve-digit form
+        ("811218-9876", True),  # a sole trader's: the personnummer
+        ("556016-0681", False),  # the check digit wrong
+        ("556016-068", False),
+    ],
+)
+def test_organisation_number_is_checked_as_import_checks_it(tmp_path, shipped_text, number, right):
+    """`policy check` refuses the organisation number that `gallra import` would refuse."""
+    text = edit(
+        shipped_text,
+        'country = "SE"\naccountable',
+        f'country = "SE"\norg_number = "{number}"\naccountable',
+    )
+    path = write(tmp_path, text)
+
+    code, errors, _ = check(path)
+
+    try:
+        registry_checks.org_number(number)
+        imported = True
+    except ValueError:
+        imported = False
+    assert imported == right
+    if right:
+        assert (code, errors) == (0, [])
+    else:
+        assert code == 2
+        assert errors == [
+            f"{path}:{line_of(text, 'org_number =')}: organisation.org_number: {number!r} is not "
+            "a Swedish organisation number (NNNNNN-NNNN, check digit included)"
+        ]
+
+
+def test_a_foreign_organisation_number_is_not_read_as_a_swedish_one(tmp_path, shipped_text):
+    """A Norwegian provider's number is not refused for failing Sweden's rules."""
+    refused = {}
+    for country in ("SE", "NO"):
+        text = edit(
+            shipped_text,
+            'country = "SE"\naccountable',
+            f'country = "{country}"\norg_number = "923 609 016"\naccountable',
+        )
+        _, errors, _ = check(write(tmp_path, text))
+        refused[country] = any("organisation.org_number" in error for error in errors)
+    assert refused == {"SE": True, "NO": False}
 
 
 def test_toml_error_at_end_of_file(tmp_path, shipped_text):

@@ -117,3 +117,42 @@ def test_master_key_rotation_while_another_process_still_runs(settings):
     # The old master is gone from the key file: what it wrapped opens no more.
     with pytest.raises(ImproperlyConfigured, match=old_master):
         crypto.unwrap(old_master, bytes(60), "C-1")
+
+
+def test_rotation_seals_waiting_mail_again_and_keeps_its_master_until_then(settings, mailoutbox):
+    from gallra.outbox import delivery
+    from gallra.outbox import mail as outbox
+    from gallra.outbox.models import Mail
+
+    hello = outbox.Message("Hej Anna", "Ditt ärende", ("anna.berg@kund.example",))
+    old_keys = settings.GALLRA_KEYS
+    old_master = crypto.master_id(old_keys.master_key)
+    outbox.queue(hello, kind="contact", now=NOW, ref="R-1")  # the relay is down: it waits
+
+    out = StringIO()
+    call_command("keys", "rotate", stdout=out)
+    new_master = crypto.master_id(settings.GALLRA_KEYS.master_key)
+    assert f"master key {new_master}: 1 key rewrapped" in out.getvalue()
+    assert f"{new_master} (current): 1 mail waiting in the outbox" in out.getvalue()
+
+    # A process started before the rotation queues one more under the old master key:
+    # drop-retired keeps that key while the mail waits, a rerun of rotate seals it again.
+    settings.GALLRA_KEYS = old_keys
+    outbox.queue(hello, kind="contact", now=NOW, ref="R-2")
+    settings.GALLRA_KEYS = config.load_keys(settings.GALLRA_KEY_FILE)
+    out = StringIO()
+    call_command("keys", "status", "--format", "json", stdout=out)
+    assert json.loads(out.getvalue())["wrapped"]["outbox_mails"] == {
+        new_master: 1,
+        old_master: 1,
+    }
+    call_command("keys", "drop-retired", stdout=StringIO())
+    assert len(json.loads(settings.GALLRA_KEY_FILE.read_text())["retired_master_keys"]) == 1
+    call_command("keys", "rotate", stdout=StringIO())
+    call_command("keys", "drop-retired", stdout=StringIO())
+    assert json.loads(settings.GALLRA_KEY_FILE.read_text())["retired_master_keys"] == []
+
+    settings.GALLRA_KEYS = config.load_keys(settings.GALLRA_KEY_FILE)
+    assert delivery.deliver(now=NOW).sent == 2  # neither given up: both open
+    assert sorted(m.subject for m in mailoutbox) == ["Hej Anna", "Hej Anna"]
+    assert not Mail.objects.exists()

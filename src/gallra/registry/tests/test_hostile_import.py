@@ -380,7 +380,7 @@ def test_the_command_answers_with_the_problem_list_and_exit_2(stored, tmp_path):
     with pytest.raises(CommandError) as failed:
         call_command("import", str(bad), stdout=io.StringIO(), stderr=err)
     assert failed.value.returncode == 2
-    assert str(failed.value) == "nothing was imported: 2 problem(s)"
+    assert str(failed.value) == "nothing was imported: 2 problems"
     assert err.getvalue().splitlines() == [
         f"{bad}: customers[0].name: line 2: NaN is not a number JSON allows",
         f"{bad}: customers[1]{'[0]' * 16}: line 3: nested deeper than 16 levels",

@@ -1,10 +1,16 @@
 """Manual tasks (P16): phone contacts are deleted by hand, assigned, reminded and acknowledged."""
 
-from datetime import UTC, date, datetime
+import json
+import socket
+from datetime import UTC, date, datetime, timedelta
+from io import StringIO
+from unittest import mock
 
 import pytest
 from django.contrib.auth.models import User
+from django.core.management import call_command
 from django.urls import reverse
+from django.utils import timezone
 
 from gallra.evidence.log import verify
 from gallra.evidence.models import Entry
@@ -103,3 +109,32 @@ def test_acknowledging_in_the_admin_records_evidence(registry, client):
     # A week before C-solo's due date: both its tasks remind; anna's done task does not.
     assert remind(date(2027, 2, 10)) == 2
     assert ManualTask.objects.get(pk=mine.pk).reminded is None
+
+
+def test_reminders_wait_in_the_outbox_while_the_relay_is_down(registry, smtp, settings):
+    from gallra.outbox.models import Mail
+
+    create_tasks(current_policy(), date(2026, 3, 1), NOW)
+    relay = settings.EMAIL_PORT
+    with socket.socket() as s:  # a port nothing listens on: the relay is down
+        s.bind(("127.0.0.1", 0))
+        settings.EMAIL_PORT = s.getsockname()[1]
+    out = StringIO()
+    call_command("tasks", "remind", "--at", "2027-01-24", "--format", "json", stdout=out)
+    assert json.loads(out.getvalue())["reminders_sent"] == 1  # no traceback: queued
+    [mail] = Mail.objects.all()
+    assert mail.kind == "task_reminder" and mail.last_error.startswith("ConnectionRefusedError")
+    task = ManualTask.objects.get(customer_ref="C-ended")
+    assert task.reminded == date(2027, 1, 24)  # recorded: the mail is on its way
+    call_command("tasks", "remind", "--at", "2027-01-24", stdout=StringIO())
+    assert Mail.objects.count() == 1  # once a day, even while it waits
+
+    settings.EMAIL_PORT = relay  # the relay is back; the outbox tries again a minute later
+    later = timezone.now() + timedelta(minutes=2)
+    with mock.patch("django.utils.timezone.now", return_value=later):
+        call_command("outbox", "send", stdout=StringIO())
+    [(to, subject, body)] = smtp.messages
+    assert to == ["anna@redcloud.example"]
+    assert subject.startswith("Påminnelse: Radera kundens kontakter")
+    assert "C-ended" in body and "2027-01-31" in body
+    assert not Mail.objects.exists()

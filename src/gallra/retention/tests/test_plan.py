@@ -282,7 +282,7 @@ def test_plan_json_and_explain_in_both_languages(db):
         }
     ]
     sv, en = io.StringIO(), io.StringIO()
-    call_command("explain", "prospect", "PR-1", "--at", "2025-12-01", stdout=sv)
+    call_command("explain", "prospect", "PR-1", "--at", "2025-12-01", "--lang", "sv", stdout=sv)
     call_command("explain", "prospect", "PR-1", "--at", "2025-12-01", "--lang", "en", stdout=en)
     assert "spärrad av H-1 (pågående förhandling) till och med 2026-01-31" in sv.getvalue()
     assert "held by H-1 (ongoing negotiation) until 2026-01-31" in en.getvalue()

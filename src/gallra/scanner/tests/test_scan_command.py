@@ -41,7 +41,7 @@ def test_a_personnummer_pasted_into_documentation_is_reported_where_it_is(docs):
     where = str(docs / "nät" / "brandvägg.md")
     assert f"{where}:4:21: name: An******g" in lines
     assert f"{where}:4:36: personnummer: 19**********2" in lines  # not the network 10.0.0.0/8
-    assert lines[-1] == "2 finding(s) in 1 file(s)"
+    assert lines[-1] == "2 findings in 1 file"
     assert "1212-1212" not in out  # masked unless --show
 
 

@@ -83,8 +83,8 @@ def test_replay_erases_the_restored_subject_again_with_evidence(connected, resto
     assert replay.count == len(again.refs)
     assert verify().ok
     said = capsys.readouterr().out
-    assert said.startswith("shop: 1 raderingar sedan 2026-03-02")
-    assert f"{replay.count} rader eller meddelanden raderade igen" in said
+    assert said.startswith("shop: 1 deletion or erasure recorded since 2026-03-02")
+    assert f"{replay.count} rows or messages removed again" in said
 
 
 def test_a_second_replay_changes_nothing(connected, restored):

@@ -12,10 +12,12 @@ import os
 import sys
 from datetime import date, datetime, time, timedelta
 
-from django.core.management.base import BaseCommand, CommandError
 from django.db import DatabaseError, transaction
-from django.utils import timezone
+from django.utils import timezone, translation
+from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy, ngettext
 
+from gallra.command import FOUND, USAGE, GallraCommand, language_from_environment
 from gallra.evidence.actions import ACTIONS
 from gallra.evidence.log import CHUNK, VerifyResult, append, entry_as_dict, verify
 from gallra.evidence.models import Entry
@@ -26,46 +28,82 @@ COLUMNS = (
 )
 
 
-class Command(BaseCommand):
-    help = "Check the evidence log's hash chain, or export it for an auditor."
+class Command(GallraCommand):
+    help = gettext_lazy("Check the evidence log's hash chain, or export it for an auditor.")
+    examples = (
+        "gallra evidence verify",
+        "gallra evidence verify --format json",
+        "gallra evidence export --format csv",
+        "gallra evidence export --from 2020-01-01 --to 2020-12-31",
+        "gallra evidence certificate demo-C022 --lang en",
+        "gallra evidence certificate demo-C022 --format json",
+    )
 
     def add_arguments(self, parser):
-        sub = parser.add_subparsers(dest="action", required=True)
-        check = sub.add_parser("verify", help="Recompute every hash (exit 0 intact, 1 broken).")
-        check.add_argument("--format", choices=["text", "json"], default="text")
-        export = sub.add_parser("export", help="Write the entries with their hashes.")
-        export.add_argument("--from", dest="start", metavar="DATE", help="first day, inclusive")
-        export.add_argument("--to", dest="end", metavar="DATE", help="last day, inclusive")
-        export.add_argument("--format", choices=["csv", "json"], default="json")
-        export.add_argument("--out", metavar="FILE", help="default: standard output")
+        check = self.action(
+            parser,
+            "verify",
+            self.verify,
+            help=gettext_lazy("Recompute every hash (exit 0 intact, 1 broken)."),
+        )
+        self.add_format(check)
+        export = self.action(
+            parser,
+            "export",
+            self.export,
+            help=gettext_lazy("Write the entries with their hashes."),
+        )
+        export.add_argument(
+            "--from", dest="start", metavar="DATE", help=gettext_lazy("first day, inclusive")
+        )
+        export.add_argument(
+            "--to", dest="end", metavar="DATE", help=gettext_lazy("last day, inclusive")
+        )
+        self.add_format(export, choices=("json", "csv"))
+        export.add_argument("--out", metavar="FILE", help=gettext_lazy("default: standard output"))
         for name, added in ACTIONS.items():
-            added.add_arguments(sub.add_parser(name, help=added.help))
+            added.add_arguments(
+                self.action(parser, name, self._added(added.handle), help=added.help)
+            )
 
-    def handle(self, *args, action, **options):
-        if action == "verify":
-            self._verify(options["format"])
-        elif action in ACTIONS:
-            ACTIONS[action].handle(self, options)
-        else:
-            self._export(options)
+    def _added(self, handle):
+        """An action another app adds (evidence/actions.py), run with this command. Its
+        `--lang` (the certificate's) chooses the language of what it makes, not of the
+        command's messages: those follow the terminal's, as every command's do."""
 
-    def _verify(self, format):
+        def run(options: dict) -> None:
+            with translation.override(language_from_environment()):
+                handle(self, options)
+
+        return run
+
+    def verify(self, options: dict) -> None:
         result = verify()
         self._record(result)
-        if format == "json":
-            self.stdout.write(json.dumps(result.as_dict()))
+        text = options["format"] == "text"
+        if not text:
+            self.write_json(result.as_dict())
         elif result.ok:
-            self.stdout.write(f"evidence: {result.count} entries, chain intact, head {result.head}")
-        if format == "text" and result.pruned:
-            # English, as the rest of this command's output.
+            self.stdout.write(
+                ngettext(
+                    "evidence: %(n)s entry, chain intact, head %(head)s",
+                    "evidence: %(n)s entries, chain intact, head %(head)s",
+                    result.count,
+                )
+                % {"n": result.count, "head": result.head}
+            )
+        if text and result.pruned:
             p = result.pruned
             self.stdout.write(
-                f"entries up to {p['through_seq']} (made before {p['before']}) were pruned under "
-                f"rule {p['rule']} on {p['on']}; the kept entries are checked from its hash on"
+                _(
+                    "entries up to %(seq)s (made before %(before)s) were pruned under rule "
+                    "%(rule)s on %(on)s; the kept entries are checked from its hash on"
+                )
+                % {"seq": p["through_seq"], "before": p["before"], "rule": p["rule"], "on": p["on"]}
             )
         if not result.ok:
-            where = f"entry {result.bad_seq}" if result.bad_seq else "evidence"
-            raise CommandError(f"{where}: {result.problem}", returncode=1)
+            where = _("entry %(seq)s") % {"seq": result.bad_seq} if result.bad_seq else "evidence"
+            self.fail(f"{where}: {result.problem}", FOUND)
 
     def _record(self, result: VerifyResult) -> None:
         """Leave the outcome in the log itself, for the front page: ok or not, and where the
@@ -80,12 +118,14 @@ class Command(BaseCommand):
                     data={"ok": result.ok, "bad_seq": result.bad_seq, "problem": result.problem},
                 )
         except (RuntimeError, DatabaseError) as exc:
-            self.stderr.write(f"the result could not be added to the evidence log: {exc}")
+            self.stderr.write(
+                _("the result could not be added to the evidence log: %(why)s") % {"why": exc}
+            )
 
-    def _export(self, options):
-        start, end = _day(options["start"], "--from"), _day(options["end"], "--to")
+    def export(self, options: dict) -> None:
+        start, end = self._day(options["start"], "--from"), self._day(options["end"], "--to")
         if start and end and start > end:
-            raise CommandError("--from is after --to", returncode=2)
+            self.fail(_("--from is after --to"), USAGE)
         entries = Entry.objects.order_by("seq")
         # Days are the provider's (Europe/Stockholm): an entry at 23:30 UTC on 1 March
         # belongs to 2 March.
@@ -103,7 +143,7 @@ class Command(BaseCommand):
             try:
                 out = open(options["out"], "w", encoding="utf-8", newline="")  # noqa: SIM115
             except OSError as exc:
-                raise CommandError(f"{options['out']}: {exc.strerror}", returncode=2) from exc
+                self.fail(f"{options['out']}: {exc.strerror}", USAGE)
         else:
             out = _Stdout(self.stdout)
         try:
@@ -120,16 +160,17 @@ class Command(BaseCommand):
             if options["out"]:
                 out.close()
 
-
-def _day(value: str | None, option: str) -> date | None:
-    if value is None:
-        return None
-    try:
-        return date.fromisoformat(value)
-    except ValueError:
-        raise CommandError(
-            f"{option}: {value!r} is not a date (YYYY-MM-DD)", returncode=2
-        ) from None
+    def _day(self, value: str | None, option: str) -> date | None:
+        if value is None:
+            return None
+        try:
+            return date.fromisoformat(value)
+        except ValueError:
+            self.fail(
+                _("%(option)s: %(value)r is not a date (YYYY-MM-DD)")
+                % {"option": option, "value": value},
+                USAGE,
+            )
 
 
 def _write_json(rows, out) -> None:

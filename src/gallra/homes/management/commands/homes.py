@@ -5,12 +5,15 @@ See docs/homes.md.
 
 from __future__ import annotations
 
-import json
+from collections.abc import Iterator
+from contextlib import contextmanager
 from datetime import date
 
-from django.core.management.base import BaseCommand, CommandError
 from django.utils import timezone
+from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy, ngettext
 
+from gallra.command import FOUND, USAGE, GallraCommand
 from gallra.homes import acl
 from gallra.homes.audit import Audit, HomesError, audit, fix, must_be_root
 from gallra.homes.grants import GrantError, grant, revoke
@@ -22,97 +25,163 @@ def _day(text: str) -> date:
     try:
         return date.fromisoformat(text)
     except ValueError:
-        raise GrantError(f"--until {text!r}: not a date (YYYY-MM-DD)") from None
+        raise GrantError(_("--until %(text)r: not a date (YYYY-MM-DD)") % {"text": text}) from None
 
 
-class Command(BaseCommand):
-    help = "Audit and repair home directories; grant one user access to another's home."
+class Command(GallraCommand):
+    help = gettext_lazy(
+        "Audit and repair home directories; grant one user access to another's home."
+    )
+    # audit, fix, grant and revoke run as root; grant and revoke need the owner's home to
+    # exist on this host (a scratch instance's demo accounts have none).
+    examples = (
+        "gallra homes audit /home",
+        "gallra homes audit /home --format json",
+        "gallra homes fix /home",
+        "gallra homes grant bengtg carlj --agreement demo-C009-A1 --until 2030-12-31 --read-only",
+        "gallra homes revoke bengtg carlj",
+        "gallra homes grants",
+        "gallra homes grants --format json",
+    )
 
     def add_arguments(self, parser):
-        sub = parser.add_subparsers(dest="action", required=True)
-        for name, text in (
-            ("audit", "report every way another user can get into a home"),
-            ("fix", "repair what audit reports, with evidence"),
+        for name, run, text in (
+            (
+                "audit",
+                self.audit,
+                gettext_lazy("report every way another user can get into a home"),
+            ),
+            ("fix", self.fix, gettext_lazy("repair what audit reports, with evidence")),
         ):
-            p = sub.add_parser(name, help=text)
+            p = self.action(parser, name, run, help=text)
             p.add_argument(
                 "root",
                 metavar="ROOT",
-                help="the directory holding the homes, "
-                "e.g. /home: accounts whose home is under it are checked",
+                help=gettext_lazy(
+                    "the directory holding the homes, "
+                    "e.g. /home: accounts whose home is under it are checked"
+                ),
             )
-            p.add_argument("--format", choices=["text", "json"], default="text")
-            p.add_argument("--actor", default="homes", help="who runs it, for the evidence")
-        p = sub.add_parser("grant", help="let GRANTEE into OWNER's home under an agreement")
-        p.add_argument("owner", metavar="OWNER", help="the home's account: ref or username")
-        p.add_argument("grantee", metavar="GRANTEE", help="the account let in: ref or username")
+            self.add_format(p)
+            p.add_argument(
+                "--actor", default="homes", help=gettext_lazy("who runs it, for the evidence")
+            )
+        p = self.action(
+            parser,
+            "grant",
+            self.grant,
+            help=gettext_lazy("let GRANTEE into OWNER's home under an agreement"),
+        )
+        p.add_argument(
+            "owner", metavar="OWNER", help=gettext_lazy("the home's account: ref or username")
+        )
+        p.add_argument(
+            "grantee",
+            metavar="GRANTEE",
+            help=gettext_lazy("the account let in: ref or username"),
+        )
         p.add_argument(
             "--agreement",
             required=True,
             metavar="REF",
-            help="the owner's customer's agreement that allows it",
+            help=gettext_lazy("the owner's customer's agreement that allows it"),
         )
         p.add_argument(
             "--until",
             required=True,
             metavar="DATE",
-            help="the last day it holds (YYYY-MM-DD)",
+            help=gettext_lazy("the last day it holds (YYYY-MM-DD)"),
         )
-        p.add_argument("--read-only", action="store_true", help="read, no write")
-        p.add_argument("--actor", default="homes", help="who grants it, for the evidence")
-        p = sub.add_parser("revoke", help="end a grant before its date")
-        p.add_argument("owner", metavar="OWNER")
-        p.add_argument("grantee", metavar="GRANTEE")
-        p.add_argument("--actor", default="homes", help="who revokes it, for the evidence")
-        p = sub.add_parser("grants", help="list the grants recorded")
-        p.add_argument("--format", choices=["text", "json"], default="text")
+        p.add_argument("--read-only", action="store_true", help=gettext_lazy("read, no write"))
+        p.add_argument(
+            "--actor", default="homes", help=gettext_lazy("who grants it, for the evidence")
+        )
+        p = self.action(
+            parser, "revoke", self.revoke, help=gettext_lazy("end a grant before its date")
+        )
+        p.add_argument("owner", metavar="OWNER", help=gettext_lazy("the home's account"))
+        p.add_argument("grantee", metavar="GRANTEE", help=gettext_lazy("the account let in"))
+        p.add_argument(
+            "--actor", default="homes", help=gettext_lazy("who revokes it, for the evidence")
+        )
+        p = self.action(
+            parser, "grants", self.grants, help=gettext_lazy("list the grants recorded")
+        )
+        self.add_format(p)
 
-    def handle(self, *args, **options):
-        action = options["action"]
-        now = timezone.now()
+    @contextmanager
+    def _refusing(self, root: bool = True) -> Iterator[None]:
+        """Bad input (or not root) exits 2; an ACL that cannot be changed exits 1."""
         try:
-            if action == "grants":
-                self._list(options["format"])
-                return
-            must_be_root()
-            if action == "grant":
-                made = grant(
-                    options["owner"],
-                    options["grantee"],
-                    options["agreement"],
-                    _day(options["until"]),
-                    read_only=options["read_only"],
-                    at=timezone.localdate(now),
-                    now=now,
-                    actor=options["actor"],
-                )
-                how = "read only" if made.read_only else "read and write"
-                self.stdout.write(
-                    f"{made.ref}: {made.grantee.ref} ({made.grantee.username}, uid "
-                    f"{made.grantee_uid}) may enter {made.owner.home} ({how}) until "
-                    f"{made.until}, under agreement {made.agreement.ref}"
-                )
-            elif action == "revoke":
-                if revoke(options["owner"], options["grantee"], now=now, actor=options["actor"]):
-                    self.stdout.write("revoked; its ACL entries are removed")
-                else:
-                    raise CommandError(
-                        "revoked, but its ACL entries could not be removed: "
-                        "see `gallra homes audit`",
-                        returncode=1,
-                    )
-            else:
-                self._audit_or_fix(action, options, now)
+            if root:
+                must_be_root()
+            yield
         except (HomesError, GrantError) as exc:
-            raise CommandError(str(exc), returncode=2) from exc
+            self.fail(str(exc), USAGE)
         except acl.AclError as exc:
-            raise CommandError(str(exc), returncode=1) from exc
+            self.fail(str(exc), FOUND)
 
-    def _audit_or_fix(self, action: str, options: dict, now) -> None:
+    def grant(self, options: dict) -> None:
+        now = timezone.now()
+        with self._refusing():
+            made = grant(
+                options["owner"],
+                options["grantee"],
+                options["agreement"],
+                _day(options["until"]),
+                read_only=options["read_only"],
+                at=timezone.localdate(now),
+                now=now,
+                actor=options["actor"],
+            )
+        how = _("read only") if made.read_only else _("read and write")
+        self.stdout.write(
+            _(
+                "%(grant)s: %(grantee)s (%(username)s, uid %(uid)s) may enter %(home)s "
+                "(%(how)s) until %(until)s, under agreement %(agreement)s"
+            )
+            % {
+                "grant": made.ref,
+                "grantee": made.grantee.ref,
+                "username": made.grantee.username,
+                "uid": made.grantee_uid,
+                "home": made.owner.home,
+                "how": how,
+                "until": made.until,
+                "agreement": made.agreement.ref,
+            }
+        )
+
+    def revoke(self, options: dict) -> None:
+        with self._refusing():
+            removed = revoke(
+                options["owner"], options["grantee"], now=timezone.now(), actor=options["actor"]
+            )
+        if not removed:
+            self.fail(
+                _("revoked, but its ACL entries could not be removed: see `gallra homes audit`"),
+                FOUND,
+            )
+        self.stdout.write(_("revoked; its ACL entries are removed"))
+
+    def audit(self, options: dict) -> None:
+        self._audit_or_fix("audit", options)
+
+    def fix(self, options: dict) -> None:
+        self._audit_or_fix("fix", options)
+
+    def _audit_or_fix(self, action: str, options: dict) -> None:
+        now = timezone.now()
+        with self._refusing():
+            self._audit_or_fix_as_root(action, options, now)
+
+    def _audit_or_fix_as_root(self, action: str, options: dict, now) -> None:
         if not policy_for_command().commitments.home_directories_private:
             self.stdout.write(
-                "the policy does not promise private home directories "
-                "(commitments.home_directories_private = false): nothing to do"
+                _(
+                    "the policy does not promise private home directories "
+                    "(commitments.home_directories_private = false): nothing to do"
+                )
             )
             return
         changes = []
@@ -124,18 +193,24 @@ class Command(BaseCommand):
             out = report.as_dict()
             if action == "fix":
                 out = {"fixed": [c.as_dict() for c in changes], "after": out}
-            self.stdout.write(json.dumps(out, indent=2, ensure_ascii=False))
+            self.write_json(out)
         else:
             for c in changes:
                 self.stdout.write(
                     f"fixed      {c.kind:15} {' '.join(c.accounts)} {c.path}: {c.change}"
                 )
             self._show(report, after_fix=action == "fix")
-        if report.findings:
-            raise CommandError(
-                f"{len(report.findings)} violation(s) of P3 "
-                f"{'left' if action == 'fix' else 'found'}",
-                returncode=1,
+        n = len(report.findings)
+        if n and action == "fix":
+            self.fail(
+                ngettext("%(n)s violation of P3 left", "%(n)s violations of P3 left", n) % {"n": n},
+                FOUND,
+            )
+        if n:
+            self.fail(
+                ngettext("%(n)s violation of P3 found", "%(n)s violations of P3 found", n)
+                % {"n": n},
+                FOUND,
             )
 
     def _show(self, report: Audit, after_fix: bool) -> None:
@@ -143,24 +218,41 @@ class Command(BaseCommand):
             self.stdout.write(f"VIOLATION  {f.kind:15} {' '.join(f.accounts)} {f.path}: {f.detail}")
         for a in report.allowed.values():
             self.stdout.write(
-                f"allowed    {a.grant:15} {a.grantee} may enter {a.owner}'s home "
-                f"{a.home} ({a.entries} ACL entries)"
+                f"allowed    {a.grant:15} "
+                + _("%(grantee)s may enter %(owner)s's home %(home)s (%(n)s ACL entries)")
+                % {"grantee": a.grantee, "owner": a.owner, "home": a.home, "n": a.entries}
             )
         for note in report.notes:
             self.stdout.write(f"note       {note}")
         aside = []
         if report.outside:
-            aside.append(f"{report.outside} account(s) with a home elsewhere")
+            aside.append(
+                ngettext(
+                    "%(n)s account with a home elsewhere",
+                    "%(n)s accounts with a home elsewhere",
+                    report.outside,
+                )
+                % {"n": report.outside}
+            )
         if report.no_home:
-            aside.append(f"{report.no_home} without a home directory")
-        extra = f" ({', '.join(aside)})" if aside else ""
-        verb = "after fixing, " if after_fix else ""
-        self.stdout.write(
-            f"{verb}{report.homes} home directories under {report.root} "
-            f"audited{extra}: {len(report.findings)} violation(s)"
-        )
+            aside.append(_("%(n)s without a home directory") % {"n": report.no_home})
+        n = len(report.findings)
+        summary = ngettext(
+            "%(homes)s home directories under %(root)s audited%(extra)s: %(n)s violation",
+            "%(homes)s home directories under %(root)s audited%(extra)s: %(n)s violations",
+            n,
+        ) % {
+            "homes": report.homes,
+            "root": report.root,
+            "extra": f" ({', '.join(aside)})" if aside else "",
+            "n": n,
+        }
+        if after_fix:
+            summary = _("after fixing, %(summary)s") % {"summary": summary}
+        self.stdout.write(summary)
 
-    def _list(self, fmt: str) -> None:
+    def grants(self, options: dict) -> None:
+        fmt = options["format"]
         grants = AccessGrant.objects.select_related("owner", "grantee", "agreement")
         rows = [
             {
@@ -178,14 +270,15 @@ class Command(BaseCommand):
             for g in grants
         ]
         if fmt == "json":
-            self.stdout.write(json.dumps(rows, indent=2, ensure_ascii=False))
+            self.write_json(rows)
             return
         for r in rows:
-            how = "read only" if r["read_only"] else "read and write"
+            how = _("read only") if r["read_only"] else _("read and write")
             self.stdout.write(
                 f"{r['grant']}  {r['grantee']} ({r['grantee_username']}) -> "
-                f"{r['owner']} {r['home']}  {how}  until {r['until']}  "
-                f"agreement {r['agreement']}"
+                f"{r['owner']} {r['home']}  {how}  "
+                + _("until %(until)s  agreement %(agreement)s")
+                % {"until": r["until"], "agreement": r["agreement"]}
             )
         if not rows:
-            self.stdout.write("no access grants")
+            self.stdout.write(_("no access grants"))

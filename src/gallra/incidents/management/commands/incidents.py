@@ -3,13 +3,14 @@
 
 from __future__ import annotations
 
-import json
 import math
 from datetime import UTC, datetime
 
-from django.core.management.base import BaseCommand, CommandError
 from django.utils import timezone
+from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy, ngettext
 
+from gallra.command import FOUND, GallraCommand
 from gallra.incidents.models import NO_RISK, Incident
 from gallra.incidents.reminders import remind
 from gallra.instance.arguments import local_time
@@ -22,25 +23,39 @@ def _local(value: datetime | None) -> str:
     return f"{timezone.localtime(value):%Y-%m-%d %H:%M %Z}" if value else ""
 
 
-class Command(BaseCommand):
-    help = "List the open incidents with their 72-hour clock; exit 1 if a notification is late."
+class Command(GallraCommand):
+    help = gettext_lazy(
+        "List the open incidents with their 72-hour clock; exit 1 if a notification is late."
+    )
+    examples = (
+        "gallra incidents",
+        "gallra incidents --format json",
+        "gallra incidents --quiet",
+        "gallra incidents --at 2030-01-01T09:00",
+    )
 
     def add_arguments(self, parser):
-        parser.add_argument("--at", help="the time to read the clocks at (default: now)")
-        parser.add_argument("--format", choices=["text", "json"], default="text")
+        parser.add_argument(
+            "--at", help=gettext_lazy("the time to read the clocks at (default: now)")
+        )
+        self.add_format(parser)
         parser.add_argument(
             "--quiet",
             action="store_true",
-            help="print nothing unless a notification is overdue (for cron, which mails output)",
+            help=gettext_lazy(
+                "print nothing unless a notification is overdue (for cron, which mails output)"
+            ),
         )
         parser.add_argument(
             "--mail",
             action="store_true",
-            help="also e-mail the responsible staff every breach still to be notified "
-            "(gallra serve does this daily by itself)",
+            help=gettext_lazy(
+                "also e-mail the responsible staff every breach still to be notified "
+                "(gallra serve does this daily by itself)"
+            ),
         )
 
-    def handle(self, *args, **options):
+    def run(self, options: dict) -> None:
         now = local_time(options["at"]) if options["at"] else timezone.now()
         if options["mail"]:
             remind(policy_for_command(), now)
@@ -50,24 +65,39 @@ class Command(BaseCommand):
         if options["quiet"] and not overdue:
             return
         if options["format"] == "json":
-            self.stdout.write(
-                json.dumps([self._row(i, now) for i in incidents], indent=2, ensure_ascii=False)
-            )
+            self.write_json([self._row(i, now) for i in incidents])
         else:
             for incident in incidents:
                 self.stdout.write(
-                    f"{incident.ref}  aware {_local(incident.known_at)}  "
-                    f"deadline {_local(incident.deadline)}  {self._clock(incident, now)}  "
-                    f"risk: {incident.risk or 'not assessed'}  {incident.title}"
+                    _(
+                        "%(ref)s  aware %(known)s  deadline %(deadline)s  %(clock)s  "
+                        "risk: %(risk)s  %(title)s"
+                    )
+                    % {
+                        "ref": incident.ref,
+                        "known": _local(incident.known_at),
+                        "deadline": _local(incident.deadline),
+                        "clock": self._clock(incident, now),
+                        "risk": incident.risk or _("not assessed"),
+                        "title": incident.title,
+                    }
                 )
             self.stdout.write(
-                f"{len(incidents)} open incident(s), {len(overdue)} notification(s) to IMY overdue"
+                ngettext("%(n)s open incident", "%(n)s open incidents", len(incidents))
+                % {"n": len(incidents)}
+                + ", "
+                + ngettext(
+                    "%(n)s notification to IMY overdue",
+                    "%(n)s notifications to IMY overdue",
+                    len(overdue),
+                )
+                % {"n": len(overdue)}
             )
         if overdue:
-            raise CommandError(
-                f"the 72 hours to notify IMY have run out for "
-                f"{', '.join(f'incident:{pk}' for pk in overdue)} (GDPR Art. 33(1))",
-                returncode=1,
+            self.fail(
+                _("the 72 hours to notify IMY have run out for %(which)s (GDPR Art. 33(1))")
+                % {"which": ", ".join(f"incident:{pk}" for pk in overdue)},
+                FOUND,
             )
 
     @staticmethod
@@ -75,13 +105,13 @@ class Command(BaseCommand):
         if incident.notification_due:
             hours = incident.hours_left(now)
             if incident.is_overdue(now):
-                return f"OVERDUE by {math.ceil(-hours)} h"
-            return f"{math.floor(hours)} h left"
+                return _("OVERDUE by %(n)s h") % {"n": math.ceil(-hours)}
+            return _("%(n)s h left") % {"n": math.floor(hours)}
         if incident.imy_notified_at is not None:
-            late = " (late)" if incident.late_notification else ""
-            return f"IMY notified {_local(incident.imy_notified_at)}{late}"
+            late = " " + _("(late)") if incident.late_notification else ""
+            return _("IMY notified %(at)s") % {"at": _local(incident.imy_notified_at)} + late
         if incident.risk == NO_RISK:
-            return "not notified: unlikely to be a risk"
+            return _("not notified: unlikely to be a risk")
         return ""
 
     @staticmethod

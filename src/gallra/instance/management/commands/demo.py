@@ -2,38 +2,61 @@
 
 The data is built in the import format (see gallra.instance.demo) and goes through the same
 import as a provider's own file, all or nothing. Records are matched by ref, so running the
-command again adds nothing.
+command again adds nothing. Then it does what a provider does in the first hour (first_day.py:
+the server's country and a backup repository in the data directory, enforcement armed and
+run, the first backup, the restore drill and the checks), so that every daily check on the
+front page is green; `--data-only` leaves that out.
 """
 
 from __future__ import annotations
 
 import argparse
-import json
 import tempfile
 from datetime import date
 from pathlib import Path
 
-from django.core.management.base import BaseCommand, CommandError
+from django.core.management.base import CommandError
 from django.utils import timezone
+from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy
 
-from gallra.instance import database, demo
+from gallra.command import FOUND, GallraCommand
+from gallra.instance import database, demo, first_day
 
 
-class Command(BaseCommand):
-    help = "Load synthetic Swedish demo data (Faker sv_SE, fixed seed); a second run adds nothing."
+class Command(GallraCommand):
+    help = gettext_lazy(
+        "Load synthetic Swedish demo data (Faker sv_SE, fixed seed); a second run adds nothing."
+    )
+    examples = (
+        "gallra demo",
+        "gallra demo --format json",
+        "gallra demo --data-only",
+    )
+    needs_database = False  # it says itself when `gallra init` has not run
 
     def add_arguments(self, parser):
         parser.add_argument(
             "--at",
             type=_date,
             metavar="DATE",
-            help="count the demo's dates from DATE (YYYY-MM-DD) instead of today",
+            help=gettext_lazy("count the demo's dates from DATE (YYYY-MM-DD) instead of today"),
         )
-        parser.add_argument("--format", choices=["text", "json"], default="text")
+        self.add_format(parser)
+        parser.add_argument(
+            "--data-only",
+            action="store_true",
+            help=gettext_lazy(
+                "load the data only: no settings, enforcement, backup or checks (first_day.py)"
+            ),
+        )
 
-    def handle(self, *args, at: date | None = None, format: str = "text", **options):
+    def run(self, options: dict) -> None:
+        at: date | None = options.get("at")
+        format: str = options.get("format", "text")
+        data_only: bool = options.get("data_only", False)
         database.require_ready()
-        from gallra.registry.importing import ImportFailed, import_document
+        from gallra.registry.importing import STATES, ImportFailed, import_document
 
         today = at or timezone.localdate()
         data = demo.build(today)
@@ -43,32 +66,73 @@ class Command(BaseCommand):
             # All or nothing: nothing was stored. A problem here is a bug in the demo.
             for problem in exc.problems:
                 self.stderr.write(str(problem))
-            raise CommandError("the demo data was not imported", returncode=1) from exc
+            self.fail(_("the demo data was not imported"), FOUND)
         counts = {kind: dict(value) for kind, value in report.counts.items()}
         _remove_old_demo_log()
         requests = _demo_requests(today)
         logins = _demo_logins(today)
+        steps = [] if data_only else _first_day(today)
+        failed = [s for s in steps if s.problem]
         if format == "json":
-            self.stdout.write(json.dumps({"today": today.isoformat(), "counts": counts}))
+            found = [{"step": s.name, "done": s.done, "problem": s.problem} for s in steps]
+            self.write_json({"today": today.isoformat(), "counts": counts, "first_day": found})
+            _fail(failed)
             return
         self.stdout.write(
-            f"Demo data for {today.isoformat()} (synthetic, Faker sv_SE, seed {demo.SEED}):"
+            _("Demo data for %(day)s (synthetic, Faker sv_SE, seed %(seed)s):")
+            % {"day": today.isoformat(), "seed": demo.SEED}
         )
         for kind, value in counts.items():
-            done = ", ".join(f"{n} {what}" for what, n in value.items())
+            done = ", ".join(f"{n} {STATES.get(what, what)}" for what, n in value.items())
             self.stdout.write(f"  {kind:<15} {done}")
         if requests:
-            self.stdout.write(f"  {'subject requests':<15} {requests} added (one overdue)")
+            self.stdout.write(
+                f"  {_('subject requests'):<15} " + _("%(n)s added (one overdue)") % {"n": requests}
+            )
         if logins:
             self.stdout.write(
-                f"  {'login events':<15} {logins} from last night's demo auth.log; the escrow "
-                f"key shares are in {_shares_file()} (a demo: in production each share goes "
-                "to a different person)"
+                f"  {_('login events'):<15} "
+                + _(
+                    "%(n)s from last night's demo auth.log; the escrow key shares are in "
+                    "%(file)s (a demo: in production each share goes to a different person)"
+                )
+                % {"n": logins, "file": _shares_file()}
             )
         self.stdout.write(
-            f"{len(data['customers'])} demo customers; their refs start with {demo.PREFIX!r}. "
-            "Running `gallra demo` again adds nothing."
+            _(
+                "%(n)s demo customers; their refs start with '%(prefix)s'. "
+                "Running `gallra demo` again adds nothing."
+            )
+            % {"n": len(data["customers"]), "prefix": demo.PREFIX}
         )
+        if steps:
+            self.stdout.write(_("The first hour, as a provider's (docs/production.md):"))
+        for step in steps:
+            failure = _("%(step)s failed: %(problem)s") % {
+                "step": step.name,
+                "problem": step.problem,
+            }
+            self.stdout.write(f"  {failure if step.problem else step.done}")
+        if steps and not failed:
+            self.stdout.write(_("Every daily check on the front page is green."))
+        _fail(failed)
+
+
+def _first_day(today: date) -> list[first_day.Step]:
+    from django.conf import settings
+
+    from gallra.policy.loading import current_policy
+
+    first_day.configure(settings.GALLRA_DATA)
+    with first_day.in_effect(settings.GALLRA_DATA):
+        return first_day.first_day(current_policy(), today, timezone.now())
+
+
+def _fail(failed: list[first_day.Step]) -> None:
+    if failed:
+        names = ", ".join(s.name for s in failed)
+        message = _("the demo data is loaded, but these steps failed: %(names)s") % {"names": names}
+        raise CommandError(message, returncode=1)
 
 
 def _demo_requests(today: date) -> int:
@@ -111,7 +175,9 @@ def _date(text: str) -> date:
     try:
         return date.fromisoformat(text)
     except ValueError as exc:
-        raise argparse.ArgumentTypeError(f"not a date (YYYY-MM-DD): {text}") from exc
+        raise argparse.ArgumentTypeError(
+            _("not a date (YYYY-MM-DD): %(text)s") % {"text": text}
+        ) from exc
 
 
 def _shares_file():

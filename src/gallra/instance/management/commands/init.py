@@ -16,9 +16,11 @@ from django.conf import settings
 from django.contrib.auth import get_user_model
 from django.contrib.auth.models import Group
 from django.core.management import call_command
-from django.core.management.base import BaseCommand, CommandError
+from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy, ngettext
 
 from gallra import config
+from gallra.command import USAGE, GallraCommand
 from gallra.instance import database
 from gallra.policy.loading import PolicyError, load_policy, registry_fields
 from gallra.staff import accounts, roles, totp
@@ -27,60 +29,85 @@ from gallra.staff.models import TwoFactor
 ADMIN_USERNAME = "admin"
 
 
-class Command(BaseCommand):
-    help = "Create the data directory, key file, policy copy, database and admin user."
-    requires_system_checks = []  # the checks may need what this command creates
+class Command(GallraCommand):
+    help = gettext_lazy(
+        "Create the data directory, key file, policy copy, database and admin user."
+    )
+    examples = ("gallra init",)
+    needs_database = False  # it makes the instance
 
-    def handle(self, *args, **options):
+    def run(self, options: dict) -> None:
         data = config.data_dir()
         self._data_dir(data)
         self._keys()
         policy = self._policy(data)
         self._database()
         synced = roles.sync(policy)
-        self.stdout.write(f"roles    {', '.join(r for r, _ in synced)} (groups from the policy)")
+        self.stdout.write(
+            "roles    "
+            + _("%(roles)s (groups from the policy)")
+            % {"roles": ", ".join(r for r, _made in synced)}
+        )
         self._admin(policy)
-        self.stdout.write("gallra is ready: `gallra demo` adds demo data, `gallra serve` runs it.")
+        self.stdout.write(
+            _("gallra is ready: `gallra demo` adds demo data, `gallra serve` runs it.")
+        )
 
     def _say(self, done: bool, made: str, exists: str) -> None:
+        """`created  ...` or `exists   ...`: the words are a column scripts read; English."""
         self.stdout.write(self.style.SUCCESS(f"created  {made}") if done else f"exists   {exists}")
 
     def _data_dir(self, data) -> None:
         existed = data.is_dir()
         # 0700: the SQLite database in it holds personal data; only gallra's user may read it.
         data.mkdir(mode=0o700, parents=True, exist_ok=True)
-        self._say(not existed, f"data directory {data} (mode 0700)", f"data directory {data}")
+        self._say(
+            not existed,
+            _("data directory %(path)s (mode 0700)") % {"path": data},
+            _("data directory %(path)s") % {"path": data},
+        )
 
     def _keys(self) -> None:
         key_file = settings.GALLRA_KEY_FILE
         from_env = [env for env in config.KEY_NAMES.values() if os.environ.get(env)]
         if len(from_env) == len(config.KEY_NAMES) and not key_file.exists():
-            self.stdout.write(f"keys     from the environment ({', '.join(from_env)}); no key file")
+            self.stdout.write(
+                "keys     "
+                + _("from the environment (%(names)s); no key file")
+                % {"names": ", ".join(from_env)}
+            )
         else:
             created = config.create_key_file(key_file)
             self._say(
                 created,
-                f"key file {key_file} (mode 0600) — back it up: without it the encrypted "
-                "documents and credentials cannot be read",
-                f"key file {key_file} (left unchanged)",
+                _(
+                    "key file %(path)s (mode 0600) — back it up: without it the encrypted "
+                    "documents and credentials cannot be read"
+                )
+                % {"path": key_file},
+                _("key file %(path)s (left unchanged)") % {"path": key_file},
             )
             mode = key_file.stat().st_mode & 0o777
             if mode & 0o077:
                 self.stderr.write(
                     self.style.WARNING(
-                        f"warning: {key_file} has mode {mode:04o}; run `chmod 600 {key_file}`"
+                        _("warning: %(path)s has mode %(mode)s; run `chmod 600 %(path)s`")
+                        % {"path": key_file, "mode": f"{mode:04o}"}
                     )
                 )
         try:
             # Settings read the key file when they were imported, before it may have existed.
             settings.GALLRA_KEYS = config.load_keys(key_file)
         except config.ConfigError as exc:
-            raise CommandError(str(exc), returncode=2) from exc
+            self.fail(str(exc), USAGE)
         if settings.GALLRA_KEYS is None:
-            raise CommandError(
-                f"{key_file} lacks keys; set GALLRA_SECRET_KEY, GALLRA_MASTER_KEY and "
-                "GALLRA_PSEUDONYM_KEY or move the file away and run `gallra init` again",
-                returncode=2,
+            self.fail(
+                _(
+                    "%(path)s lacks keys; set GALLRA_SECRET_KEY, GALLRA_MASTER_KEY and "
+                    "GALLRA_PSEUDONYM_KEY or move the file away and run `gallra init` again"
+                )
+                % {"path": key_file},
+                USAGE,
             )
 
     def _policy(self, data) -> None:
@@ -91,8 +118,9 @@ class Command(BaseCommand):
             copied = True
         self._say(
             copied,
-            f"policy file {local} (JufCorp's; edit it, then `gallra policy check`)",
-            f"policy file {local} (left unchanged)",
+            _("policy file %(path)s (JufCorp's; edit it, then `gallra policy check`)")
+            % {"path": local},
+            _("policy file %(path)s (left unchanged)") % {"path": local},
         )
         path = config.policy_path()
         try:
@@ -100,13 +128,25 @@ class Command(BaseCommand):
         except PolicyError as exc:
             for problem in exc.problems:
                 self.stderr.write(str(problem))
-            raise CommandError(
-                f"{len(exc.problems)} problem(s) in {path}; fix them and run `gallra init` again",
-                returncode=2,
-            ) from exc
+            n = len(exc.problems)
+            self.fail(
+                ngettext(
+                    "%(n)s problem in %(path)s; fix it and run `gallra init` again",
+                    "%(n)s problems in %(path)s; fix them and run `gallra init` again",
+                    n,
+                )
+                % {"n": n, "path": path},
+                USAGE,
+            )
         self.stdout.write(
-            f"checked  policy {path}: {policy.organisation.name}, "
-            f"{len(policy.category)} categories, {len(policy.rule)} rules"
+            "checked  "
+            + _("policy %(path)s: %(name)s, %(categories)s categories, %(rules)s rules")
+            % {
+                "path": path,
+                "name": policy.organisation.name,
+                "categories": len(policy.category),
+                "rules": len(policy.rule),
+            }
         )
         return policy
 
@@ -114,11 +154,20 @@ class Command(BaseCommand):
         pending = database.pending_migrations()
         where = database.describe()
         if not pending:
-            self.stdout.write(f"exists   database {where} (up to date)")
+            self.stdout.write("exists   " + _("database %(db)s (up to date)") % {"db": where})
             return
         call_command("migrate", interactive=False, verbosity=0)
+        n = len(pending)
         self.stdout.write(
-            self.style.SUCCESS(f"created  database {where} ({len(pending)} migrations applied)")
+            self.style.SUCCESS(
+                "created  "
+                + ngettext(
+                    "database %(db)s (%(n)s migration applied)",
+                    "database %(db)s (%(n)s migrations applied)",
+                    n,
+                )
+                % {"db": where, "n": n}
+            )
         )
 
     def _admin(self, policy) -> None:
@@ -127,8 +176,12 @@ class Command(BaseCommand):
         user = users.objects.filter(username=ADMIN_USERNAME).first()
         if user is not None:
             self.stdout.write(
-                f"exists   staff user {ADMIN_USERNAME!r} (its password is not shown again; "
-                f"to set a new one: gallra changepassword {ADMIN_USERNAME})"
+                "exists   "
+                + _(
+                    "staff user '%(user)s' (its password is not shown again; "
+                    "to set a new one: gallra staff password %(user)s)"
+                )
+                % {"user": ADMIN_USERNAME}
             )
             if not TwoFactor.objects.filter(user=user).exists():
                 self._secret(policy, accounts.enrol(user, actor="gallra init"))
@@ -136,24 +189,32 @@ class Command(BaseCommand):
         password = secrets.token_urlsafe(18)  # 24 characters, 144 bits
         user = users.objects.create_superuser(ADMIN_USERNAME, email="", password=password)
         user.groups.set(Group.objects.filter(name=policy.organisation.accountable))
-        self.stdout.write(self.style.SUCCESS(f"created  staff user {ADMIN_USERNAME!r}"))
+        self.stdout.write(
+            self.style.SUCCESS("created  " + _("staff user '%(user)s'") % {"user": ADMIN_USERNAME})
+        )
         self.stdout.write("")
         self.stdout.write(f"    username: {ADMIN_USERNAME}")
         self.stdout.write(f"    password: {password}")
         self._secret(policy, accounts.enrol(user, actor="gallra init"))
         self.stdout.write(
-            "Write the password down now: it is shown this once and stored only as a hash. "
-            f"To change it: gallra changepassword {ADMIN_USERNAME}"
+            _(
+                "Write the password down now: it is shown this once and stored only as a "
+                "hash. To change it: gallra staff password %(user)s"
+            )
+            % {"user": ADMIN_USERNAME}
         )
 
     def _secret(self, policy, secret: str) -> None:
         issuer = policy.organisation.brand or policy.organisation.name
         self.stdout.write(f"    two-factor secret: {secret}")
         self.stdout.write(
-            f"    (for an authenticator app: {totp.uri(secret, ADMIN_USERNAME, issuer)})"
+            "    "
+            + _("(for an authenticator app: %(uri)s)")
+            % {"uri": totp.uri(secret, ADMIN_USERNAME, issuer)}
         )
         self.stdout.write(
-            "    Without an app, the current one-time code: "
-            f".venv/bin/python -m gallra.staff.totp {secret}"
+            "    "
+            + _("Without an app, the current one-time code: %(how)s")
+            % {"how": f".venv/bin/python -m gallra.staff.totp {secret}"}
         )
         self.stdout.write("")

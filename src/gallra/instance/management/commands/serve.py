@@ -14,27 +14,46 @@ from __future__ import annotations
 import os
 import sys
 
-from django.core.management.base import BaseCommand
+from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy
 
+from gallra.command import GallraCommand
 from gallra.instance import database
 
 
-class Command(BaseCommand):
-    help = "Serve gallra over HTTP with waitress (production WSGI server)."
+class Command(GallraCommand):
+    help = gettext_lazy("Serve gallra over HTTP with waitress (production WSGI server).")
+    # It never returns (Ctrl-C or SIGTERM stops it): these are shown, not run, by the tests.
+    examples = (
+        "gallra serve",
+        "gallra serve --host 0.0.0.0 --port 8080 --threads 16",
+        "gallra serve --trusted-proxy 10.0.0.2",
+    )
 
     def add_arguments(self, parser):
-        parser.add_argument("--host", default="127.0.0.1", help="address to listen on")
-        parser.add_argument("--port", type=int, default=8000)
-        parser.add_argument("--threads", type=int, default=8, help="worker threads (default 8)")
+        parser.add_argument(
+            "--host", default="127.0.0.1", help=gettext_lazy("address to listen on")
+        )
+        parser.add_argument(
+            "--port", type=int, default=8000, help=gettext_lazy("port (default 8000)")
+        )
+        parser.add_argument(
+            "--threads", type=int, default=8, help=gettext_lazy("worker threads (default 8)")
+        )
         parser.add_argument(
             "--trusted-proxy",
             metavar="ADDR",
-            help="address of the TLS proxy whose X-Forwarded-* headers to believe "
-            "(default 127.0.0.1 when GALLRA_HTTPS=1, none otherwise)",
+            help=gettext_lazy(
+                "address of the TLS proxy whose X-Forwarded-* headers to believe "
+                "(default 127.0.0.1 when GALLRA_HTTPS=1, none otherwise)"
+            ),
         )
 
-    def handle(self, *args, host, port, threads, trusted_proxy=None, **options):
+    def run(self, options: dict) -> None:
         import waitress
+
+        host, port, threads = options["host"], options["port"], options["threads"]
+        trusted_proxy = options.get("trusted_proxy")
 
         database.require_ready()
         https = os.environ.get("GALLRA_HTTPS") == "1"
@@ -51,17 +70,27 @@ class Command(BaseCommand):
         from gallra.wsgi import application
 
         if start_daily_thread():
-            self.stdout.write(f"gallra: enforcing the policy daily after {daily_time():%H:%M}")
+            self.stdout.write(
+                "gallra: "
+                + _("enforcing the policy daily after %(time)s") % {"time": f"{daily_time():%H:%M}"}
+            )
             self.stdout.write(f"gallra: {armed_line()}")
         from gallra.outbox.delivery import EVERY, start_thread
 
         start_thread()  # mail from the web pages goes out after the answer (docs/mail.md)
-        self.stdout.write(f"gallra: delivering the outbox's mail every {EVERY:g} s")
+        self.stdout.write(
+            "gallra: " + _("delivering the outbox's mail every %(s)s s") % {"s": f"{EVERY:g}"}
+        )
         shown = f"[{host}]" if ":" in host else host
-        self.stdout.write(f"gallra: serving on http://{shown}:{port}/admin/")
+        self.stdout.write(
+            "gallra: " + _("serving on %(url)s") % {"url": f"http://{shown}:{port}/admin/"}
+        )
         if https:
-            self.stdout.write(f"gallra: behind a TLS proxy at {trusted_proxy} (GALLRA_HTTPS=1)")
-        self.stdout.write("gallra: stop with Ctrl-C")
+            self.stdout.write(
+                "gallra: "
+                + _("behind a TLS proxy at %(proxy)s (GALLRA_HTTPS=1)") % {"proxy": trusted_proxy}
+            )
+        self.stdout.write("gallra: " + _("stop with Ctrl-C"))
         self.stdout.flush()
         # Threads that wait on the network or the disk (the consent writer's commits) get the
         # interpreter back sooner from threads busy with Python: lower latency under load.

@@ -5,27 +5,47 @@ exit 1 when the relay is failing (a mail waits too long or was tried too often),
 mails or monitoring sees it. `status` only looks. See docs/mail.md.
 """
 
-import json
-
-from django.core.management.base import BaseCommand, CommandError
 from django.utils import timezone
+from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy, ngettext
 
+from gallra.command import FOUND, GallraCommand
 from gallra.outbox import delivery
 
 
-class Command(BaseCommand):
-    help = "Deliver the mail waiting in the outbox, or show what waits."
+class Command(GallraCommand):
+    help = gettext_lazy("Deliver the mail waiting in the outbox, or show what waits.")
+    examples = (
+        "gallra outbox status",
+        "gallra outbox status --format json",
+        "gallra outbox send",
+    )
 
     def add_arguments(self, parser):
-        sub = parser.add_subparsers(dest="action", required=True)
-        for name, text in (("send", "deliver what is due now"), ("status", "what waits")):
-            p = sub.add_parser(name, help=text)
-            p.add_argument("--format", choices=["text", "json"], default="text")
+        send = self.action(
+            parser,
+            "send",
+            self.send,
+            help=gettext_lazy("Deliver what is due now (exit 1 while the relay is failing)."),
+        )
+        status = self.action(
+            parser,
+            "status",
+            self.status,
+            help=gettext_lazy("Show what waits (exit 1 while the relay is failing)."),
+        )
+        self.add_format(send)
+        self.add_format(status)
 
-    def handle(self, *args, action, format, **options):
-        outcome = delivery.deliver() if action == "send" else None
+    def send(self, options):
+        self._report(options, delivery.deliver())
+
+    def status(self, options):
+        self._report(options, None)
+
+    def _report(self, options, outcome) -> None:
         found = delivery.record_relay(timezone.now())
-        if format == "json":
+        if options["format"] == "json":
             data = {
                 "waiting": found.waiting,
                 "failing": found.failing,
@@ -41,15 +61,22 @@ class Command(BaseCommand):
                     "failed": outcome.failed,
                     "given_up": outcome.given_up,
                 }
-            self.stdout.write(json.dumps(data))
+            self.write_json(data)
         else:
             if outcome is not None:
                 self.stdout.write(
-                    f"outbox: {outcome.sent} sent, {outcome.failed} to try again, "
-                    f"{outcome.given_up} given up"
+                    _("outbox: %(sent)s sent, %(failed)s to try again, %(given_up)s given up")
+                    % {
+                        "sent": outcome.sent,
+                        "failed": outcome.failed,
+                        "given_up": outcome.given_up,
+                    }
                 )
-            self.stdout.write(f"outbox: {found.waiting} waiting")
+            self.stdout.write(
+                ngettext("outbox: %(n)s waiting", "outbox: %(n)s waiting", found.waiting)
+                % {"n": found.waiting}
+            )
             for problem in found.problems():
-                self.stderr.write(f"outbox: {problem}")
+                self.stderr.write(_("outbox: %(problem)s") % {"problem": problem})
         if found.failing:
-            raise CommandError("the SMTP relay is failing: mail is waiting", returncode=1)
+            self.fail(_("the SMTP relay is failing: mail is waiting"), FOUND)

@@ -7,10 +7,14 @@ the command is used wrongly. See docs/backups.md.
 
 from __future__ import annotations
 
-from django.core.management.base import BaseCommand, CommandError
+from dataclasses import asdict
+
 from django.utils import timezone
+from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy, ngettext
 
 from gallra.backups.restic import BackupError
+from gallra.command import FOUND, USAGE, GallraCommand
 from gallra.evidence.log import append
 from gallra.mailboxes.connectors import MailboxError
 from gallra.policy.loading import policy_for_command
@@ -19,32 +23,41 @@ from gallra.registry.models import Customer
 from gallra.subjects.models import SubjectRequest
 
 OPTIONS = (
-    ("name", "a name"),
-    ("email", "an e-mail address"),
-    ("phone", "a phone number"),
-    ("personnummer", "a personnummer"),
-    ("org-number", "an organisation number"),
-    ("username", "a user name"),
+    ("name", gettext_lazy("a name to look for (repeatable)")),
+    ("email", gettext_lazy("an e-mail address to look for (repeatable)")),
+    ("phone", gettext_lazy("a phone number to look for (repeatable)")),
+    ("personnummer", gettext_lazy("a personnummer to look for (repeatable)")),
+    ("org-number", gettext_lazy("an organisation number to look for (repeatable)")),
+    ("username", gettext_lazy("a user name to look for (repeatable)")),
 )
 
 
-class Command(BaseCommand):
-    help = "Search every place, backups included, for a subject's or customer's data."
+class Command(GallraCommand):
+    help = gettext_lazy("Search every place, backups included, for a subject's or customer's data.")
+    examples = (
+        "gallra verify-erasure demo-C001",
+        "gallra verify-erasure --email erik@slut.example --name 'Erik Slutsson' --no-backups",
+        "gallra verify-erasure demo-C002 --format json",
+    )
 
     def add_arguments(self, parser):
         parser.add_argument(
             "ref",
             nargs="?",
-            help="a customer ref (while it is in the registry) or a data-subject request ref: "
-            "its identifiers are searched for",
+            help=gettext_lazy(
+                "a customer ref (while it is in the registry) or a data-subject request ref: "
+                "its identifiers are searched for"
+            ),
         )
         for option, what in OPTIONS:
-            parser.add_argument(
-                f"--{option}", action="append", default=[], help=f"{what} to look for (repeatable)"
-            )
-        parser.add_argument("--no-backups", action="store_true", help="skip the snapshots")
+            parser.add_argument(f"--{option}", action="append", default=[], help=what)
+        parser.add_argument(
+            "--no-backups", action="store_true", help=gettext_lazy("skip the snapshots")
+        )
+        self.add_format(parser)
 
-    def handle(self, *args, ref, **options):
+    def run(self, options):
+        ref = options.get("ref")
         policy = policy_for_command()
         wanted = Identifiers(
             names=options["name"],
@@ -58,20 +71,25 @@ class Command(BaseCommand):
         if ref:
             wanted.add(self._of(ref))
         if not wanted:
-            raise CommandError(
-                "nothing to look for: give a ref still in gallra, or the identifiers "
-                "(--name, --email, --phone, --personnummer, --org-number, --username)",
-                returncode=2,
+            self.fail(
+                _(
+                    "nothing to look for: give a ref still in gallra, or the identifiers "
+                    "(--name, --email, --phone, --personnummer, --org-number, --username)"
+                ),
+                USAGE,
             )
+        bar = self.progress(options, _("places searched"))
         try:
-            hits = Search(policy, wanted).everywhere(backups=not options["no_backups"])
+            hits = Search(policy, wanted).everywhere(
+                backups=not options["no_backups"], progress=bar
+            )
         except BackupError as exc:
-            raise CommandError(f"the backups could not be searched: {exc}", returncode=1) from exc
+            self.fail(_("the backups could not be searched: %(why)s") % {"why": exc}, FOUND)
         except MailboxError as exc:
-            raise CommandError(f"a mailbox could not be searched: {exc}", returncode=1) from exc
-        for hit in hits:
-            mark = "kept " if hit.kept else "FOUND"
-            self.stdout.write(f"{mark} {hit.place}: {hit.where} [{hit.kind}] {hit.rule}")
+            self.fail(_("a mailbox could not be searched: %(why)s") % {"why": exc}, FOUND)
+        finally:
+            if bar:
+                bar.close()
         counts = summary(hits)
         append(
             "erasure_verified" if not counts.get("found") else "erasure_verify_found",
@@ -81,10 +99,34 @@ class Command(BaseCommand):
             count=counts.get("found", 0),
             data=counts,
         )
-        if counts.get("found"):
-            raise CommandError(f"{counts['found']} hit(s) where nothing should be", returncode=1)
-        kept = f" ({counts['kept']} kept by law)" if counts.get("kept") else ""
-        self.stdout.write(f"nothing found{kept}")
+        found, kept = counts.get("found", 0), counts.get("kept", 0)
+        if options["format"] == "json":
+            self.write_json({"found": found, "kept": kept, "hits": [asdict(h) for h in hits]})
+        else:
+            for hit in hits:
+                mark = "kept " if hit.kept else "FOUND"
+                self.stdout.write(f"{mark} {hit.place}: {hit.where} [{hit.kind}] {hit.rule}")
+            if not found:
+                self.stdout.write(
+                    ngettext(
+                        "nothing found (%(n)s kept by law)",
+                        "nothing found (%(n)s kept by law)",
+                        kept,
+                    )
+                    % {"n": kept}
+                    if kept
+                    else _("nothing found")
+                )
+        if found:
+            self.fail(
+                ngettext(
+                    "%(n)s hit where nothing should be",
+                    "%(n)s hits where nothing should be",
+                    found,
+                )
+                % {"n": found},
+                FOUND,
+            )
 
     def _of(self, ref: str) -> Identifiers:
         if Customer.objects.filter(ref=ref).exists():
@@ -97,8 +139,11 @@ class Command(BaseCommand):
                 usernames=[request.username],
                 personnummer=[request.personnummer],
             ).clean()
-        raise CommandError(
-            f"{ref} is not a customer or request in gallra (a deleted customer's identifiers "
-            "must be given: --name, --email, ...)",
-            returncode=2,
+        self.fail(
+            _(
+                "%(ref)s is not a customer or request in gallra (a deleted customer's "
+                "identifiers must be given: --name, --email, ...)"
+            )
+            % {"ref": ref},
+            USAGE,
         )

@@ -5,42 +5,89 @@ with the rule and day; delete them in the source). Exit 2: the file has problems
 was imported.
 """
 
-from django.core.management.base import BaseCommand, CommandError
-from django.utils.translation import ngettext
+from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy, ngettext
 
-from gallra.registry.importing import ImportFailed, import_file
+from gallra.command import FOUND, USAGE, GallraCommand
+from gallra.registry.importing import STATES, ImportFailed, import_file
 
 
-class Command(BaseCommand):
-    help = "Import customers, people, accounts and more from a JSON file (all or nothing)."
+class Command(GallraCommand):
+    help = gettext_lazy(
+        "Import customers, people, accounts and more from a JSON file (all or nothing)."
+    )
+    examples = (
+        "gallra import examples/import-example.json",
+        "gallra import examples/import-example.json --format json",
+    )
 
     def add_arguments(self, parser):
-        parser.add_argument("file", help="the JSON file (see docs/import.md)")
+        parser.add_argument("file", help=gettext_lazy("the JSON file (see docs/import.md)"))
+        self.add_format(parser)
 
-    def handle(self, *args, file, **options):
+    def run(self, options: dict) -> None:
+        file = options["file"]
+        bar = self.progress(options, _("bytes read"))
         try:
-            report = import_file(file)
+            report = import_file(file, progress=bar)
         except ImportFailed as exc:
+            if bar:
+                bar.close()
             for problem in exc.problems:
                 self.stderr.write(f"{file}: {problem}")
-            raise CommandError(
-                f"nothing was imported: {len(exc.problems)} problem(s)", returncode=2
-            ) from exc
-        for kind, counts in sorted(report.counts.items()):
-            summary = ", ".join(f"{n} {state}" for state, n in counts.items() if n)
-            self.stdout.write(f"{kind}: {summary}")
-        self.stdout.write(
-            f"{file}: {report.changed()} of {report.total} records created or updated"
-        )
+            n = len(exc.problems)
+            self.fail(
+                ngettext(
+                    "nothing was imported: %(n)s problem",
+                    "nothing was imported: %(n)s problems",
+                    n,
+                )
+                % {"n": n},
+                USAGE,
+            )
+        if bar:
+            bar.close()
+        if options["format"] == "json":
+            self.write_json(
+                {
+                    "file": file,
+                    "counts": report.counts,
+                    "total": report.total,
+                    "changed": report.changed(),
+                    "refused": [
+                        {
+                            "path": r.path,
+                            "record_type": r.record_type,
+                            "ref": r.ref,
+                            "why": r.reason,
+                        }
+                        for r in report.refused
+                    ],
+                }
+            )
+        else:
+            for kind, counts in sorted(report.counts.items()):
+                summary = ", ".join(
+                    f"{n} {STATES.get(state, state)}" for state, n in counts.items() if n
+                )
+                self.stdout.write(f"{kind}: {summary}")
+            self.stdout.write(
+                ngettext(
+                    "%(file)s: %(n)s of %(total)s record created or updated",
+                    "%(file)s: %(n)s of %(total)s records created or updated",
+                    report.total,
+                )
+                % {"file": file, "n": report.changed(), "total": report.total}
+            )
         if report.refused:  # P15: what gallra deleted does not come back from the source
             for refusal in report.refused:
                 self.stderr.write(f"{file}: {refusal}")
-            raise CommandError(
+            self.fail(
                 ngettext(
                     "%(n)d record was not imported: gallra deleted it (above)",
                     "%(n)d records were not imported: gallra deleted them (above)",
                     len(report.refused),
                 )
                 % {"n": len(report.refused)},
-                returncode=1,
+                FOUND,
             )

@@ -1,86 +1,145 @@
 """`gallra check`: every place this installation keeps or sends data is where the policy
 allows, and run by no one the policy does not list (P12, P14); enforcement is armed; the
-restore drill can run. Exit 1 naming what fails.
+restore drill can run; mail goes out. Exit 1 naming what fails.
 
-It runs Django's system checks first (`--deploy` and the other options work as before).
+It runs Django's system checks first, quietly unless they find something (`--deploy` adds
+the ones for production); an error among them fails the check.
 """
 
 from django.conf import settings
-from django.core.management.base import CommandError
-from django.core.management.commands.check import Command as SystemCheck
 from django.db import connection
-from django.utils import timezone, translation
+from django.utils import timezone
+from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy, ngettext
 
 from gallra.backups.dump import can_create_databases
+from gallra.command import FOUND, GallraCommand
 from gallra.outbox.delivery import status as outbox_status
 from gallra.policy.loading import policy_for_command
 from gallra.residency.places import check_and_record
 from gallra.retention import arming
 
 
-class Command(SystemCheck):
-    help = (
-        "Django's system checks, then: the database, backups, SMTP relay and datasets are "
-        "where the policy allows; enforcement is armed; the restore drill can run."
+class Command(GallraCommand):
+    help = gettext_lazy(
+        "Check the settings, then that the database, backups, SMTP relay and datasets are "
+        "where the policy allows, enforcement is armed, the restore drill can run and mail "
+        "goes out."
+    )
+    examples = (
+        "gallra check",
+        "gallra check --format json",
+        "gallra check --deploy",
     )
 
-    def handle(self, *args, **options):
-        super().handle(*args, **options)
+    def add_arguments(self, parser):
+        parser.add_argument(
+            "--deploy",
+            action="store_true",
+            help=gettext_lazy(
+                "also check the settings a production installation needs (HTTPS, secure cookies)"
+            ),
+        )
+        self.add_format(parser)
+
+    def run(self, options: dict) -> None:
+        # Django's system checks: silent when they pass, an error among them exits 1.
+        self.check(display_num_errors=False, include_deployment_checks=options["deploy"])
         policy = policy_for_command()
-        found = check_and_record(policy, actor="check")
-        for place in found:
+        self.found: list[dict] = []
+        places = check_and_record(policy, actor="check")
+        for place in places:
             where = place.country or "?"
-            self.stdout.write(
-                f"{'ok  ' if place.ok else 'FAIL'}  {place.name}: {where}"
-                + (f" — {place.problem}" if place.problem else "")
+            self._say(
+                place.ok, place.name, where + (f" — {place.problem}" if place.problem else "")
             )
-        failed = [p for p in found if not p.ok]
-        problems = [f"{len(failed)} of {len(found)} places fail the policy"] if failed else []
+        failed = [p for p in places if not p.ok]
+        problems = []
+        if failed:
+            problems.append(
+                ngettext(
+                    "%(n)s of %(total)s place fails the policy",
+                    "%(n)s of %(total)s places fail the policy",
+                    len(places),
+                )
+                % {"n": len(failed), "total": len(places)}
+            )
         problems += self.enforcement(policy) + self.drill() + self.outbox()
+        if options["format"] == "json":
+            self.write_json({"ok": not problems, "checks": self.found, "problems": problems})
+        else:
+            for item in self.found:
+                mark = "ok  " if item["ok"] else "FAIL"
+                self.stdout.write(f"{mark}  {item['what']}: {item['detail']}")
         if problems:
-            raise CommandError("; ".join(problems), returncode=1)
+            self.fail("; ".join(problems), FOUND)
+
+    def _say(self, ok: bool, what: str, detail: str) -> None:
+        self.found.append({"ok": ok, "what": what, "detail": detail})
 
     def enforcement(self, policy) -> list[str]:
         """Deleting unattended needs a person's go-ahead (docs/retention.md)."""
         now = timezone.now()
         found = arming.notice(policy, now, actor="check")
-        with translation.override("en"):  # like the other lines
-            how, why = (found.how, "") if found.armed else ("", found.why)
+        what = _("enforcement")
         if found.armed:
-            self.stdout.write(f"ok    enforcement: {how}")
+            self._say(True, what, found.how)
             return []
         going = arming.would_go(policy, timezone.localdate(now), actor="check")
-        self.stdout.write(
-            f"FAIL  enforcement: not armed ({why}) — {going.total} records would be "
-            f"deleted today{going.by_rule_text()}; review them with `gallra enforce --dry-run`, "
-            "then arm with `gallra enforce --arm`"
+        self._say(
+            False,
+            what,
+            ngettext(
+                "not armed (%(why)s) — %(n)s record would be deleted today%(rules)s; review "
+                "them with `gallra enforce --dry-run`, then arm with `gallra enforce --arm`",
+                "not armed (%(why)s) — %(n)s records would be deleted today%(rules)s; review "
+                "them with `gallra enforce --dry-run`, then arm with `gallra enforce --arm`",
+                going.total,
+            )
+            % {"why": found.why, "n": going.total, "rules": going.by_rule_text()},
         )
-        return ["enforcement is not armed"]
+        return [_("enforcement is not armed")]
 
     def drill(self) -> list[str]:
         """The nightly restore drill restores into a scratch database on PostgreSQL."""
         if not settings.GALLRA_BACKUP_REPOSITORY or connection.vendor != "postgresql":
             return []
         role = connection.settings_dict["USER"] or "gallra"
+        what = _("restore drill")
         if can_create_databases():
-            self.stdout.write(
-                f"ok    restore drill: the database role {role} may create its scratch "
-                "database (CREATEDB)"
+            self._say(
+                True,
+                what,
+                _("the database role %(role)s may create its scratch database (CREATEDB)")
+                % {"role": role},
             )
             return []
-        self.stdout.write(
-            f"FAIL  restore drill: the database role {role} may not create databases, and the "
-            "drill restores each backup into a scratch database: give it CREATEDB "
-            f"(ALTER ROLE {role} CREATEDB; docs/backups.md)"
+        self._say(
+            False,
+            what,
+            _(
+                "the database role %(role)s may not create databases, and the drill restores "
+                "each backup into a scratch database: give it CREATEDB (ALTER ROLE %(role)s "
+                "CREATEDB; docs/backups.md)"
+            )
+            % {"role": role},
         )
-        return ["the restore drill cannot run"]
+        return [_("the restore drill cannot run")]
 
     def outbox(self) -> list[str]:
         """Mail from the web pages waits in the outbox until the relay takes it (docs/mail.md)."""
         found = outbox_status(timezone.now())
+        what = _("outgoing mail")
         if not found.problems():
-            self.stdout.write(f"ok    outgoing mail: {found.waiting} waiting in the outbox")
+            self._say(
+                True,
+                what,
+                ngettext(
+                    "%(n)s waiting in the outbox", "%(n)s waiting in the outbox", found.waiting
+                )
+                % {"n": found.waiting},
+            )
             return []
         for problem in found.problems():
-            self.stdout.write(f"FAIL  outgoing mail: {problem}")
-        return ["outgoing mail is failing"]
+            self._say(False, what, problem)
+        return [_("outgoing mail is failing")]

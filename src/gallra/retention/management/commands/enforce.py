@@ -7,47 +7,66 @@ gone and exits 1.
 """
 
 import json
-import sys
 
-from django.core.management.base import BaseCommand, CommandError
 from django.utils import timezone, translation
 from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy, ngettext
 
-from gallra.retention import arming, words
-from gallra.retention.command import DateArguments
+from gallra.command import FOUND, USAGE
+from gallra.retention import arming
+from gallra.retention.command import DateCommand
 from gallra.retention.enforcement import EnforcementBusy, enforce
+from gallra.retention.explaining import enforce_summary
 
 
-class Command(DateArguments, BaseCommand):
-    help = "Delete every record due on a date (default today), with evidence; resumable."
+class Command(DateCommand):
+    help = gettext_lazy(
+        "Delete every record due on a date (default today), with evidence; resumable."
+    )
+    examples = (
+        "gallra enforce --dry-run",
+        "gallra enforce --dry-run --at 2027-06-30 --format json",
+        "gallra enforce --arm --actor anna",
+        "gallra enforce",
+    )
 
     def add_arguments(self, parser):
         self.add_date_arguments(parser)
-        parser.add_argument("--dry-run", action="store_true", help="count, delete nothing")
+        parser.add_argument(
+            "--dry-run", action="store_true", help=gettext_lazy("count, delete nothing")
+        )
         parser.add_argument(
             "--arm",
             action="store_true",
-            help="you have reviewed the plan (--dry-run): arm enforcement for the policy's "
-            "retention rules as they are now, then carry it out; the daily run of `gallra "
-            "serve` and a plain `gallra enforce` delete only while armed",
+            help=gettext_lazy(
+                "you have reviewed the plan (--dry-run): arm enforcement for the policy's "
+                "retention rules as they are now, then carry it out; the daily run of `gallra "
+                "serve` and a plain `gallra enforce` delete only while armed"
+            ),
         )
-        parser.add_argument("--format", choices=["text", "json"], default="text")
-        parser.add_argument("--actor", default="enforce", help="who runs it, for the evidence")
+        self.add_format(parser)
+        parser.add_argument(
+            "--actor", default="enforce", help=gettext_lazy("who runs it, for the evidence")
+        )
 
-    def handle(self, *args, **options):
+    def run(self, options):
         policy, at, lang = self.resolve(options)
         actor = options["actor"]
         if not actor or len(actor) > 100 or not actor.isprintable():
-            raise CommandError(
-                "--actor: a name of 1 to 100 printable characters (who runs it, for the "
-                "evidence log)",
-                returncode=2,
+            self.fail(
+                _(
+                    "--actor: a name of 1 to 100 printable characters (who runs it, for the "
+                    "evidence log)"
+                ),
+                USAGE,
             )
         if options["arm"] and options["dry_run"]:
-            raise CommandError(
-                "--arm carries the plan out: review it with --dry-run first, then arm without "
-                "--dry-run",
-                returncode=2,
+            self.fail(
+                _(
+                    "--arm carries the plan out: review it with --dry-run first, then arm "
+                    "without --dry-run"
+                ),
+                USAGE,
             )
         with translation.override(lang):
             if options["dry_run"]:
@@ -58,30 +77,30 @@ class Command(DateArguments, BaseCommand):
                 found = arming.notice(policy, timezone.now(), options["actor"])
                 if not found.armed:
                     self._not_armed(policy, at, lang, options, found)
-        show = options["format"] == "text" and sys.stderr.isatty()
+        bar = self.progress(options, _("records"))
         try:
             summaries = enforce(
                 policy,
                 at,
                 actor=options["actor"],
                 dry_run=options["dry_run"],
-                progress=self._progress if show else None,
+                progress=bar,
             )
         except EnforcementBusy as exc:
-            raise CommandError(str(exc), returncode=1) from exc
-        if show:
-            self.stderr.write("")
+            self.fail(str(exc), FOUND)
+        if bar:
+            bar.close()
         if options["format"] == "json":
             self.stdout.write(json.dumps([s.as_dict() for s in summaries], indent=2))
         else:
             for s in summaries:
-                self.stdout.write(words.enforce_summary(s, lang))
+                self.stdout.write(enforce_summary(s, lang))
             if options["dry_run"]:
                 with translation.override(lang):
                     self.stdout.write(self._armed_line(found))
         failed = summaries[-1].problems
         if failed:  # a store (a mailbox) not reached or not finished: the next run resumes it
-            raise CommandError("\n".join(failed), returncode=1)
+            self.fail("\n".join(failed), FOUND)
 
     def _arm(self, policy, options) -> arming.State:
         by = options["actor"] if options["actor"] != "enforce" else arming.login_name()
@@ -109,21 +128,25 @@ class Command(DateArguments, BaseCommand):
             self.stdout.write(
                 _("Nothing was deleted: enforcement is not armed (%(why)s).") % {"why": found.why}
             )
-            lines = words.enforce_summary(going.summary, lang).splitlines()[1:]
-            self.stdout.write(
-                _("%(n)s records would be deleted on %(day)s:") % {"n": going.total, "day": at}
+            lines = enforce_summary(going.summary, lang).splitlines()[1:]
+            said = ngettext(
+                "%(n)s record would be deleted on %(day)s:",
+                "%(n)s records would be deleted on %(day)s:",
+                going.total,
             )
+            self.stdout.write(said % {"n": going.total, "day": at})
             for line in lines:
                 self.stdout.write(line)
-        raise CommandError(
-            _(
-                "enforcement is not armed (%(why)s): %(n)s records would be deleted; review them "
-                "with `gallra enforce --dry-run`, then arm with `gallra enforce --arm` "
-                "(docs/retention.md)"
-            )
-            % {"why": found.why, "n": going.total},
-            returncode=1,
+        said = ngettext(
+            "enforcement is not armed (%(why)s): %(n)s record would be deleted; review it "
+            "with `gallra enforce --dry-run`, then arm with `gallra enforce --arm` "
+            "(docs/retention.md)",
+            "enforcement is not armed (%(why)s): %(n)s records would be deleted; review them "
+            "with `gallra enforce --dry-run`, then arm with `gallra enforce --arm` "
+            "(docs/retention.md)",
+            going.total,
         )
+        self.fail(said % {"why": found.why, "n": going.total}, FOUND)
 
     @staticmethod
     def _armed_line(found: arming.State) -> str:
@@ -133,10 +156,3 @@ class Command(DateArguments, BaseCommand):
             "Enforcement is not armed (%(why)s): the daily run deletes nothing until you arm "
             "it with `gallra enforce --arm`."
         ) % {"why": found.why}
-
-    def _progress(self, done: int, total: int) -> None:
-        width = 30
-        filled = width * done // total if total else width
-        bar = "#" * filled + "-" * (width - filled)
-        self.stderr.write(f"\r[{bar}] {done}/{total}", ending="")
-        self.stderr.flush()

@@ -1,29 +1,70 @@
 """`gallra tasks list|remind [--at DATE]`: manual deletion tasks (P16)."""
 
-from django.core.management.base import BaseCommand
 from django.utils import timezone
+from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy, npgettext
 
-from gallra.retention.command import DateArguments
+from gallra.retention.command import DateCommand
 from gallra.retention.models import ManualTask
 from gallra.retention.tasks import create_tasks, remind
 
 
-class Command(DateArguments, BaseCommand):
-    help = "List open manual tasks, or create missing ones and e-mail reminders."
+class Command(DateCommand):
+    help = gettext_lazy("List open manual tasks, or create missing ones and e-mail reminders.")
+    examples = (
+        "gallra tasks list",
+        "gallra tasks list --format json",
+        "gallra tasks remind --at 2026-12-31",
+    )
 
     def add_arguments(self, parser):
-        sub = parser.add_subparsers(dest="action", required=True)
-        self.add_date_arguments(sub.add_parser("list", help="open tasks, overdue first"))
-        self.add_date_arguments(sub.add_parser("remind", help="create tasks, e-mail reminders"))
+        listed = self.action(
+            parser, "list", self.list, help=gettext_lazy("open tasks, overdue first")
+        )
+        self.add_date_arguments(listed)
+        self.add_format(listed)
+        reminded = self.action(
+            parser, "remind", self.remind, help=gettext_lazy("create tasks, e-mail reminders")
+        )
+        self.add_date_arguments(reminded)
+        self.add_format(reminded)
 
-    def handle(self, *args, action, **options):
+    def remind(self, options):
         policy, at, lang = self.resolve(options)
-        if action == "remind":
-            created = create_tasks(policy, at, timezone.now())
-            sent = remind(at)
-            self.stdout.write(f"tasks: {created} created, {sent} reminders sent")
+        created = create_tasks(policy, at, timezone.now())
+        sent = remind(at)
+        if options["format"] == "json":
+            self.write_json({"created": created, "reminders_sent": sent})
+        else:
+            self.stdout.write(_("tasks: %(created)s, %(sent)s") % _counts(created, sent))
+
+    def list(self, options):
+        policy, at, lang = self.resolve(options)
+        tasks = ManualTask.objects.filter(done_at__isnull=True).order_by("due")
+        if options["format"] == "json":
+            self.write_json(
+                [
+                    {
+                        "due": t.due.isoformat(),
+                        "late": t.due < at,
+                        "assignee": t.assignee.get_username(),
+                        "customer": t.customer_ref,
+                        "what": t.what,
+                    }
+                    for t in tasks.select_related("assignee")
+                ]
+            )
             return
-        for task in ManualTask.objects.filter(done_at__isnull=True).order_by("due"):
-            late = " (försenad)" if task.due < at else ""
+        late = " " + _("(late)")
+        for task in tasks:
             who = task.assignee.get_username()
-            self.stdout.write(f"{task.due}{late}  {who}  {task.customer_ref}  {task.what}")
+            when = f"{task.due}{late if task.due < at else ''}"
+            self.stdout.write(f"{when}  {who}  {task.customer_ref}  {task.what}")
+
+
+def _counts(created: int, sent: int) -> dict[str, str]:
+    """The two counts of `tasks remind`, each in its own plural, in the active language."""
+    new = npgettext("tasks", "%(n)s created", "%(n)s created", created)
+    # Queued in the outbox: delivered at once, or, the relay down, as soon as it is back.
+    reminded = npgettext("tasks", "%(n)s reminder queued", "%(n)s reminders queued", sent)
+    return {"created": new % {"n": created}, "sent": reminded % {"n": sent}}

@@ -1,56 +1,82 @@
 """`gallra scan PATH...`: where does personal data sit that nobody expects there?
 
 See docs/scanner.md. Exit 0 when nothing is found, 1 when something is (like a linter), 2
-for a path that is not there.
+for a path that is not there. Needs no instance: without a database it does not look for
+the registry's names.
 """
 
 from __future__ import annotations
 
-import json
 from pathlib import Path
 
-from django.core.management.base import BaseCommand, CommandError
+from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy, ngettext
 
+from gallra.command import FOUND, USAGE, GallraCommand
 from gallra.scanner.files import scan_paths, subject_names
 from gallra.scanner.scan import KINDS, Scanner
 
 
-class Command(BaseCommand):
-    help = "Report personal data in files: e-mail, personnummer, phone, IBAN, IP, names..."
+class Command(GallraCommand):
+    help = gettext_lazy(
+        "Report personal data in files: e-mail, personnummer, phone, IBAN, IP, names..."
+    )
+    examples = (
+        "gallra scan /etc/hosts",
+        "gallra scan --kind email --kind phone --format json /etc/hosts",
+    )
+    needs_database = False
 
     def add_arguments(self, parser):
-        parser.add_argument("paths", nargs="+", help="files or folders")
+        parser.add_argument("paths", nargs="+", help=gettext_lazy("files or folders"))
         parser.add_argument(
             "--kind",
             action="append",
             choices=KINDS,
-            help="only these kinds (repeatable); default all",
+            help=gettext_lazy("only these kinds (repeatable); default all"),
         )
         parser.add_argument(
             "--no-names",
             action="store_true",
-            help="do not look for the names of the registry's people",
+            help=gettext_lazy("do not look for the names of the registry's people"),
         )
-        parser.add_argument("--format", choices=["text", "json"], default="text")
+        self.add_format(parser)
         parser.add_argument(
-            "--show", action="store_true", help="print what was found in full, not masked"
+            "--show",
+            action="store_true",
+            help=gettext_lazy("print what was found in full, not masked"),
         )
 
-    def handle(self, *args, paths, kind, no_names, format, show, **options):
+    def run(self, options):
+        paths, kind, show = options["paths"], options["kind"], options["show"]
         missing = [p for p in paths if not Path(p).exists()]
         if missing:
-            raise CommandError(f"no such file or folder: {', '.join(missing)}", returncode=2)
-        scanner = Scanner([] if no_names else subject_names())
-        hits = [
-            h for h in scan_paths([Path(p) for p in paths], scanner) if not kind or h.kind in kind
-        ]
-        if format == "json":
-            self.stdout.write(json.dumps([h.as_dict(show) for h in hits], ensure_ascii=False))
+            self.fail(_("no such file or folder: %(p)s") % {"p": ", ".join(missing)}, USAGE)
+        scanner = Scanner([] if options["no_names"] else subject_names())
+        bar = self.progress(options, _("files"))
+        found = scan_paths([Path(p) for p in paths], scanner, bar)
+        if bar:
+            bar.close()
+        hits = [h for h in found if not kind or h.kind in kind]
+        if options["format"] == "json":
+            self.write_json([h.as_dict(show) for h in hits])
         else:
             for h in hits:
                 value = h.text if show else h.masked()
                 self.stdout.write(f"{h.path}:{h.line}:{h.column}: {h.kind}: {value}")
             files = len({h.path for h in hits})
-            self.stdout.write(f"{len(hits)} finding(s) in {files} file(s)")
+            self.stdout.write(
+                ngettext("%(n)s finding", "%(n)s findings", len(hits)) % {"n": len(hits)}
+                + " "
+                + ngettext("in %(n)s file", "in %(n)s files", files) % {"n": files}
+            )
         if hits:
-            raise CommandError(f"personal data found: {len(hits)} finding(s)", returncode=1)
+            self.fail(
+                ngettext(
+                    "personal data found: %(n)s finding",
+                    "personal data found: %(n)s findings",
+                    len(hits),
+                )
+                % {"n": len(hits)},
+                FOUND,
+            )

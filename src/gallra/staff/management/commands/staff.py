@@ -1,90 +1,217 @@
-"""`gallra staff sync|add|totp|list|unlock`: staff accounts in the policy's roles (P8, P22).
-
-gallra staff sync                              # groups and permissions from the policy
-gallra staff add anna --role technician --email anna@example.se
-gallra staff totp anna                         # a new authenticator secret
-gallra staff list
-gallra staff unlock anna                       # forget her failed logins
-"""
+"""`gallra staff sync|add|totp|password|list|unlock`: staff accounts in the policy's roles
+(P8, P22). See docs/staff.md."""
 
 from __future__ import annotations
 
 import getpass
+import sys
 
 from django.contrib.auth import get_user_model
-from django.core.management.base import BaseCommand, CommandError
+from django.core.exceptions import ValidationError
+from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy, ngettext
 
+from gallra.command import FOUND, USAGE, GallraCommand
 from gallra.instance import database
 from gallra.policy.loading import policy_for_command
 from gallra.staff import accounts, roles, totp
 from gallra.staff.models import LoginFailure, TwoFactor
 
+PASSWORD_TRIES = 3  # as Django's changepassword
 
-class Command(BaseCommand):
-    help = "Staff accounts: roles from the policy, two-factor login, lockouts."
+
+class Command(GallraCommand):
+    help = gettext_lazy("Staff accounts: roles from the policy, two-factor login, lockouts.")
+    examples = (
+        "gallra staff sync",
+        "gallra staff add anna --role technician --email anna@redcloud.example",
+        "gallra staff list",
+        "gallra staff list --format json",
+        "gallra staff totp anna",
+        "gallra staff unlock anna",
+        "gallra staff password admin",
+    )
 
     def add_arguments(self, parser):
-        sub = parser.add_subparsers(dest="action", required=True)
-        sub.add_parser("sync", help="make the role groups and their permissions match the policy")
-        p = sub.add_parser("add", help="add a staff member; prints a password and a TOTP secret")
-        p.add_argument("username")
-        p.add_argument("--role", action="append", required=True, help="a [[role]] id; repeatable")
-        p.add_argument("--email", default="")
-        p = sub.add_parser("totp", help="enrol (again) in two-factor login; prints the secret")
-        p.add_argument("username")
-        sub.add_parser("list", help="staff, roles, two-factor login and last login")
-        p = sub.add_parser("unlock", help="forget an account's failed logins")
-        p.add_argument("username")
+        sync = self.action(
+            parser,
+            "sync",
+            self.sync,
+            help=gettext_lazy("Make the role groups and their permissions match the policy."),
+        )
+        self.add_format(sync)
+        add = self.action(
+            parser,
+            "add",
+            self.add,
+            help=gettext_lazy("Add a staff member; prints a password and a TOTP secret."),
+        )
+        add.add_argument("username", help=gettext_lazy("the staff member's user name"))
+        add.add_argument(
+            "--role",
+            action="append",
+            required=True,
+            help=gettext_lazy("a [[role]] id; repeatable"),
+        )
+        add.add_argument("--email", default="", help=gettext_lazy("the staff member's e-mail"))
+        enrol = self.action(
+            parser,
+            "totp",
+            self.totp,
+            help=gettext_lazy("Enrol (again) in two-factor login; prints the secret."),
+        )
+        enrol.add_argument("username", help=gettext_lazy("the staff member's user name"))
+        password = self.action(
+            parser,
+            "password",
+            self.password,
+            help=gettext_lazy(
+                "Set a new password, asked twice on the terminal; the password policy applies."
+            ),
+        )
+        password.add_argument("username", help=gettext_lazy("the staff member's user name"))
+        listed = self.action(
+            parser,
+            "list",
+            self.list_staff,
+            help=gettext_lazy("Staff, roles, two-factor login and last login."),
+        )
+        self.add_format(listed)
+        unlock = self.action(
+            parser, "unlock", self.unlock, help=gettext_lazy("Forget an account's failed logins.")
+        )
+        unlock.add_argument("username", help=gettext_lazy("the staff member's user name"))
 
-    def handle(self, *args, action: str, **options):
+    def sync(self, options):
         database.require_ready()
-        actor = getpass.getuser()
+        synced = roles.sync(policy_for_command())
+        if options["format"] == "json":
+            self.write_json([{"role": role, "permissions": count} for role, count in synced])
+            return
+        for role, count in synced:
+            self.stdout.write(
+                f"{role:<15} "
+                + ngettext("%(n)s permission", "%(n)s permissions", count) % {"n": count}
+            )
+
+    def add(self, options):
+        database.require_ready()
         policy = policy_for_command()
-        if action == "sync":
-            for role, count in roles.sync(policy):
-                self.stdout.write(f"{role:<15} {count} permissions")
-            return
-        if action == "add":
+        try:
+            user, password, secret = accounts.add(
+                policy,
+                options["username"],
+                options["role"],
+                email=options["email"],
+                actor=getpass.getuser(),
+            )
+        except accounts.StaffError as exc:
+            self.fail(str(exc), FOUND)
+        self.stdout.write(
+            _("added staff user %(user)r (%(roles)s)")
+            % {"user": user.username, "roles": ", ".join(options["role"])}
+        )
+        self.stdout.write("    " + _("password: %(password)s") % {"password": password})
+        self._secret(user.username, secret, policy)
+
+    def totp(self, options):
+        user = self._user(options["username"])
+        secret = accounts.enrol(user, actor=getpass.getuser())
+        self._secret(user.username, secret, policy_for_command())
+
+    def password(self, options):
+        user = self._user(options["username"])
+        if not sys.stdin.isatty():
+            self.fail(
+                _("no terminal to ask for the password on: run it in a terminal; nothing changed"),
+                USAGE,
+            )
+        for _try in range(PASSWORD_TRIES):
             try:
-                user, password, secret = accounts.add(
-                    policy,
-                    options["username"],
-                    options["role"],
-                    email=options["email"],
-                    actor=actor,
-                )
-            except accounts.StaffError as exc:
-                raise CommandError(str(exc)) from exc
-            self.stdout.write(f"added staff user {user.username!r} ({', '.join(options['role'])})")
-            self.stdout.write(f"    password: {password}")
-            self._secret(user.username, secret, policy)
+                first = getpass.getpass(_("New password for %(user)s: ") % {"user": user.username})
+                second = getpass.getpass(_("The same again: "))
+            except (EOFError, KeyboardInterrupt):
+                self.stderr.write("")
+                self.fail(_("no password given; nothing changed"), USAGE)
+            if first != second:
+                self.stderr.write(_("The two differ; try again."))
+                continue
+            try:
+                accounts.set_password(user, first, actor=getpass.getuser())
+            except ValidationError as exc:
+                self.stderr.write("\n".join(exc.messages))
+                continue
+            self.stdout.write(
+                _("password of %(user)r changed; its sessions elsewhere have ended")
+                % {"user": user.username}
+            )
             return
-        users = get_user_model().objects
-        if action == "list":
-            two_factor = set(TwoFactor.objects.values_list("user_id", flat=True))
-            for user in users.filter(is_staff=True).prefetch_related("groups").order_by("username"):
-                groups = ",".join(g.name for g in user.groups.all()) or "-"
-                second = "2FA" if user.pk in two_factor else "no 2FA"
-                state = "active" if user.is_active else "inactive"
-                last = f"{user.last_login:%Y-%m-%d %H:%M}" if user.last_login else "never"
-                self.stdout.write(f"{user.username:<20} {groups:<25} {second:<7} {state:<9} {last}")
+        self.fail(
+            ngettext(
+                "no password set after %(n)s try; nothing changed",
+                "no password set after %(n)s tries; nothing changed",
+                PASSWORD_TRIES,
+            )
+            % {"n": PASSWORD_TRIES},
+            FOUND,
+        )
+
+    def list_staff(self, options):
+        database.require_ready()
+        users = get_user_model().objects.filter(is_staff=True).prefetch_related("groups")
+        two_factor = set(TwoFactor.objects.values_list("user_id", flat=True))
+        rows = [
+            {
+                "username": user.username,
+                "roles": [g.name for g in user.groups.all()],
+                "two_factor": user.pk in two_factor,
+                "active": user.is_active,
+                "last_login": user.last_login,
+            }
+            for user in users.order_by("username")
+        ]
+        if options["format"] == "json":
+            for row in rows:
+                row["last_login"] = row["last_login"] and row["last_login"].isoformat()
+            self.write_json(rows)
             return
-        user = users.filter(username=options["username"]).first()
+        for row in rows:
+            groups = ",".join(row["roles"]) or "-"
+            second = _("2FA") if row["two_factor"] else _("no 2FA")
+            state = _("active") if row["active"] else _("inactive")
+            last = f"{row['last_login']:%Y-%m-%d %H:%M}" if row["last_login"] else _("never")
+            self.stdout.write(f"{row['username']:<20} {groups:<25} {second:<7} {state:<9} {last}")
+
+    def unlock(self, options):
+        user = self._user(options["username"])
+        count, _kinds = LoginFailure.objects.filter(
+            key=LoginFailure.key_for("account", user.username.lower())
+        ).delete()
+        self.stdout.write(
+            ngettext(
+                "unlocked %(user)r (%(n)s failed login forgotten)",
+                "unlocked %(user)r (%(n)s failed logins forgotten)",
+                count,
+            )
+            % {"user": user.username, "n": count}
+        )
+
+    def _user(self, username: str):
+        database.require_ready()
+        user = get_user_model().objects.filter(username=username).first()
         if user is None:
-            raise CommandError(f"no staff user {options['username']!r}")
-        if action == "totp":
-            self._secret(user.username, accounts.enrol(user, actor=actor), policy)
-        elif action == "unlock":
-            count, _ = LoginFailure.objects.filter(
-                key=LoginFailure.key_for("account", user.username.lower())
-            ).delete()
-            self.stdout.write(f"unlocked {user.username!r} ({count} failed logins forgotten)")
+            self.fail(_("no staff user %(user)r") % {"user": username}, FOUND)
+        return user
 
     def _secret(self, username: str, secret: str, policy) -> None:
         issuer = policy.organisation.brand or policy.organisation.name
-        self.stdout.write(f"    authenticator secret: {secret}")
-        self.stdout.write(f"    or scan/open: {totp.uri(secret, username, issuer)}")
+        self.stdout.write("    " + _("authenticator secret: %(secret)s") % {"secret": secret})
         self.stdout.write(
-            "Add it to an authenticator app now: it is shown this once. Logging in asks for "
-            "the six-digit code the app shows."
+            "    " + _("or scan/open: %(uri)s") % {"uri": totp.uri(secret, username, issuer)}
+        )
+        self.stdout.write(
+            _(
+                "Add it to an authenticator app now: it is shown this once. Logging in asks for "
+                "the six-digit code the app shows."
+            )
         )

@@ -1,27 +1,37 @@
-"""`gallra subject ...`: data-subject requests from the command line. See docs/subjects.md."""
+"""`gallra subject ...`: data-subject requests from the command line. See docs/subjects.md.
+
+A request is named by its ref (DSR-2026-7K3QX9MD), or by the subject's e-mail address: then
+it is their oldest open request (for `show`, their newest closed one if none is open).
+"""
 
 from __future__ import annotations
 
 import getpass
 import json
+from collections.abc import Callable
 from datetime import date
 from pathlib import Path
 
-from django.core.management.base import BaseCommand, CommandError
 from django.utils import timezone
+from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy, ngettext
 
+from gallra.command import FOUND, USAGE, GallraCommand
 from gallra.outbox.delivery import deliver
 from gallra.policy.loading import policy_for_command
 from gallra.subjects import cases, changes, erasure, export
 from gallra.subjects.identity import BadIdentity, Identity
 from gallra.subjects.models import SubjectRequest
 
-
-def _date(text: str) -> date:
-    try:
-        return date.fromisoformat(text)
-    except ValueError:
-        raise CommandError(f"{text!r} is not a date (YYYY-MM-DD)", returncode=2) from None
+# Demo people (gallra demo): the same addresses every day. Each flow starts with its own
+# request, so the examples can run again.
+OMAR = "omar.sahlin@martensson-eriksson-ab.example"
+KERSTIN = "kerstin.jonsson@borg-ab.example"  # the demo's verified erasure request
+KRISTINA = "kristina.lindstrom@haglund-hansson-hb.example"  # the demo's rectification
+DAGMAR = "dagmar.holmgren@haglund-hansson-hb.example"
+KATHARINA = "katharina.karlsson@haglund-hansson-hb.example"
+MARTEN = "marten.hakansson@borg-ab.example"  # the demo's overdue access request
+HOW = "--how 'called back on the number on record'"
 
 
 def _row(r: SubjectRequest, at: date) -> dict:
@@ -40,186 +50,380 @@ def _row(r: SubjectRequest, at: date) -> dict:
     }
 
 
-class Command(BaseCommand):
-    help = "Register, verify and answer data-subject requests (access, erasure, ...)."
+def _steps(r: SubjectRequest) -> list[dict]:
+    return [
+        {"store": s.store, "status": s.status, "detail": s.detail} for s in r.steps.order_by("id")
+    ]
+
+
+class Command(GallraCommand):
+    help = gettext_lazy("Register, verify and answer data-subject requests (access, erasure, ...).")
+    examples = (
+        f"gallra subject request --type access --email {OMAR}",
+        f"gallra subject request --type erasure --email {KERSTIN}",
+        f"gallra subject request --type rectification --email {KRISTINA} --field name "
+        "--value 'Kristina Lind'",
+        f"gallra subject request --type restriction --email {DAGMAR} --format json",
+        f"gallra subject request --type objection --email {KATHARINA} --category correspondence",
+        "gallra subject list",
+        "gallra subject list --all --format json",
+        f"gallra subject show {MARTEN}",
+        f"gallra subject show {MARTEN} --format json",
+        f"gallra subject send-link {OMAR} --lang en",
+        f"gallra subject verify {OMAR} {HOW}",
+        f"gallra subject extend {OMAR} --months 2 --reason 'three systems to search' --told today",
+        f"gallra subject export {OMAR} --out /tmp/gallra-access.zip --lang en",
+        f"gallra subject verify {KERSTIN} {HOW}",
+        f"gallra subject erase {KERSTIN} --certificate /tmp/gallra-certificate.html",
+        f"gallra subject verify {KRISTINA} {HOW}",
+        f"gallra subject rectify {KRISTINA}",
+        f"gallra subject verify {DAGMAR} {HOW}",
+        f"gallra subject restrict {DAGMAR}",
+        f"gallra subject unrestrict {DAGMAR}",
+        f"gallra subject verify {KATHARINA} {HOW}",
+        f"gallra subject object {KATHARINA}",
+    )
 
     def add_arguments(self, parser):
-        sub = parser.add_subparsers(dest="action", required=True)
-        p = sub.add_parser("request", help="register a request; prints its ref")
+        ref_help = gettext_lazy(
+            "the request's ref, or the subject's e-mail address (their oldest open request)"
+        )
+        email_help = gettext_lazy("the subject's e-mail address")
+        by_ref_help = gettext_lazy("only this request of theirs (its ref)")
+
+        p = self._action(
+            parser, "request", self.request, gettext_lazy("Register a request; prints its ref.")
+        )
         p.add_argument("--type", required=True, choices=SubjectRequest.Kind.values)
-        p.add_argument("--email", required=True)
-        p.add_argument("--name", default="")
-        p.add_argument("--username", default="")
-        p.add_argument("--personnummer", default="")
-        p.add_argument("--received", help="YYYY-MM-DD (default: today)")
-        p.add_argument("--field", default="", help="rectification: email, name or username")
-        p.add_argument("--value", default="", help="rectification: the correct value")
-        p.add_argument("--category", default="", help="objection: the category objected to")
-        p = sub.add_parser("list", help="requests, open ones by deadline (overdue first)")
-        p.add_argument("--all", action="store_true", help="closed ones too")
-        p.add_argument("--format", choices=["text", "json"], default="text")
-        p = sub.add_parser("show", help="one request, with what each store did")
-        p.add_argument("ref")
-        p.add_argument("--format", choices=["text", "json"], default="text")
-        p = sub.add_parser("send-link", help="e-mail a one-time verification link")
-        p.add_argument("ref")
-        p.add_argument("--lang", choices=["sv", "en"], default="sv")
-        p = sub.add_parser("verify", help="record how staff verified the identity")
-        p.add_argument("ref")
-        p.add_argument("--how", required=True)
-        p.add_argument("--by", default=getpass.getuser())
-        p = sub.add_parser("extend", help="extend the deadline (Art. 12(3))")
-        p.add_argument("ref")
-        p.add_argument("--months", type=int, required=True)
-        p.add_argument("--reason", required=True)
-        p.add_argument("--told", required=True, help="the date the subject was told, YYYY-MM-DD")
-        p = sub.add_parser("export", help="answer an access/portability request with a ZIP")
-        p.add_argument("email")
-        p.add_argument("--out", required=True)
-        p.add_argument("--request", dest="ref")
-        p.add_argument("--lang", choices=["sv", "en"], default="sv")
-        p = sub.add_parser("erase", help="answer an erasure request; rerun to finish")
-        p.add_argument("email")
-        p.add_argument("--request", dest="ref")
-        p.add_argument("--certificate", help="write the erasure certificate (HTML) here")
-        p.add_argument("--lang", choices=["sv", "en"], default="sv")
-        for name, text in (
-            ("rectify", "answer a rectification request"),
-            ("restrict", "answer a restriction request"),
-            ("object", "answer an objection"),
+        p.add_argument("--email", required=True, help=email_help)
+        p.add_argument("--name", default="", help=gettext_lazy("the subject's name"))
+        p.add_argument("--username", default="", help=gettext_lazy("the subject's user name"))
+        p.add_argument(
+            "--personnummer", default="", help=gettext_lazy("the subject's personnummer")
+        )
+        p.add_argument("--received", help=gettext_lazy("YYYY-MM-DD (default: today)"))
+        p.add_argument(
+            "--field", default="", help=gettext_lazy("rectification: email, name or username")
+        )
+        p.add_argument("--value", default="", help=gettext_lazy("rectification: the correct value"))
+        p.add_argument(
+            "--category", default="", help=gettext_lazy("objection: the category objected to")
+        )
+        self.add_format(p)
+
+        p = self._action(
+            parser,
+            "list",
+            self.list_requests,
+            gettext_lazy("Requests, open ones by deadline (overdue first)."),
+        )
+        p.add_argument("--all", action="store_true", help=gettext_lazy("closed ones too"))
+        self.add_format(p)
+
+        p = self._action(
+            parser, "show", self.show, gettext_lazy("One request, with what each store did.")
+        )
+        p.add_argument("ref", metavar="REF|EMAIL", help=ref_help)
+        self.add_format(p)
+
+        p = self._action(
+            parser,
+            "send-link",
+            self.send_link,
+            gettext_lazy("E-mail a one-time verification link."),
+        )
+        p.add_argument("ref", metavar="REF|EMAIL", help=ref_help)
+        self._subject_lang(p, gettext_lazy("the mail's language (default: %(default)s)"))
+
+        p = self._action(
+            parser, "verify", self.verify, gettext_lazy("Record how staff verified the identity.")
+        )
+        p.add_argument("ref", metavar="REF|EMAIL", help=ref_help)
+        p.add_argument(
+            "--how",
+            required=True,
+            help=gettext_lazy("how the identity was verified, e.g. 'called back on the number'"),
+        )
+        p.add_argument(
+            "--by",
+            default=getpass.getuser(),
+            help=gettext_lazy("who verified it (default: you, %(default)s)"),
+        )
+
+        p = self._action(
+            parser, "extend", self.extend, gettext_lazy("Extend the deadline (Art. 12(3)).")
+        )
+        p.add_argument("ref", metavar="REF|EMAIL", help=ref_help)
+        p.add_argument("--months", type=int, required=True, help=gettext_lazy("1 or 2"))
+        p.add_argument(
+            "--reason", required=True, help=gettext_lazy("the reason the subject was given")
+        )
+        p.add_argument(
+            "--told",
+            required=True,
+            metavar="DATE",
+            help=gettext_lazy("the day the subject was told, YYYY-MM-DD or 'today'"),
+        )
+
+        p = self._action(
+            parser,
+            "export",
+            self.export,
+            gettext_lazy("Answer an access/portability request with a ZIP."),
+        )
+        p.add_argument("email", help=email_help)
+        p.add_argument("--out", required=True, help=gettext_lazy("the ZIP file to write"))
+        p.add_argument("--request", dest="ref", help=by_ref_help)
+        self._subject_lang(p, gettext_lazy("the archive's language (default: %(default)s)"))
+
+        p = self._action(
+            parser, "erase", self.erase, gettext_lazy("Answer an erasure request; rerun to finish.")
+        )
+        p.add_argument("email", help=email_help)
+        p.add_argument("--request", dest="ref", help=by_ref_help)
+        p.add_argument(
+            "--certificate", help=gettext_lazy("write the erasure certificate (HTML) here")
+        )
+        self._subject_lang(p, gettext_lazy("the certificate's language (default: %(default)s)"))
+        self.add_format(p)
+
+        for name, method, text in (
+            ("rectify", self.rectify, gettext_lazy("Answer a rectification request.")),
+            ("restrict", self.restrict, gettext_lazy("Answer a restriction request.")),
+            ("object", self.object_to, gettext_lazy("Answer an objection.")),
         ):
-            p = sub.add_parser(name, help=text)
-            p.add_argument("email")
-            p.add_argument("--request", dest="ref")
-        p = sub.add_parser("unrestrict", help="lift a restriction")
-        p.add_argument("email")
+            p = self._action(parser, name, method, text)
+            p.add_argument("email", help=email_help)
+            p.add_argument("--request", dest="ref", help=by_ref_help)
 
-    def handle(self, *args, action, **options):
-        policy = policy_for_command()
-        now, at = timezone.now(), timezone.localdate()
-        actor = f"cli:{getpass.getuser()}"
+        p = self._action(parser, "unrestrict", self.unrestrict, gettext_lazy("Lift a restriction."))
+        p.add_argument("email", help=email_help)
+
+    def _action(self, parser, name: str, method: Callable[[dict], None], text: str):
+        """An action whose refusals (no such request, not verified, a bad address) exit 2
+        with their reason."""
+
+        def run(options: dict) -> None:
+            try:
+                method(options)
+            except cases.CaseError as exc:
+                self.fail(exc.translated(), USAGE)
+            except BadIdentity as exc:
+                self.fail(str(exc), USAGE)
+            except export.ExportIncomplete as exc:
+                self.fail(_("nothing exported: %(why)s") % {"why": exc}, FOUND)
+
+        return self.action(parser, name, run, help=text)
+
+    def _subject_lang(self, parser, what) -> None:
+        # The subject's language, not the terminal's: the messages here follow LANG.
+        parser.add_argument(
+            "--lang",
+            dest="subject_lang",
+            choices=["sv", "en"],
+            default="sv",
+            help=what,
+        )
+
+    # -- reading the arguments ------------------------------------------------------------
+
+    def _date(self, text: str) -> date:
+        if text == "today":
+            return timezone.localdate()
         try:
-            getattr(self, "do_" + action.replace("-", "_"))(policy, options, now, at, actor)
-        except (cases.CaseError, BadIdentity) as exc:
-            raise CommandError(str(exc), returncode=2) from exc
-        except export.ExportIncomplete as exc:
-            raise CommandError(f"nothing exported: {exc}", returncode=1) from exc
+            return date.fromisoformat(text)
+        except ValueError:
+            self.fail(_("%(text)r is not a date (YYYY-MM-DD)") % {"text": text}, USAGE)
 
-    def _request(self, ref: str) -> SubjectRequest:
-        try:
-            return SubjectRequest.objects.get(ref=cases.normal_ref(ref))
-        except SubjectRequest.DoesNotExist:
-            raise CommandError(f"no request {ref!r}", returncode=2) from None
+    def _request(self, ref: str, closed_too: bool = False) -> SubjectRequest:
+        if "@" not in ref:
+            try:
+                return SubjectRequest.objects.get(ref=cases.normal_ref(ref))
+            except SubjectRequest.DoesNotExist:
+                self.fail(_("no request %(ref)r") % {"ref": ref}, USAGE)
+        email = Identity.of(ref).email.lower()
+        theirs = [
+            r for r in SubjectRequest.objects.order_by("received", "pk") if r.email.lower() == email
+        ]
+        still_open = [r for r in theirs if r.is_open]
+        if still_open:
+            return still_open[0]
+        if closed_too and theirs:
+            return theirs[-1]
+        self.fail(_("no open request from %(email)s") % {"email": ref}, USAGE)
 
-    def do_request(self, policy, o, now, at, actor):
+    # -- the actions ------------------------------------------------------------------------
+
+    def request(self, o):
         identity = Identity.of(o["email"], o["name"], o["username"], o["personnummer"])
-        received = _date(o["received"]) if o["received"] else at
+        at = timezone.localdate()
         request = cases.open_request(
             o["type"],
             identity,
-            received=received,
-            now=now,
-            actor=actor,
+            received=self._date(o["received"]) if o["received"] else at,
+            now=timezone.now(),
+            actor=self._actor(),
             change_field=o["field"],
             change_value=o["value"],
             category=o["category"],
         )
-        self.stdout.write(f"{request.ref} registered, due {request.due}")
+        if o["format"] == "json":
+            self.write_json(_row(request, at) | {"email": request.email})
+            return
+        self.stdout.write(
+            _("%(ref)s registered, due %(due)s") % {"ref": request.ref, "due": request.due}
+        )
 
-    def do_list(self, policy, o, now, at, actor):
+    def list_requests(self, o):
+        at = timezone.localdate()
         requests = cases.open_by_deadline()
         if not o["all"]:
             requests = requests.filter(status__in=SubjectRequest.OPEN)
         if o["format"] == "json":
-            rows = [_row(r, at) | {"email": r.email} for r in requests]
-            self.stdout.write(json.dumps(rows, ensure_ascii=False, indent=2))
+            self.write_json([_row(r, at) | {"email": r.email} for r in requests])
             return
         for r in requests:
             late = " OVERDUE" if r.is_overdue(at) else ""
             self.stdout.write(f"{r.due}{late}  {r.ref}  {r.kind}  {r.status}  {r.email}")
 
-    def do_show(self, policy, o, now, at, actor):
-        r = self._request(o["ref"])
+    def show(self, o):
+        at = timezone.localdate()
+        r = self._request(o["ref"], closed_too=True)
         if o["format"] == "json":
-            steps = [
-                {"store": s.store, "status": s.status, "detail": s.detail}
-                for s in r.steps.order_by("id")
-            ]
-            row = _row(r, at) | {"email": r.email, "stores": steps, "answer": r.answer}
-            self.stdout.write(json.dumps(row, ensure_ascii=False, indent=2))
+            row = _row(r, at) | {"email": r.email, "stores": _steps(r), "answer": r.answer}
+            self.write_json(row)
             return
         self.stdout.write(
-            f"{r.ref}: {r.kind}, {r.get_status_display()}, received {r.received}, "
-            f"due {r.due}{' (OVERDUE)' if r.is_overdue(at) else ''}"
+            _("%(ref)s: %(kind)s, %(status)s, received %(received)s, due %(due)s")
+            % {
+                "ref": r.ref,
+                "kind": r.kind,
+                "status": r.get_status_display(),
+                "received": r.received,
+                "due": r.due,
+            }
+            + (" (OVERDUE)" if r.is_overdue(at) else "")
         )
-        for step in r.steps.order_by("id"):
-            self.stdout.write(f"  {step.store}: {step.status} {step.detail}")
+        self._write_steps(r)
         if r.answer:
             self.stdout.write(json.dumps(r.answer, ensure_ascii=False, indent=2))
 
-    def do_send_link(self, policy, o, now, at, actor):
+    def send_link(self, o):
+        request = self._request(o["ref"])
         link = cases.send_link(
-            policy, self._request(o["ref"]), now=now, actor=actor, lang=o["lang"]
+            policy_for_command(),
+            request,
+            now=timezone.now(),
+            actor=self._actor(),
+            lang=o["subject_lang"],
         )
-        valid = f"valid until {link.expires:%Y-%m-%d %H:%M}"
+        valid = {"to": link.sent_to, "until": f"{link.expires:%Y-%m-%d %H:%M}"}
         outcome = deliver()  # a command is no web request: it delivers the outbox itself
         if outcome.failed or outcome.given_up:
-            raise CommandError(
-                f"link to {link.sent_to} queued ({valid}), but the relay failed: "
-                f"{outcome.errors[-1]}. It is tried again by `gallra serve` or "
-                "`gallra outbox send` (docs/mail.md)",
-                returncode=1,
+            self.fail(
+                _(
+                    "link to %(to)s queued (valid until %(until)s), but the relay failed: "
+                    "%(error)s. It is tried again by `gallra serve` or `gallra outbox send` "
+                    "(docs/mail.md)"
+                )
+                % {**valid, "error": outcome.errors[-1]},
+                FOUND,
             )
-        self.stdout.write(f"link sent to {link.sent_to}, {valid}")
+        self.stdout.write(_("link sent to %(to)s, valid until %(until)s") % valid)
 
-    def do_verify(self, policy, o, now, at, actor):
-        cases.verify_by_staff(self._request(o["ref"]), o["how"], o["by"], now=now)
-        self.stdout.write(f"{o['ref']}: identity verified")
+    def verify(self, o):
+        request = self._request(o["ref"])
+        cases.verify_by_staff(request, o["how"], o["by"], now=timezone.now())
+        self.stdout.write(_("%(ref)s: identity verified") % {"ref": request.ref})
 
-    def do_extend(self, policy, o, now, at, actor):
+    def extend(self, o):
         r = self._request(o["ref"])
-        cases.extend(r, o["months"], o["reason"], _date(o["told"]), now=now, actor=actor)
-        self.stdout.write(f"{r.ref}: due {r.due}")
+        told = self._date(o["told"])
+        cases.extend(r, o["months"], o["reason"], told, now=timezone.now(), actor=self._actor())
+        self.stdout.write(_("%(ref)s: due %(due)s") % {"ref": r.ref, "due": r.due})
 
-    def do_export(self, policy, o, now, at, actor):
+    def export(self, o):
         r = cases.request_for(o["email"], ("access", "portability"), o["ref"])
-        data = export.export_request(policy, r, now=now, at=at, lang=o["lang"], actor=actor)
+        data = export.export_request(
+            policy_for_command(),
+            r,
+            now=timezone.now(),
+            at=timezone.localdate(),
+            lang=o["subject_lang"],
+            actor=self._actor(),
+        )
         Path(o["out"]).write_bytes(data)
-        self.stdout.write(f"{r.ref}: wrote {o['out']} ({len(data)} bytes)")
-
-    def do_erase(self, policy, o, now, at, actor):
-        r = cases.request_for(o["email"], ("erasure",), o["ref"])
-        erasure.erase_request(policy, r, now=now, at=at, actor=actor)
-        for step in r.steps.order_by("id"):
-            self.stdout.write(f"  {step.store}: {step.status} {step.detail}")
-        if r.status != SubjectRequest.Status.DONE:
-            raise CommandError(
-                f"{r.ref} stays open: rerun `gallra subject erase` when the failed stores are back",
-                returncode=1,
+        self.stdout.write(
+            ngettext(
+                "%(ref)s: wrote %(path)s (%(n)s byte)",
+                "%(ref)s: wrote %(path)s (%(n)s bytes)",
+                len(data),
             )
-        if o["certificate"]:
-            Path(o["certificate"]).write_text(erasure.certificate_html(r, policy, o["lang"]))
-        self.stdout.write(f"{r.ref}: done")
+            % {"ref": r.ref, "path": o["out"], "n": len(data)}
+        )
 
-    def do_rectify(self, policy, o, now, at, actor):
+    def erase(self, o):
+        policy = policy_for_command()
+        r = cases.request_for(o["email"], ("erasure",), o["ref"])
+        erasure.erase_request(
+            policy, r, now=timezone.now(), at=timezone.localdate(), actor=self._actor()
+        )
+        done = r.status == SubjectRequest.Status.DONE
+        if done and o["certificate"]:
+            Path(o["certificate"]).write_text(
+                erasure.certificate_html(r, policy, o["subject_lang"]), encoding="utf-8"
+            )
+        if o["format"] == "json":
+            self.write_json({"ref": r.ref, "status": r.status, "stores": _steps(r)})
+        else:
+            self._write_steps(r)
+        if not done:
+            self.fail(
+                _(
+                    "%(ref)s stays open: rerun `gallra subject erase` when the failed stores "
+                    "are back"
+                )
+                % {"ref": r.ref},
+                FOUND,
+            )
+        if o["format"] == "text":
+            self.stdout.write(_("%(ref)s: done") % {"ref": r.ref})
+
+    def rectify(self, o):
         r = cases.request_for(o["email"], ("rectification",), o["ref"])
-        result = changes.rectify(policy, r, now=now, actor=actor)
+        result = changes.rectify(policy_for_command(), r, now=timezone.now(), actor=self._actor())
         self.stdout.write(json.dumps(result, ensure_ascii=False))
         if result["failed"]:
-            raise CommandError(
-                f"{r.ref} stays open: rerun when the failed stores are back", returncode=1
+            self.fail(
+                _("%(ref)s stays open: rerun when the failed stores are back") % {"ref": r.ref},
+                FOUND,
             )
 
-    def do_restrict(self, policy, o, now, at, actor):
+    def restrict(self, o):
         r = cases.request_for(o["email"], ("restriction",), o["ref"])
-        changes.restrict(r, now=now, actor=actor, at=at)
-        self.stdout.write(f"{r.ref}: {r.email} restricted")
+        changes.restrict(r, now=timezone.now(), actor=self._actor(), at=timezone.localdate())
+        self.stdout.write(_("%(ref)s: %(email)s restricted") % {"ref": r.ref, "email": r.email})
 
-    def do_unrestrict(self, policy, o, now, at, actor):
-        changes.lift_restriction(o["email"], now=now, actor=actor)
-        self.stdout.write(f"{o['email']}: restriction lifted")
+    def unrestrict(self, o):
+        changes.lift_restriction(o["email"], now=timezone.now(), actor=self._actor())
+        self.stdout.write(_("%(email)s: restriction lifted") % {"email": o["email"]})
 
-    def do_object(self, policy, o, now, at, actor):
+    def object_to(self, o):
         r = cases.request_for(o["email"], ("objection",), o["ref"])
-        objection = changes.object_to(policy, r, now=now, actor=actor, at=at)
-        self.stdout.write(f"{r.ref}: {objection.get_outcome_display()}")
+        objection = changes.object_to(
+            policy_for_command(),
+            r,
+            now=timezone.now(),
+            actor=self._actor(),
+            at=timezone.localdate(),
+        )
+        self.stdout.write(
+            _("%(ref)s: %(outcome)s") % {"ref": r.ref, "outcome": objection.get_outcome_display()}
+        )
+
+    def _actor(self) -> str:
+        return f"cli:{getpass.getuser()}"
+
+    def _write_steps(self, r: SubjectRequest) -> None:
+        for step in r.steps.order_by("id"):
+            self.stdout.write(f"  {step.store}: {step.status} {step.detail}")
