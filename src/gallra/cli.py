@@ -1,6 +1,6 @@
 """The `gallra` console command (docs/commands.md).
 
-`gallra COMMAND` runs one of gallra's own commands (built on gallra.command.GallraCommand);
+`gallra COMMAND` runs one of gallra's own commands (built on gallra.policy.command.GallraCommand);
 names take hyphens (`gallra verify-erasure`), the old underscore names still work. Django's
 own commands (migrate, shell, dbshell, changepassword, …) are under `gallra django`, so that
 `gallra --help` shows only what a provider needs. A command that needs the instance says so
@@ -35,7 +35,7 @@ def main(argv: list[str] | None = None) -> None:
         sys.exit(2)
     from django.utils import translation
 
-    from gallra.command import language_from_environment
+    from gallra.policy.command import language_from_environment
 
     translation.activate(language_from_environment())
     if not args or args[0] in ("-h", "--help") or args == ["help"]:

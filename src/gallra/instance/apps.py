@@ -2,6 +2,7 @@ from datetime import datetime
 
 from django.apps import AppConfig
 from django.utils.translation import gettext_lazy as _
+from django.utils.translation import ngettext
 
 
 class InstanceConfig(AppConfig):
@@ -11,9 +12,15 @@ class InstanceConfig(AppConfig):
     def ready(self) -> None:
         from gallra.instance import staff
         from gallra.instance.stores import OutboxStore
+        from gallra.registry import crypto
         from gallra.retention import stores, tasks
 
         stores.register(OutboxStore())
+        # Mail waiting in the outbox is sealed under the master key too: `gallra keys`
+        # reseals it on rotation (the registry imports neither the outbox nor this app).
+        crypto.register_wrapped_keys(
+            crypto.WrappedKeys("outbox_mails", _outbox_counts, _outbox_reseal, _outbox_mails)
+        )
         # The task reminders go through the outbox, which retention may not import.
         tasks.register_mailer(tasks.Mailer(queue=_queue_task_reminder, deliver=staff.deliver_now))
 
@@ -22,3 +29,22 @@ def _queue_task_reminder(subject: str, body: str, to: list[str], now: datetime) 
     from gallra.instance.staff import queue_staff_mail
 
     queue_staff_mail(subject, body, to, kind="task_reminder", now=now)
+
+
+def _outbox_counts() -> dict[str, int]:
+    from gallra.outbox import sealing
+    from gallra.registry.crypto import master_id
+
+    return {master_id(master): n for master, n in sealing.counts().items()}
+
+
+def _outbox_reseal(batch: int) -> int:
+    from gallra.outbox import sealing
+
+    return sealing.reseal(batch)
+
+
+def _outbox_mails(n: int) -> str:
+    return ngettext("%(n)s mail waiting in the outbox", "%(n)s mails waiting in the outbox", n) % {
+        "n": n
+    }

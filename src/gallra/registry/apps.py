@@ -13,4 +13,3 @@ class RegistryConfig(AppConfig):
 
         hooks.register_personal_fields(personal_fields)  # each must be in a policy category
         crypto.register_wrapped_keys(crypto.CUSTOMER_KEYS)  # `gallra keys` rewraps them all
-        crypto.register_wrapped_keys(crypto.OUTBOX_MAILS)

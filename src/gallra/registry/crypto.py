@@ -254,24 +254,4 @@ def _customer_keys(n: int) -> str:
     return ngettext("%(n)s customer key", "%(n)s customer keys", n) % {"n": n}
 
 
-def _outbox_counts() -> dict[str, int]:
-    from gallra.outbox import sealing
-
-    return {master_id(master): n for master, n in sealing.counts().items()}
-
-
-def _outbox_reseal(batch: int) -> int:
-    from gallra.outbox import sealing
-
-    return sealing.reseal(batch)
-
-
-def _outbox_mails(n: int) -> str:
-    return ngettext("%(n)s mail waiting in the outbox", "%(n)s mails waiting in the outbox", n) % {
-        "n": n
-    }
-
-
 CUSTOMER_KEYS = WrappedKeys("customer_keys", customer_key_counts, rewrap, _customer_keys)
-# The outbox sits below the registry: its mails are registered here, by the registry.
-OUTBOX_MAILS = WrappedKeys("outbox_mails", _outbox_counts, _outbox_reseal, _outbox_mails)

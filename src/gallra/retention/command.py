@@ -8,7 +8,7 @@ from django.utils import timezone, translation
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 
-from gallra.command import USAGE, GallraCommand
+from gallra.policy.command import USAGE, GallraCommand
 from gallra.policy.loading import policy_for_command
 from gallra.policy.model import Policy
 

@@ -17,7 +17,7 @@ from pathlib import Path
 from django.utils import translation
 
 from gallra import cli
-from gallra.command import DJANGO_OPTIONS, GallraCommand
+from gallra.policy.command import DJANGO_OPTIONS, GallraCommand
 from gallra.tests.examples import ROOT, examples_in_docs
 
 DJANGO_WORDS = sorted(DJANGO_OPTIONS | {"--skip-checks"})

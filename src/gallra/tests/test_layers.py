@@ -1,5 +1,5 @@
 """The layers (README, Layers): the policy and the evidence log at the bottom, with the small
-modules they share (config, strictjson, command, the outbox), then the registry, then
+modules they share (config, strictjson, the outbox), then the registry, then
 retention, then every app built on them. A lower layer imports nothing from a higher one, at
 module level or inside a function; it learns about higher ones only through what they register
 in their AppConfig.ready() (policy/hooks.py, evidence/actions.py, the outbox's kinds).
@@ -12,7 +12,7 @@ from collections.abc import Iterator
 from pathlib import Path
 
 GALLRA = Path(__file__).resolve().parents[1]
-BOTTOM = frozenset({"policy", "evidence", "config", "strictjson", "command", "idnumbers", "outbox"})
+BOTTOM = frozenset({"policy", "evidence", "config", "strictjson", "idnumbers", "outbox"})
 # What each lower layer's code may import of gallra; every other app is above them all.
 ALLOWED: dict[str, frozenset[str]] = {
     **dict.fromkeys(BOTTOM, BOTTOM),

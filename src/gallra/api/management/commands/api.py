@@ -12,7 +12,7 @@ from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 
 from gallra.api.models import ApiToken, TokenError
-from gallra.command import FOUND, USAGE, GallraCommand
+from gallra.policy.command import FOUND, USAGE, GallraCommand
 
 
 class Command(GallraCommand):

@@ -19,7 +19,7 @@ from django.utils.translation import gettext_lazy, ngettext
 from gallra.backups.restic import BackupError, restic
 from gallra.backups.restore import restore
 from gallra.backups.runs import cutoff, run_backup, snapshots, unexpected, verify
-from gallra.command import FOUND, USAGE, GallraCommand
+from gallra.policy.command import FOUND, USAGE, GallraCommand
 from gallra.policy.loading import policy_for_command
 
 log = logging.getLogger(__name__)

@@ -17,10 +17,10 @@ from django.utils import timezone, translation
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy, ngettext
 
-from gallra.command import FOUND, USAGE, GallraCommand, language_from_environment
 from gallra.evidence.actions import ACTIONS
 from gallra.evidence.log import CHUNK, VerifyResult, append, entry_as_dict, verify
 from gallra.evidence.models import Entry
+from gallra.policy.command import FOUND, USAGE, GallraCommand, language_from_environment
 
 COLUMNS = (
     *("seq", "at", "actor", "action", "rule", "record_type", "count", "refs", "customers"),

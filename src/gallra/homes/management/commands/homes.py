@@ -13,11 +13,11 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy, ngettext
 
-from gallra.command import FOUND, USAGE, GallraCommand
 from gallra.homes import acl
 from gallra.homes.audit import Audit, HomesError, audit, fix, must_be_root
 from gallra.homes.grants import GrantError, grant, revoke
 from gallra.homes.models import AccessGrant
+from gallra.policy.command import FOUND, USAGE, GallraCommand
 from gallra.policy.loading import policy_for_command
 
 

@@ -10,10 +10,10 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy, ngettext
 
-from gallra.command import FOUND, GallraCommand
 from gallra.incidents.models import NO_RISK, Incident
 from gallra.incidents.reminders import remind
 from gallra.instance.arguments import local_time
+from gallra.policy.command import FOUND, GallraCommand
 from gallra.policy.loading import policy_for_command
 
 

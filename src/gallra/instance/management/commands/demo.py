@@ -20,8 +20,8 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 
-from gallra.command import FOUND, GallraCommand
 from gallra.instance import database, demo, first_day
+from gallra.policy.command import FOUND, GallraCommand
 
 
 class Command(GallraCommand):

@@ -20,8 +20,8 @@ from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy, ngettext
 
 from gallra import config
-from gallra.command import USAGE, GallraCommand
 from gallra.instance import database
+from gallra.policy.command import USAGE, GallraCommand
 from gallra.policy.loading import PolicyError, load_policy, registry_fields
 from gallra.staff import accounts, roles, totp
 from gallra.staff.models import TwoFactor

@@ -17,8 +17,8 @@ import sys
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 
-from gallra.command import GallraCommand
 from gallra.instance import database
+from gallra.policy.command import GallraCommand
 
 
 class Command(GallraCommand):

@@ -14,7 +14,6 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy, ngettext
 
-from gallra.command import FOUND, USAGE, GallraCommand
 from gallra.instance.arguments import local_time
 from gallra.logins import detection, tokens
 from gallra.logins.ingest import Report, follow, ingest_files
@@ -22,6 +21,7 @@ from gallra.logins.models import Escrow, IngestToken
 from gallra.logins.reveal import Request, RevealRefused, reveal
 from gallra.logins.sealing import NoEscrow
 from gallra.outbox.delivery import deliver
+from gallra.policy.command import FOUND, USAGE, GallraCommand
 from gallra.policy.loading import policy_for_command
 
 

@@ -8,9 +8,9 @@ from django.utils import translation
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy, ngettext
 
-from gallra.command import FOUND, USAGE
 from gallra.mailboxes.enforcement import enforce_mail
 from gallra.mailboxes.store import heading, summary_lines
+from gallra.policy.command import FOUND, USAGE
 from gallra.retention.command import DateCommand
 from gallra.retention.enforcement import EnforcementBusy, only_one_enforcer
 

@@ -5,8 +5,8 @@ from pathlib import Path
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 
-from gallra.command import GallraCommand
 from gallra.notice.content import render
+from gallra.policy.command import GallraCommand
 from gallra.policy.loading import policy_for_command
 
 

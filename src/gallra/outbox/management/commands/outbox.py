@@ -9,8 +9,8 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy, ngettext
 
-from gallra.command import FOUND, GallraCommand
 from gallra.outbox import delivery
+from gallra.policy.command import FOUND, GallraCommand
 
 
 class Command(GallraCommand):

@@ -4,8 +4,8 @@ from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy, ngettext
 
 from gallra import config
-from gallra.command import USAGE, GallraCommand
 from gallra.policy import hooks
+from gallra.policy.command import USAGE, GallraCommand
 from gallra.policy.loading import PolicyError, load_policy, located, registry_fields
 
 

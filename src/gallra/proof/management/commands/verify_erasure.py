@@ -14,9 +14,9 @@ from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy, ngettext
 
 from gallra.backups.restic import BackupError
-from gallra.command import FOUND, USAGE, GallraCommand
 from gallra.evidence.log import append
 from gallra.mailboxes.connectors import MailboxError
+from gallra.policy.command import FOUND, USAGE, GallraCommand
 from gallra.policy.loading import policy_for_command
 from gallra.proof.search import Identifiers, Search, summary
 from gallra.registry.models import Customer

@@ -8,7 +8,7 @@ was imported.
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy, ngettext
 
-from gallra.command import FOUND, USAGE, GallraCommand
+from gallra.policy.command import FOUND, USAGE, GallraCommand
 from gallra.registry.importing import STATES, ImportFailed, import_file
 
 

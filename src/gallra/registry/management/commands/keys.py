@@ -19,8 +19,8 @@ from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy, ngettext
 
 from gallra import config
-from gallra.command import USAGE, GallraCommand
 from gallra.evidence.log import append
+from gallra.policy.command import USAGE, GallraCommand
 from gallra.registry import crypto
 
 

@@ -13,8 +13,8 @@ from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy, ngettext
 
 from gallra.backups.dump import can_create_databases
-from gallra.command import FOUND, GallraCommand
 from gallra.outbox.delivery import status as outbox_status
+from gallra.policy.command import FOUND, GallraCommand
 from gallra.policy.loading import policy_for_command
 from gallra.residency.places import check_and_record
 from gallra.retention import arming

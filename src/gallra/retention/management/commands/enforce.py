@@ -12,7 +12,7 @@ from django.utils import timezone, translation
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy, ngettext
 
-from gallra.command import FOUND, USAGE
+from gallra.policy.command import FOUND, USAGE
 from gallra.retention import arming
 from gallra.retention.command import DateCommand
 from gallra.retention.enforcement import EnforcementBusy, enforce

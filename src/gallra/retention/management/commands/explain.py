@@ -4,7 +4,7 @@ fate, in words (a registry record by its type and ref, a store's by its whole re
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 
-from gallra.command import USAGE
+from gallra.policy.command import USAGE
 from gallra.retention.command import DateCommand
 from gallra.retention.explaining import explanation
 from gallra.retention.kinds import KINDS

@@ -15,7 +15,7 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy, ngettext
 
-from gallra.command import FOUND, USAGE, GallraCommand
+from gallra.policy.command import FOUND, USAGE, GallraCommand
 from gallra.policy.loading import policy_for_command
 from gallra.retention.replay import UnknownPlace, replay
 

@@ -12,7 +12,7 @@ from pathlib import Path
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy, ngettext
 
-from gallra.command import FOUND, USAGE, GallraCommand
+from gallra.policy.command import FOUND, USAGE, GallraCommand
 from gallra.scanner.files import scan_paths, subject_names
 from gallra.scanner.scan import KINDS, Scanner
 

@@ -11,8 +11,8 @@ from django.core.exceptions import ValidationError
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy, ngettext
 
-from gallra.command import FOUND, USAGE, GallraCommand
 from gallra.instance import database
+from gallra.policy.command import FOUND, USAGE, GallraCommand
 from gallra.policy.loading import policy_for_command
 from gallra.staff import accounts, roles, totp
 from gallra.staff.models import LoginFailure, TwoFactor

@@ -16,8 +16,8 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy, ngettext
 
-from gallra.command import FOUND, USAGE, GallraCommand
 from gallra.outbox.delivery import deliver
+from gallra.policy.command import FOUND, USAGE, GallraCommand
 from gallra.policy.loading import policy_for_command
 from gallra.subjects import cases, changes, erasure, export
 from gallra.subjects.identity import BadIdentity, Identity

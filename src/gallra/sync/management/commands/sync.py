@@ -14,7 +14,7 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy, ngettext, pgettext_lazy
 
-from gallra.command import USAGE, GallraCommand
+from gallra.policy.command import USAGE, GallraCommand
 from gallra.policy.loading import policy_for_command
 from gallra.sync.results import Outcome, SourceResult
 from gallra.sync.run import sync
