@@ -457,7 +457,9 @@ def prepare(bench: Bench, scale: float, seed: int) -> dict:
                 flush=True,
             )
             write_policy(bench)
-            run_checked([GALLRA, "migrate", "--noinput"], bench.gallra_env(None), "gallra migrate")
+            run_checked(
+                [GALLRA, "django", "migrate", "--noinput"], bench.gallra_env(None), "gallra migrate"
+            )
             return meta
     print(f"data: making it in {bench.root} (scale {scale:g}, seed {seed}) ...", flush=True)
     shutil.rmtree(bench.root, ignore_errors=True)

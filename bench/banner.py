@@ -158,7 +158,7 @@ def serve(env: dict, port: int, threads: int) -> subprocess.Popen:
 def count(env: dict) -> int:
     code = "from gallra.consent.models import ConsentDecision as D; print(D.objects.count())"
     out = subprocess.run(
-        [GALLRA, "shell", "-c", code], env=env, check=True, capture_output=True, text=True
+        [GALLRA, "django", "shell", "-c", code], env=env, check=True, capture_output=True, text=True
     )
     return int(out.stdout.strip().splitlines()[-1])
 

@@ -246,7 +246,7 @@ def build(pg_url: str, db: str, n: int, today: date) -> tuple[float, dict[str, i
     import psycopg
 
     admin(pg_url, f"DROP DATABASE IF EXISTS {db} WITH (FORCE)", f"CREATE DATABASE {db}")
-    subprocess.run([str(GALLRA), "migrate", "-v0"], env=env_for(pg_url, db), check=True)
+    subprocess.run([str(GALLRA), "django", "migrate", "-v0"], env=env_for(pg_url, db), check=True)
     params = {"n": n, "today": today, "mail": mail_rows(n), "techs": TECHNICIANS}
     start = time.perf_counter()
     # Client-side binding: the values are written into each statement, so that generate_series

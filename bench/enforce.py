@@ -418,7 +418,7 @@ class PostgreSQL(Backend):
 
 def migrate(env: dict) -> None:
     subprocess.run(  # noqa: S603 (fixed argv: the venv's gallra)
-        [str(GALLRA), "migrate", "-v0"], env=env, check=True, stdout=subprocess.DEVNULL
+        [str(GALLRA), "django", "migrate", "-v0"], env=env, check=True, stdout=subprocess.DEVNULL
     )
 
 

@@ -402,7 +402,7 @@ class Gallra:
                 f"CREATE DATABASE {GALLRA_DB}",
             )
         start = time.perf_counter()
-        for argv in (["migrate", "-v0"], ["import", str(registry)]):
+        for argv in (["django", "migrate", "-v0"], ["import", str(registry)]):
             subprocess.run(
                 [str(GALLRA), *argv],
                 env=env,

@@ -288,7 +288,10 @@ class Target:
 
         create_key_file(self.data / KEY_FILE_NAME)
         subprocess.run(  # noqa: S603 (fixed argv: the venv's gallra)
-            [str(GALLRA), "migrate", "-v0"], env=self.env, check=True, stdout=subprocess.DEVNULL
+            [str(GALLRA), "django", "migrate", "-v0"],
+            env=self.env,
+            check=True,
+            stdout=subprocess.DEVNULL,
         )
 
     @property
