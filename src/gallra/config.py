@@ -40,12 +40,20 @@ def data_dir() -> Path:
 
 
 def read_env_file(path: Path) -> dict[str, str]:
-    """Settings in a file of NAME=value lines, the format of /etc/gallra/env that a shell and
-    systemd read too: blank lines and comments (#) skipped, quotes around a value removed."""
+    """Settings in a file of NAME=value lines, a format that a shell and systemd's
+    EnvironmentFile= read too: blank lines and comments (#) skipped, quotes around a value
+    removed."""
     if not path.is_file():
         return {}
+    try:
+        text = path.read_text()
+    except OSError as exc:  # one line for `gallra serve` to refuse to start with, no traceback
+        raise ConfigError(
+            f"{path}: cannot be read ({exc.strerror}): it must be readable by the user gallra "
+            "runs as, and by no other"
+        ) from exc
     found = {}
-    for number, line in enumerate(path.read_text().splitlines(), 1):
+    for number, line in enumerate(text.splitlines(), 1):
         line = line.strip()
         if not line or line.startswith("#"):
             continue
@@ -62,7 +70,8 @@ def read_env_file(path: Path) -> dict[str, str]:
 def load_env_file(data: Path) -> dict[str, str]:
     """The data directory's own settings (`$GALLRA_DATA/env`), for each one the environment
     does not set: the environment wins. `gallra demo` declares its server's country and its
-    backup repository there, as a provider does in /etc/gallra/env."""
+    backup repository there; docs/production.md keeps every setting there, so that the server,
+    cron and a shell read the same (`gallra check` says which ones it read)."""
     found = read_env_file(data / ENV_FILE_NAME)
     for name, value in found.items():
         os.environ.setdefault(name, value)

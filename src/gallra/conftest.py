@@ -50,6 +50,7 @@ SLOWEST = (
     "staff/tests/test_stored_xss.py::test_typed_text_is_escaped_on_every_page",
     "backups/tests/test_drill_failures.py::test_on_production_postgresql_the_drill_needs_createdb_and_says_so",
     "api/tests/test_api_fuzz.py::test_the_api_answers_as_its_schema_says",
+    "instance/tests/test_second_provider.py::test_a_second_provider_sees_nothing_of_the_first",
 )
 
 
@@ -198,10 +199,19 @@ def browser():
 
     # Playwright's sync API keeps an event loop running in this thread; the tests' own ORM
     # queries are plain synchronous code all the same.
+    # Only while the module's tests run: a later `gallra check --deploy` in the same worker
+    # would see it and fail Django's deployment check (async.E001).
+    before = os.environ.get("DJANGO_ALLOW_ASYNC_UNSAFE")
     os.environ["DJANGO_ALLOW_ASYNC_UNSAFE"] = "true"
-    with sync_playwright() as p:
-        browser = p.chromium.launch(
-            executable_path=chromium_path(), args=["--no-sandbox", "--disable-gpu"]
-        )
-        yield browser
-        browser.close()
+    try:
+        with sync_playwright() as p:
+            browser = p.chromium.launch(
+                executable_path=chromium_path(), args=["--no-sandbox", "--disable-gpu"]
+            )
+            yield browser
+            browser.close()
+    finally:
+        if before is None:
+            os.environ.pop("DJANGO_ALLOW_ASYNC_UNSAFE", None)
+        else:
+            os.environ["DJANGO_ALLOW_ASYNC_UNSAFE"] = before

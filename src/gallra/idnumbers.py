@@ -82,8 +82,55 @@ def kind(text: str, today: date | None = None) -> str | None:
         return None
 
 
-def org_number_ok(text: str) -> bool:
-    """A Swedish organisation number with its check digit right, in 10 or 12 digits
-    ("556016-0680", "16556016-0680"); a sole trader's is the personnummer, which passes too."""
+# Why a number is refused: (msgid, values). The policy check says it as a policy sentence,
+# `gallra import` as an import problem; both say these words, translated from these msgids.
+Why = tuple[str, dict[str, str]]
+ORG_NUMBER_FORM = (
+    "%(value)s is not a Swedish organisation number: write its 10 digits as NNNNNN-NNNN "
+    "(digits 0–9 and one '-'; 16NNNNNN-NNNN, with the century, is read too)"
+)
+ORG_NUMBER_CHECK_DIGIT = (
+    "%(value)s is not a Swedish organisation number: the check digit (the last digit) does "
+    "not match the nine before it; look for a mistyped digit"
+)
+PERSONNUMMER_FORM = (
+    "%(value)s is not a personnummer: write it as YYYYMMDD-NNNN or YYMMDD-NNNN "
+    "(digits 0–9; '+' instead of '-' for a person aged 100 or more)"
+)
+PERSONNUMMER_CHECK_DIGIT = (
+    "%(value)s is not a personnummer: the check digit (the last digit) does not match the "
+    "nine before it; look for a mistyped digit"
+)
+PERSONNUMMER_DATE = "%(value)s is not a personnummer: there is no such date of birth"
+
+
+def _shown(text: str) -> str:
+    shown = repr(text)
+    return shown if len(shown) <= 60 else f"{shown[:59]}…"
+
+
+def org_number_problem(text: str) -> Why | None:
+    """Why `text` is not a Swedish organisation number, or None: 10 or 12 digits
+    ("556016-0680", "16556016-0680") with the check digit right; a sole trader's is the
+    personnummer, which passes too.
+    The policy check and `gallra import` both say this, so they refuse alike and in the same
+    words."""
     match = _ORG_FORM.fullmatch(text)
-    return match is not None and orgnr.is_valid(match[2] + match[3])
+    if match is None:
+        return ORG_NUMBER_FORM, {"value": _shown(text)}
+    if not orgnr.is_valid(match[2] + match[3]):
+        return ORG_NUMBER_CHECK_DIGIT, {"value": _shown(text)}
+    return None
+
+
+def personnummer_problem(text: str, today: date | None = None) -> Why | None:
+    """Why `text` is not a personnummer or samordningsnummer (as `read` reads one), or None."""
+    try:
+        read(text, today)
+    except InvalidFormat:
+        return PERSONNUMMER_FORM, {"value": _shown(text)}
+    except InvalidComponent:
+        return PERSONNUMMER_DATE, {"value": _shown(text)}
+    except ValidationError:  # InvalidChecksum
+        return PERSONNUMMER_CHECK_DIGIT, {"value": _shown(text)}
+    return None

@@ -135,7 +135,8 @@ CSRF_COOKIE_HTTPONLY = True
 SECURE_CONTENT_TYPE_NOSNIFF = True
 SECURE_REFERRER_POLICY = "same-origin"
 X_FRAME_OPTIONS = "DENY"
-if os.environ.get("GALLRA_HTTPS") == "1":
+GALLRA_HTTPS = os.environ.get("GALLRA_HTTPS") == "1"  # behind a TLS proxy (docs/production.md)
+if GALLRA_HTTPS:
     SESSION_COOKIE_SECURE = CSRF_COOKIE_SECURE = True
     SECURE_HSTS_SECONDS = 31536000
 

@@ -12,7 +12,7 @@ from django.utils import translation
 
 from gallra.consent.texts import banner_text
 from gallra.policy import describe
-from gallra.policy.durations import Duration
+from gallra.policy.durations import CookieDuration, Duration
 from gallra.policy.model import Cookie, Policy
 
 
@@ -29,9 +29,10 @@ def renewal(decided_at: datetime, renew_after: Duration) -> datetime:
     return datetime.combine(day, time(0), tzinfo=zone)
 
 
-def _duration(duration: Duration, lang: str) -> str:
+def _duration(duration: CookieDuration, lang: str) -> str:
+    """ "13 månader", "30 minuter", "until you close the browser" (a session cookie)."""
     with translation.override(lang):
-        return describe.duration_text(duration)
+        return describe.cookie_duration_text(duration)
 
 
 def _cookie(policy: Policy, cookie: Cookie, lang: str) -> dict:

@@ -11,6 +11,8 @@ from threading import Lock
 from django.http import HttpRequest, HttpResponse, JsonResponse
 from django.shortcuts import render
 
+from gallra.policy.loading import current_policy
+
 hits: Counter[str] = Counter()
 _lock = Lock()
 
@@ -28,7 +30,8 @@ def _count(name: str) -> None:
 
 def page(request: HttpRequest) -> HttpResponse:
     lang = "en" if request.GET.get("lang") == "en" else "sv"
-    response = render(request, "consent/demo.html", {"lang": lang})
+    org = current_policy().organisation
+    response = render(request, "consent/demo.html", {"lang": lang, "org": org.brand or org.name})
     # The page stands in for a provider's website, whose own policy lets the banner release
     # the inline script it holds back; gallra's own pages allow no inline script.
     response["Content-Security-Policy"] = (

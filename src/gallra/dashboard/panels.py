@@ -24,6 +24,7 @@ from gallra.dashboard.chart import draw, plan_link
 from gallra.dashboard.timeline import DAYS, Timeline, deletions
 from gallra.datasets.enforcement import forecast as dataset_forecast
 from gallra.evidence.models import Entry
+from gallra.instance import checklist
 from gallra.instance.schedule import JOBS, today_failures
 from gallra.logins.models import LoginAlert
 from gallra.outbox import delivery as outbox
@@ -32,6 +33,7 @@ from gallra.policy.model import Policy
 from gallra.registry.models import BY_RECORD_TYPE, Hold
 from gallra.retention import arming
 from gallra.retention.models import EnforcementRun, ManualTask
+from gallra.retention.tasks import unreachable
 from gallra.subjects.models import SubjectRequest
 
 ROWS = 10  # rows a list panel shows; "show all" leads to the rest
@@ -84,8 +86,9 @@ def subject_requests(today: date) -> dict:
 # -- manual tasks ------------------------------------------------------------------------------
 
 
-def manual_tasks(today: date) -> dict:
-    """Deletion only a person can do (P16), outstanding, per person, most overdue first."""
+def manual_tasks(today: date, policy: Policy | None = None) -> dict:
+    """Deletion only a person can do (P16), outstanding, per person, most overdue first; in
+    red, the tasks that reach no one (retention.tasks.unreachable)."""
     username = f"assignee__{get_user_model().USERNAME_FIELD}"
     outstanding = ManualTask.objects.filter(done_at__isnull=True)
     counts = outstanding.aggregate(
@@ -116,6 +119,7 @@ def manual_tasks(today: date) -> dict:
         "rows": rows,
         "all": changelist(ManualTask, done_at__isempty=1),
         "overdue_href": changelist(ManualTask, done_at__isempty=1, due__lt=today),
+        "unreachable": [str(u) for u in unreachable(policy, today)] if policy else [],
     }
 
 
@@ -294,6 +298,17 @@ def _evidence() -> Run:
     return Run(label, entry.at, ok, problems, href)
 
 
+# -- the production checklist ------------------------------------------------------------------
+
+
+def setup_problems(policy: Policy | None, now: datetime) -> list[checklist.Item]:
+    """The checklist's failing items (`gallra check`) as this server process sees them: a
+    setting the server lacks shows here even when a shell's `gallra check` passes."""
+    if policy is None:  # the deletion chart says the policy cannot be read
+        return []
+    return checklist.failing(checklist.Context(policy, now, actor="dashboard"))
+
+
 # -- holds ---------------------------------------------------------------------------------------
 
 
@@ -392,9 +407,10 @@ def dashboard(now: datetime, today: date) -> dict:
         "today": today,
         "deletions": deletion_chart(policy, timeline),
         "requests": subject_requests(today),
-        "tasks": manual_tasks(today),
+        "tasks": manual_tasks(today, policy),
         "alerts": login_alerts(),
         "runs": runs(now, _enforcement(policy, timeline)),
         "holds": holds_ending(today),
         "incidents": incidents(now),
+        "setup": setup_problems(policy, now),
     }

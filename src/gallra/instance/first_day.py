@@ -4,10 +4,11 @@
 docs/production.md): it says where the server is and where the backups go, in the data
 directory's own settings file (`$GALLRA_DATA/env`, read by settings.py; the environment wins),
 with the backup repository's password in a file beside it (mode 0600, never in git);
-it arms enforcement for the policy and runs it for the day; then it runs the residency check,
-the first backup (making the restic repository once), the restore drill and the evidence
-check. Each step already done today is not done again, so a second `gallra demo` is quick.
-A step that fails says why, and the others still run.
+it gives the staff an e-mail address for their task reminders; it arms enforcement for the
+policy and runs it for the day; then it runs the residency check, the first backup (making
+the restic repository once), the restore drill and the evidence check. Each step already
+done today is not done again, so a second `gallra demo` is quick. A step that fails says
+why, and the others still run.
 """
 
 from __future__ import annotations
@@ -22,6 +23,7 @@ from datetime import date, datetime, time
 from pathlib import Path
 
 from django.conf import settings
+from django.contrib.auth import get_user_model
 from django.core.management import call_command
 from django.core.management.base import CommandError
 from django.utils import timezone
@@ -37,16 +39,18 @@ from gallra.residency.places import check_and_record
 from gallra.retention import arming
 from gallra.retention.enforcement import enforce
 from gallra.retention.models import EnforcementRun
+from gallra.staff import accounts
 
 ACTOR = "demo"
 COUNTRY = "SE"  # where the demo's (imagined) server stands: JufCorp's, in Sweden
 REPOSITORY = "backups"  # the restic repository, in the data directory
 REPOSITORY_KEY = "backup-password"  # the file of its password, beside it
+STAFF_MAIL_DOMAIN = "redcloud.example"  # the demo staff's addresses: a reserved domain
 
 
 @dataclass
 class Step:
-    name: str  # enforce, residency, backup, drill, evidence
+    name: str  # email, repository, enforce, residency, backup, drill, evidence
     done: str  # what was done, for people
     problem: str = ""
 
@@ -118,12 +122,30 @@ def in_effect(data: Path) -> Iterator[None]:
 def first_day(policy: Policy, today: date, now: datetime) -> list[Step]:
     """Every step, in the order of the daily run (instance/schedule.py), each on its own."""
     steps = []
-    for step in (_repository, _enforce, _residency, _backup, _drill, _evidence):
+    for step in (_staff_email, _repository, _enforce, _residency, _backup, _drill, _evidence):
         try:
             steps.append(step(policy, today, now))
         except (BackupError, CommandError) as exc:
             steps.append(Step(step.__name__.lstrip("_"), "", str(exc)))
     return steps
+
+
+def _staff_email(policy: Policy, today: date, now: datetime) -> Step:
+    """Task reminders go by e-mail, and `gallra init` makes `admin` without an address: the
+    demo gives each member of staff without one an address of the reserved example domain,
+    as a provider sets theirs (`gallra staff email USER ADDRESS`, docs/staff.md)."""
+    users = get_user_model().objects.filter(is_staff=True, is_active=True, email="")
+    named = []
+    for username in users.order_by("username").values_list("username", flat=True):
+        try:
+            accounts.set_email(username, f"{username}@{STAFF_MAIL_DOMAIN}", actor=ACTOR)
+        except accounts.StaffError:  # a user name that makes no address: left to a person
+            continue
+        named.append(username)
+    if not named:
+        return Step("email", _("staff e-mail: every member of staff has an address"))
+    done = _("staff e-mail: %(users)s get their task reminders at @%(domain)s")
+    return Step("email", done % {"users": ", ".join(named), "domain": STAFF_MAIL_DOMAIN})
 
 
 def _repository(policy: Policy, today: date, now: datetime) -> Step:

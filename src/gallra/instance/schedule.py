@@ -50,7 +50,7 @@ from gallra.residency.places import check_and_record
 from gallra.retention import arming
 from gallra.retention.enforcement import EnforcementBusy, enforce
 from gallra.retention.models import DailyRun, EnforcementRun
-from gallra.retention.tasks import remind
+from gallra.retention.tasks import follow_staff, remind
 from gallra.sync.run import sync, synced_today
 
 log = logging.getLogger(__name__)
@@ -126,7 +126,12 @@ def _enforce(now: datetime) -> str:
 
 
 def _tasks(now: datetime) -> str:
+    # The reminders of the tasks there are need no policy: they go out even when it is broken.
     remind(timezone.localdate(now))
+    # Staff made in the admin get the open tasks of their area; that needs to know the areas,
+    # so a broken policy fails the job here, after the reminders, and the superusers are told.
+    if follow_staff(current_policy(), now, actor=ACTOR):
+        remind(timezone.localdate(now))  # whoever just got a task hears of it today
     return DailyRun.Outcome.OK
 
 

@@ -2,7 +2,13 @@
 how long, who answers, the promises, the subject's rights, and the cookies.
 
 Each statement carries the policy clauses it keeps (P1 ... P24), so that a reader (and a
-test) can trace every promise of the provider's published policy to the words shown.
+test) can trace every promise of the provider's published policy to the words shown. The
+clauses are the ones the policy file gives (`clauses` of its categories and rules); gallra's
+own statements (promises, security) follow JufCorp's numbering and are shown only when the
+policy numbers its clauses at all: a policy without `clauses` shows none.
+
+Every duration, window, country, password rule and reveal period is said from its structured
+key (backups.window, logins.sealed_ip_key_lifetime, ...), never from free text.
 """
 
 from __future__ import annotations
@@ -17,7 +23,7 @@ from django.utils import translation
 from django.utils.translation import gettext, ngettext, pgettext
 
 from gallra.policy import describe
-from gallra.policy.durations import Duration
+from gallra.policy.durations import CookieDuration, Duration
 from gallra.policy.model import Category, Policy, Rule
 from gallra.registry.models import BY_RECORD_TYPE
 
@@ -92,9 +98,34 @@ def subjects_text(subjects: list[str], lang: str) -> str:
     return join([names.get(s, s) for s in subjects], lang)
 
 
-def duration_text(duration: Duration, lang: str) -> str:
+def duration_text(duration: Duration | CookieDuration, lang: str) -> str:
+    """A retention duration ("1 år") or a cookie's ("30 minuter", "until you close the
+    browser") in `lang`."""
     with translation.override(lang):
+        if isinstance(duration, CookieDuration):
+            return describe.cookie_duration_text(duration)
         return describe.duration_text(duration)
+
+
+def uses_clauses(policy: Policy) -> bool:
+    """Whether the policy numbers its clauses (P1 ...): only then are clause ids shown."""
+    return any(c.clauses for c in policy.category) or any(r.clauses for r in policy.rule)
+
+
+def _clauses(policy: Policy, statements: list[Statement]) -> list[Statement]:
+    """gallra's own statements, without their clause ids for a policy that has none."""
+    if uses_clauses(policy):
+        return statements
+    return [Statement(s.text) for s in statements]
+
+
+def area_names(policy: Policy, lang: str) -> list[tuple[str, str]]:
+    """(area, role) for each area of responsibility, both by their names in `lang`."""
+    with translation.override(lang):
+        return [
+            (describe.area_name(area), role_name(policy, role, lang))
+            for area, role in policy.responsibilities.items()
+        ]
 
 
 def rule_text(rule: Rule, lang: str) -> str:
@@ -197,7 +228,7 @@ def promises(policy: Policy, lang: str) -> list[Statement]:
                 "website; the mail is deleted under the rule for correspondence."
             )
             out.append(Statement(text, ["P21"]))
-    return out
+    return _clauses(policy, out)
 
 
 def _passwords(n: int, two_factor: bool) -> str:
@@ -252,19 +283,22 @@ def security(policy: Policy, lang: str) -> list[Statement]:
             "n": lg.escrow_shares,
             "life": describe.duration_text(lg.sealed_ip_key_lifetime),
         }
-        return [
-            Statement(policy.text(s.measures, lang), ["P8", "P10"]),
-            Statement(_passwords(s.password_min_length, s.two_factor), ["P8"]),
-            Statement(logins, ["P6", "P7"]),
-            Statement(
-                _backups(b.encrypted, describe.duration_text(b.window), countries),
-                ["P11", "P18"],
-            ),
-            Statement(
-                gettext("All data stays within %(countries)s.") % {"countries": allowed},
-                ["P12"],
-            ),
-        ]
+        return _clauses(
+            policy,
+            [
+                Statement(policy.text(s.measures, lang), ["P8", "P10"]),
+                Statement(_passwords(s.password_min_length, s.two_factor), ["P8"]),
+                Statement(logins, ["P6", "P7"]),
+                Statement(
+                    _backups(b.encrypted, describe.duration_text(b.window), countries),
+                    ["P11", "P18"],
+                ),
+                Statement(
+                    gettext("All data stays within %(countries)s.") % {"countries": allowed},
+                    ["P12"],
+                ),
+            ],
+        )
 
 
 def privacy_centre_url() -> str:
@@ -295,10 +329,7 @@ def render(policy: Policy, lang: str) -> str:
 def _render(policy: Policy, lang: str) -> str:
     org = policy.organisation
     name = org.brand and f"{org.name} ({org.brand})" or org.name
-    areas = [
-        (area.replace("_", " "), role_name(policy, role, lang))
-        for area, role in policy.responsibilities.items()
-    ]
+    areas = area_names(policy, lang)
     recipients = [
         {
             "name": r.name,
@@ -346,6 +377,8 @@ def _render(policy: Policy, lang: str) -> str:
                 "file that runs our systems, so it describes what they actually do."
             ),
             "organisation": org,
+            "opening_hours": policy.text(org.opening_hours, lang),
+            "show_clauses": uses_clauses(policy),
             "org_name": name,
             "accountable": gettext("Ultimately responsible: %(role)s. Within each area:")
             % {"role": role_name(policy, org.accountable, lang)},

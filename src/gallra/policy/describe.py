@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from django.utils.translation import gettext, ngettext, pgettext
 
-from gallra.policy.durations import Duration
+from gallra.policy.durations import CookieDuration, Duration
 from gallra.policy.model import Rule
 
 
@@ -23,6 +23,34 @@ def duration_text(d: Duration) -> str:
     if d.days:
         parts.append(ngettext("%(n)d day", "%(n)d days", d.days) % {"n": d.days})
     return " ".join(parts) or "0"
+
+
+def cookie_duration_text(d: CookieDuration) -> str:
+    """ "30 minuter", "until you close the browser", "13 månader": how long a cookie lasts."""
+    if d.session:
+        return pgettext("cookie duration", "until you close the browser")
+    if d.calendar is not None:
+        return duration_text(d.calendar)
+    parts = []
+    if d.hours:
+        parts.append(ngettext("%(n)d hour", "%(n)d hours", d.hours) % {"n": d.hours})
+    if d.minutes:
+        parts.append(ngettext("%(n)d minute", "%(n)d minutes", d.minutes) % {"n": d.minutes})
+    return " ".join(parts)
+
+
+def area_name(area: str) -> str:
+    """An area of responsibility (a key of the policy's `[responsibilities]`) by its name
+    ("kunduppgifter"); an area gallra does not know, as the policy spells it."""
+    names = {
+        "customer_data": pgettext("area of responsibility", "customer data"),
+        "correspondence": pgettext("area of responsibility", "correspondence"),
+        "logins": pgettext("area of responsibility", "logins"),
+        "backups": pgettext("area of responsibility", "backups"),
+        "website": pgettext("area of responsibility", "the website"),
+        "accounting": pgettext("area of responsibility", "accounting"),
+    }
+    return names.get(area) or area.replace("_", " ")
 
 
 def _after_trigger(trigger: str, duration: str) -> str:

@@ -17,10 +17,11 @@ from pathlib import Path
 
 from pydantic import ValidationError
 
+from gallra.policy import freetext, template
 from gallra.policy.durations import Duration
 from gallra.policy.locations import Path as KeyPath
 from gallra.policy.locations import key_lines, line_for
-from gallra.policy.model import OWN_DATA_TRIGGERS, Policy, Text
+from gallra.policy.model import NOT_AN_ID, NOT_AN_ID_LIKE, OWN_DATA_TRIGGERS, Policy, Text
 from gallra.policy.sentences import Sentence, either, joined, said, said_n, translated
 
 ALL_STAFF = "all_staff"
@@ -121,11 +122,17 @@ def load_policy(path: Path | str, known_fields: Iterable[str] | None = None) -> 
         raise PolicyError([Problem(name, line, "", syntax)]) from exc
 
     lines = key_lines(text)
+    unfilled = [
+        Problem(name, line_for(lines, where), key_name(where), _unfilled(found))
+        for where, found in template.placeholders(data)
+    ]
+    if unfilled:
+        raise PolicyError(_unique(unfilled))
     try:
         policy = Policy.model_validate(data)
     except ValidationError as exc:
         problems = [_shape_problem(name, lines, error) for error in _one_per_union(exc.errors())]
-        raise PolicyError(_unique(problems)) from exc
+        raise PolicyError(_unique(_one_per_id(problems))) from exc
 
     problems = [
         Problem(name, line_for(lines, where), key_name(where), message)
@@ -144,6 +151,38 @@ def located(path: Path | str, found: Iterable[tuple[KeyPath, str]]) -> list[Prob
 
 def _unique(problems: list[Problem]) -> list[Problem]:
     return sorted(dict.fromkeys(problems), key=lambda p: p.line)
+
+
+def _unfilled(placeholder: str) -> Sentence:
+    return said(
+        'unfilled placeholder "%(placeholder)s": write your own value in its place',
+        placeholder=placeholder,
+    )
+
+
+def _one_per_id(problems: list[Problem]) -> list[Problem]:
+    """One problem per wrong id, not one per key that names it: said where the id is
+    defined (an `id` key), or else where it is first named, with every other use listed."""
+    wrong: dict[object, list[Problem]] = {}
+    others = []
+    for problem in problems:
+        if getattr(problem.message, "msgid", None) in (NOT_AN_ID, NOT_AN_ID_LIKE):
+            wrong.setdefault(problem.message.values["value"], []).append(problem)
+        else:
+            others.append(problem)
+    for uses in wrong.values():
+        uses.sort(key=lambda p: (not re.search(r"(^|\.)id$", p.key), p.line))
+        first, rest = uses[0], uses[1:]
+        if rest:
+            places = joined(
+                ", ", (said("%(key)s (line %(line)s)", key=p.key, line=p.line) for p in rest)
+            )
+            message = said(
+                "%(problem)s; also named at %(places)s", problem=first.message, places=places
+            )
+            first = Problem(first.file, first.line, first.key, message)
+        others.append(first)
+    return others
 
 
 _TYPE_NAMES = {
@@ -252,6 +291,7 @@ def _cross_checks(policy: Policy, known_fields: Iterable[str] | None) -> Iterato
                 "record of processing (Art. 30(1)(a)) name them"
             ),
         )
+    yield from _texts(policy, ("organisation",), opening_hours=policy.organisation.opening_hours)
     if policy.security.measures is None:
         yield (
             ("security",),
@@ -538,7 +578,7 @@ def _own_data_minimums(policy: Policy, kind: str) -> Iterator[tuple[Duration, Se
         cookies += [c for cat in policy.cookies.category for s in cat.service for c in s.cookie]
         for cookie in cookies:
             yield (
-                cookie.duration,
+                cookie.duration.bound(),  # a session or PT30M cookie: one day
                 said("cookie %(name)r set under a decision lasts that long", name=cookie.name),
             )
     elif kind == "form_guard":
@@ -946,8 +986,13 @@ def select_only(query: str) -> Sentence | None:
 
 
 def _texts(policy: Policy, where: KeyPath, **texts: Text | None) -> Iterator[tuple]:
-    """Each text given per language must have every language of `languages`, and no other."""
+    """Each text given per language must have every language of `languages`, and no other,
+    and state no duration and no country the structured values contradict (freetext.py)."""
+    allowed = policy.residency.allowed_countries
     for key, text in texts.items():
+        if text:
+            for lang, problem in freetext.problems(text, allowed):
+                yield ((*where, key, lang) if lang else (*where, key)), problem
         if isinstance(text, dict):
             missing = [lang for lang in policy.languages if lang not in text]
             extra = [lang for lang in text if lang not in policy.languages]

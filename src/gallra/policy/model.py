@@ -8,6 +8,7 @@ allowed, ...) is checked in `checks.py`. See docs/policy-file.md for every key.
 from __future__ import annotations
 
 import re
+import unicodedata
 from datetime import date
 from typing import Annotated, Literal
 
@@ -23,7 +24,7 @@ from pydantic import (
 )
 
 from gallra import idnumbers
-from gallra.policy.durations import Duration, parse_duration
+from gallra.policy.durations import CookieDuration, Duration, parse_cookie_duration, parse_duration
 from gallra.policy.sentences import said
 
 
@@ -41,16 +42,29 @@ def _country(value: object) -> str:
     return value
 
 
+IDENT = re.compile(r"[a-z][a-z0-9_-]*")
+# What an id error says; loading.py reports one per wrong id, where it is defined.
+NOT_AN_ID = "%(value)r is not an id: use only a–z, 0–9, _ and -, starting with a letter"
+NOT_AN_ID_LIKE = (
+    "%(value)r is not an id: use only a–z, 0–9, _ and -, starting with a letter, "
+    "e.g. %(suggestion)r"
+)
+
+
 def _ident(value: object) -> str:
-    if not isinstance(value, str) or not re.fullmatch(r"[a-z][a-z0-9_-]*", value):
-        raise ValueError(
-            said(
-                "%(value)r is not an id: use lower-case letters, digits, '_' and '-', "
-                "starting with a letter",
-                value=value,
-            )
-        )
+    if not isinstance(value, str) or not IDENT.fullmatch(value):
+        suggestion = _id_like(value) if isinstance(value, str) else None
+        if suggestion:
+            raise ValueError(said(NOT_AN_ID_LIKE, value=value, suggestion=suggestion))
+        raise ValueError(said(NOT_AN_ID, value=value))
     return value
+
+
+def _id_like(value: str) -> str | None:
+    """The id a person most likely meant ("sälj" -> "salj", "Tech Support" -> "tech_support")."""
+    plain = unicodedata.normalize("NFKD", value).encode("ascii", "ignore").decode().lower()
+    guess = re.sub(r"[^a-z0-9_-]", "", re.sub(r"\s+", "_", plain.strip()))
+    return guess if IDENT.fullmatch(guess) else None
 
 
 def _sql_name(value: object) -> str:
@@ -65,7 +79,14 @@ def _sql_name(value: object) -> str:
     return value
 
 
+def _cookie_duration(value: object) -> CookieDuration:
+    if not isinstance(value, str):
+        raise ValueError(said('must be a duration string such as "P6M", "PT30M" or "session"'))
+    return parse_cookie_duration(value)
+
+
 IsoDuration = Annotated[Duration, PlainValidator(_duration), PlainSerializer(str)]
+CookieLifetime = Annotated[CookieDuration, PlainValidator(_cookie_duration), PlainSerializer(str)]
 Country = Annotated[str, PlainValidator(_country)]
 Ident = Annotated[str, PlainValidator(_ident)]
 SqlName = Annotated[str, PlainValidator(_sql_name)]
@@ -100,21 +121,18 @@ class Organisation(Strict):
     email: str = ""
     phone: str = ""
     address: str = ""
-    opening_hours: str = ""
+    opening_hours: Text = ""  # one text, or { sv = "Mån–fre 09–18", en = "Mon–Fri 09–18" }
     website: str = ""
 
     @field_validator("org_number")
     @classmethod
     def _swedish_org_number(cls, value: str, info: ValidationInfo) -> str:
-        """The check `gallra import` makes, so a number the import refuses is refused here."""
-        if value and info.data.get("country") == "SE" and not idnumbers.org_number_ok(value):
-            raise ValueError(
-                said(
-                    "%(value)r is not a Swedish organisation number "
-                    "(NNNNNN-NNNN, check digit included)",
-                    value=value,
-                )
-            )
+        """The check `gallra import` makes, in its words: a number the import refuses is
+        refused here, and said alike (idnumbers.org_number_problem)."""
+        swedish = value and info.data.get("country") == "SE"
+        why = idnumbers.org_number_problem(value) if swedish else None
+        if why is not None:
+            raise ValueError(said(why[0], **why[1]))
         return value
 
 
@@ -247,13 +265,16 @@ class Security(Strict):
 
 
 class Commitments(Strict):
-    home_directories_private: bool = True
-    third_party_access: bool = False
-    share_with_third_parties: bool = False
-    advertising_mailings: bool = False
-    customer_trademarks_in_marketing: bool = False
-    website_stores_personal_data: bool = False
-    contact_form_stores_messages: bool = False
+    """Promises the notice makes. Each default is the side that promises nothing: a provider
+    makes a promise by writing it, never by leaving a key out (docs/policy-file.md)."""
+
+    home_directories_private: bool = False
+    third_party_access: bool = True
+    share_with_third_parties: bool = True
+    advertising_mailings: bool = True
+    customer_trademarks_in_marketing: bool = True
+    website_stores_personal_data: bool = True
+    contact_form_stores_messages: bool = True
 
 
 class Recipient(Strict):
@@ -269,7 +290,7 @@ class Recipient(Strict):
 class Cookie(Strict):
     name: str
     purpose: Text
-    duration: IsoDuration
+    duration: CookieLifetime  # "session", "PT30M", "PT1H" or calendar time like "P13M"
     third_party: bool = False
 
 

@@ -40,7 +40,7 @@ from gallra.retention.planner import Planner, kept_dependant
 from gallra.retention.signals import records_deleted
 from gallra.retention.stores import Store
 from gallra.retention.stores import stores as registered_stores
-from gallra.retention.tasks import create_tasks
+from gallra.retention.tasks import create_tasks, follow_staff
 
 BATCH = 5000
 
@@ -124,6 +124,7 @@ def enforce(
         first = [s for s in registered_stores() if s.before_registry]
         done = {s.id: s.enforce(policy, at, actor=actor, now=now) for s in first}
         create_tasks(policy, at, now())
+        follow_staff(policy, now(), actor=actor)  # who joined or took a role since gets theirs
         for run in EnforcementRun.objects.filter(finished__isnull=True).order_by("pk"):
             summaries.append(_finish(run, actor, batch, progress, now, resumed=True))
         with transaction.atomic():

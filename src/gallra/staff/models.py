@@ -111,3 +111,28 @@ class LoginFailure(models.Model):
         """A successful login forgets the account's attempts, and is no failed attempt of
         its client either."""
         cls.objects.filter(models.Q(key=account_key) | models.Q(pk__in=attempt)).delete()
+
+
+class RoleGroup(models.Model):
+    """Marks a Django group that `gallra staff sync` made for a policy `[[role]]`.
+
+    Sync deletes a marked group once its role has left the policy; a group someone made by
+    hand in the admin carries no mark and is never touched (docs/staff.md).
+    """
+
+    group = models.OneToOneField(
+        "auth.Group",
+        on_delete=models.CASCADE,
+        primary_key=True,
+        related_name="gallra_role",
+        verbose_name=_("group"),
+    )
+
+    plain_fields = ("group",)
+
+    class Meta:
+        verbose_name = _("role group")
+        verbose_name_plural = _("role groups")
+
+    def __str__(self) -> str:
+        return str(self.group)

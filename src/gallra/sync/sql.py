@@ -315,9 +315,12 @@ class Spool:
     def _chunks(self) -> Iterator[bytes]:
         out = ['{"customers":[\n']
         size = 0
+        # A customer number given twice is one problem (a duplicate ref): what names it goes
+        # into the first of the two only, not into both as duplicates of its own.
         rows = self.db.execute(
             "SELECT c.n, c.item, k.section, k.item FROM row AS c LEFT JOIN row AS k "
-            "ON k.owner = c.owner AND k.section <> 'customers' "
+            "ON k.owner = c.owner AND k.section <> 'customers' AND c.n = (SELECT MIN(f.n) "
+            "FROM row AS f WHERE f.section = 'customers' AND f.owner = c.owner) "
             "WHERE c.section = 'customers' ORDER BY c.n, k.section, k.n"
         )
         current, item, children = None, "", {}

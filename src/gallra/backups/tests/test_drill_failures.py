@@ -247,7 +247,9 @@ def test_an_unreadable_policy_fails_each_job_that_needs_it_and_tells_the_superus
     with at(DAY):
         schedule.run_if_due()
 
-    needs_policy = ["enforce", "residency", "incidents", "backup", "drill"]
+    # The tasks job sends the reminders it has first, then needs the policy's areas to give
+    # staff made since the open tasks of their area (issue 19): it fails after the reminders.
+    needs_policy = ["enforce", "tasks", "residency", "incidents", "backup", "drill"]
     assert outcomes() == {j: "failed" if j in needs_policy else "ok" for j in JOBS}
     entries = Entry.objects.filter(action="daily_job_failed").order_by("seq")
     assert [e.data["job"] for e in entries] == needs_policy
@@ -376,7 +378,7 @@ def test_on_production_postgresql_the_drill_needs_createdb_and_says_so(
         "drill restores each backup into a scratch database: give it CREATEDB "
         f"(ALTER ROLE {role} CREATEDB; docs/backups.md)"
     ) in checked.stdout
-    assert checked.stderr.strip().endswith("the restore drill cannot run")
+    assert "the restore drill cannot run" in checked.stderr
 
     # The daily run of `gallra serve`: the backup works, the drill fails in one line.
     daily = gallra.run(

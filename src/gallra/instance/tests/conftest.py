@@ -11,13 +11,20 @@ from __future__ import annotations
 import os
 import re
 import shutil
+import socket
 import sqlite3
 import subprocess
 import sys
-from contextlib import closing
+import time
+import urllib.error
+import urllib.request
+from collections.abc import Iterator
+from contextlib import closing, contextmanager
 from pathlib import Path
 
 import pytest
+
+from gallra import config
 
 # Settings that would point the child at something other than its temporary data directory.
 CLEARED = (
@@ -85,5 +92,68 @@ def printed_password(output: str) -> str | None:
 
 
 @pytest.fixture
+def instance(settings, tmp_path, monkeypatch):
+    """An empty data directory for an in-process `gallra init` (the test database)."""
+    data = tmp_path / "instance"
+    monkeypatch.setenv("GALLRA_DATA", str(data))
+    for name in (*config.KEY_NAMES.values(), "GALLRA_POLICY"):
+        monkeypatch.delenv(name, raising=False)
+    settings.GALLRA_KEY_FILE = data / "keys.json"
+    settings.GALLRA_KEYS = None
+    return data
+
+
+@pytest.fixture
 def gallra(tmp_path) -> Gallra:
     return Gallra(tmp_path / "data")
+
+
+def free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+@contextmanager
+def serving(gallra: Gallra, log_path: Path, **env: str) -> Iterator[tuple[str, Path]]:
+    """`gallra serve` on a free loopback port until the block ends: (base URL, its log)."""
+    port = free_port()
+    with open(log_path, "w") as log:
+        process = subprocess.Popen(  # noqa: S603 - our own console script
+            gallra.command("serve", "--host", "127.0.0.1", "--port", str(port)),
+            env=gallra.env | env,
+            stdout=log,
+            stderr=subprocess.STDOUT,
+        )
+        base = f"http://127.0.0.1:{port}"
+        try:
+            deadline = time.monotonic() + 30
+            while True:
+                try:
+                    urllib.request.urlopen(base + "/admin/login/", timeout=2).close()  # noqa: S310
+                    break
+                except (urllib.error.URLError, ConnectionError):
+                    if process.poll() is not None or time.monotonic() > deadline:
+                        output = log_path.read_text()
+                        raise AssertionError(f"gallra serve did not answer:\n{output}") from None
+                    time.sleep(0.2)
+            yield base, log_path
+        finally:
+            process.terminate()
+            try:
+                process.wait(timeout=10)
+            except subprocess.TimeoutExpired:
+                process.kill()
+                process.wait()
+
+
+def log_in(page, base: str, username: str, password: str, secret: str) -> None:
+    """Staff login in a Playwright page, with the two-factor code of `secret` (staff/totp.py)."""
+    from gallra.staff import totp
+
+    page.goto(base + "/admin/login/")
+    page.fill("#id_username", username)
+    page.fill("#id_password", password)
+    page.fill("#id_code", totp.code_at(secret, totp.now_step()))
+    page.locator("#id_code").press("Enter")
+    page.wait_for_url(base + "/admin/")

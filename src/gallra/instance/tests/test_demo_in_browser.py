@@ -11,16 +11,11 @@ from __future__ import annotations
 
 import json
 import re
-import subprocess
 import time
-import urllib.error
-import urllib.request
 
 import pytest
 
-from gallra.instance.tests.conftest import printed_password
-from gallra.instance.tests.test_serve import _free_port
-from gallra.staff import totp
+from gallra.instance.tests.conftest import log_in, printed_password, serving
 
 # The daily checks of the front page (dashboard/panels.py, runs()), in English.
 CHECKS = [
@@ -43,37 +38,9 @@ def served(gallra, tmp_path):
     demo = gallra.run("demo")
     assert time.monotonic() - started < 60, "the demo must stay quick"
     assert "Every daily check on the front page is green." in demo.stdout
-    port = _free_port()
-    serve = gallra.env | {"GALLRA_ENFORCE_TIME": "off"}  # its daily jobs would hide the demo's
-    log_path = tmp_path / "serve.log"
-    with open(log_path, "w") as log:
-        process = subprocess.Popen(  # noqa: S603 - our own console script
-            gallra.command("serve", "--host", "127.0.0.1", "--port", str(port)),
-            env=serve,
-            stdout=log,
-            stderr=subprocess.STDOUT,
-        )
-        base = f"http://127.0.0.1:{port}"
-        try:
-            deadline = time.monotonic() + 30
-            while True:
-                try:
-                    urllib.request.urlopen(base + "/admin/login/", timeout=2).close()  # noqa: S310
-                    break
-                except (urllib.error.URLError, ConnectionError):
-                    if process.poll() is not None or time.monotonic() > deadline:
-                        raise AssertionError(
-                            f"gallra serve did not answer:\n{log_path.read_text()}"
-                        ) from None
-                    time.sleep(0.2)
-            yield base, password, secret
-        finally:
-            process.terminate()
-            try:
-                process.wait(timeout=10)
-            except subprocess.TimeoutExpired:
-                process.kill()
-                process.wait()
+    # Its daily jobs off: they would hide what the demo did.
+    with serving(gallra, tmp_path / "serve.log", GALLRA_ENFORCE_TIME="off") as (base, _log):
+        yield base, password, secret
 
 
 def test_after_the_demo_every_daily_check_on_the_front_page_is_green(served, browser, gallra):
@@ -92,12 +59,7 @@ def test_after_the_demo_every_daily_check_on_the_front_page_is_green(served, bro
 
     context = browser.new_context(locale="en-GB")  # the checks' English labels
     page = context.new_page()
-    page.goto(base + "/admin/login/")
-    page.fill("#id_username", "admin")
-    page.fill("#id_password", password)
-    page.fill("#id_code", totp.code_at(secret, totp.now_step()))
-    page.locator("#id_code").press("Enter")
-    page.wait_for_url(base + "/admin/")
+    log_in(page, base, "admin", password, secret)
 
     panel = page.locator("#dashboard-runs")
     rows = panel.locator("tbody tr")

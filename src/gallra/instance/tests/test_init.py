@@ -82,14 +82,9 @@ def test_a_broken_policy_stops_init_with_its_problems(gallra):
 
 
 @pytest.mark.django_db
-def test_init_in_process_makes_keys_usable_at_once(settings, tmp_path, monkeypatch, capsys):
+def test_init_in_process_makes_keys_usable_at_once(settings, instance, capsys):
     """The same command against the test database (PostgreSQL in that run of the suite)."""
-    data = tmp_path / "instance"
-    monkeypatch.setenv("GALLRA_DATA", str(data))
-    for name in (*config.KEY_NAMES.values(), "GALLRA_POLICY"):
-        monkeypatch.delenv(name, raising=False)
-    settings.GALLRA_KEY_FILE = data / "keys.json"
-    settings.GALLRA_KEYS = None
+    data = instance
 
     call_command("init")
     out = capsys.readouterr().out

@@ -9,9 +9,6 @@ from __future__ import annotations
 
 import html
 import re
-import socket
-import subprocess
-import time
 import urllib.error
 import urllib.parse
 import urllib.request
@@ -19,14 +16,8 @@ from http.cookiejar import CookieJar
 
 import pytest
 
-from gallra.instance.tests.conftest import printed_password
+from gallra.instance.tests.conftest import free_port, printed_password, serving
 from gallra.staff import totp
-
-
-def _free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
 
 
 class Browser:
@@ -49,43 +40,13 @@ def server(gallra, tmp_path):
     secret = re.search(r"two-factor secret: ([A-Z2-7]+)", init.stdout).group(1)
     assert password
     gallra.run("demo", "--data-only")  # the first hour's steps: test_demo_in_browser.py
-    port = _free_port()
-    log_path = tmp_path / "serve.log"
-    log = open(log_path, "w")  # noqa: SIM115 - the server writes to it until the end
-    process = subprocess.Popen(  # noqa: S603 - our own console script
-        gallra.command("serve", "--host", "127.0.0.1", "--port", str(port)),
-        env=gallra.env,
-        stdout=log,
-        stderr=subprocess.STDOUT,
-    )
-    base = f"http://127.0.0.1:{port}"
-    try:
-        deadline = time.monotonic() + 30
-        while True:
-            try:
-                urllib.request.urlopen(base + "/admin/login/", timeout=2).close()  # noqa: S310
-                break
-            except (urllib.error.URLError, ConnectionError):
-                if process.poll() is not None or time.monotonic() > deadline:
-                    process.kill()
-                    process.wait()
-                    output = log_path.read_text()
-                    raise AssertionError(f"gallra serve did not answer:\n{output}") from None
-                time.sleep(0.2)
-        yield base, password, process, secret
+    with serving(gallra, tmp_path / "serve.log") as (base, log_path):
+        yield base, password, secret
         assert "serving on " + base in log_path.read_text()
-    finally:
-        process.terminate()
-        try:
-            process.wait(timeout=10)
-        except subprocess.TimeoutExpired:
-            process.kill()
-            process.wait()
-        log.close()
 
 
 def test_admin_answers_and_lists_the_demo_customers(server, gallra):
-    base, password, process, secret = server
+    base, password, secret = server
     browser = Browser(base)
 
     with browser.get("/admin/login/") as response:
@@ -131,7 +92,7 @@ def test_admin_answers_and_lists_the_demo_customers(server, gallra):
 
 
 def test_the_login_refuses_a_wrong_password(server):
-    base, _password, _process, _secret = server
+    base, _password, _secret = server
     browser = Browser(base)
     with browser.get("/admin/login/") as response:
         page = response.read().decode()
@@ -145,6 +106,6 @@ def test_the_login_refuses_a_wrong_password(server):
 
 
 def test_serve_refuses_to_start_before_init(gallra):
-    result = gallra.run("serve", "--port", str(_free_port()), check=False)
+    result = gallra.run("serve", "--port", str(free_port()), check=False)
     assert result.returncode == 2
     assert "gallra init" in result.stderr

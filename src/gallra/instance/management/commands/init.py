@@ -1,16 +1,19 @@
 """`gallra init`: make a data directory ready to run gallra, or say what is already there.
 
 Steps, each skipped when already done: the data directory, the key file (mode 0600, never
-overwritten), the provider's policy file (a copy of JufCorp's, then checked against the
-registry), the database tables, and a staff superuser "admin" whose password is printed
-once, here, and never again.
+overwritten), the provider's policy file (a copy of `--policy PATH`, the provider's own
+filled in from `gallra policy new`; without it JufCorp's example, for trying gallra; then
+checked against the registry), the database tables, and a staff superuser "admin" whose
+password is printed once, here, and never again.
 """
 
 from __future__ import annotations
 
+import filecmp
 import os
 import secrets
 import shutil
+from pathlib import Path
 
 from django.conf import settings
 from django.contrib.auth import get_user_model
@@ -36,11 +39,24 @@ class Command(GallraCommand):
     examples = ("gallra init",)
     needs_database = False  # it makes the instance
 
+    def add_arguments(self, parser) -> None:
+        parser.add_argument(
+            "--policy",
+            metavar="PATH",
+            help=gettext_lazy(
+                "your own policy file (from `gallra policy new`), copied into the data "
+                "directory; without it, JufCorp's example"
+            ),
+        )
+
     def run(self, options: dict) -> None:
+        source = Path(options["policy"]) if options.get("policy") else None
+        if source is not None:
+            self._own_policy(source)  # before anything is made: a wrong file stops here
         data = config.data_dir()
         self._data_dir(data)
         self._keys()
-        policy = self._policy(data)
+        policy = self._policy(data, source)
         self._database()
         synced = roles.sync(policy)
         self.stdout.write(
@@ -110,19 +126,50 @@ class Command(GallraCommand):
                 USAGE,
             )
 
-    def _policy(self, data) -> None:
+    def _own_policy(self, source: Path) -> None:
+        """`--policy PATH` must be a valid policy, and the one gallra will then run with."""
+        if os.environ.get("GALLRA_POLICY"):
+            self.fail(
+                _(
+                    "GALLRA_POLICY is set (%(env)s): gallra runs with that file, not with a "
+                    "copy of %(path)s; unset it, or run `gallra init` without --policy"
+                )
+                % {"env": os.environ["GALLRA_POLICY"], "path": source},
+                USAGE,
+            )
+        self._check_policy(source, quiet=True)
+        local = config.data_dir() / config.POLICY_FILE_NAME
+        if local.exists() and not filecmp.cmp(source, local, shallow=False):
+            self.fail(
+                _(
+                    "%(local)s already exists and is not %(path)s: gallra runs with it and "
+                    "never overwrites it; edit it instead (then `gallra policy check`), or "
+                    "move it away and run `gallra init --policy %(path)s` again"
+                )
+                % {"local": local, "path": source},
+                USAGE,
+            )
+
+    def _policy(self, data, source: Path | None):
         local = data / config.POLICY_FILE_NAME
         copied = False
         if not local.exists():
-            shutil.copyfile(config.DEFAULT_POLICY, local)
+            shutil.copyfile(source or config.DEFAULT_POLICY, local)
             copied = True
-        self._say(
-            copied,
-            _("policy file %(path)s (JufCorp's; edit it, then `gallra policy check`)")
-            % {"path": local},
-            _("policy file %(path)s (left unchanged)") % {"path": local},
-        )
-        path = config.policy_path()
+        if source is not None:
+            made = _("policy file %(path)s (copied from %(source)s)")
+            exists = _("policy file %(path)s (the same as %(source)s)")
+        else:
+            made = _(
+                "policy file %(path)s (JufCorp's example, for trying gallra; for your own "
+                "start with `gallra policy new`, see docs/install.md)"
+            )
+            exists = _("policy file %(path)s (left unchanged)")
+        values = {"path": local, "source": source}
+        self._say(copied, made % values, exists % values)
+        return self._check_policy(config.policy_path())
+
+    def _check_policy(self, path: Path, quiet: bool = False):
         try:
             policy = load_policy(path, registry_fields())
         except PolicyError as exc:
@@ -138,6 +185,8 @@ class Command(GallraCommand):
                 % {"n": n, "path": path},
                 USAGE,
             )
+        if quiet:
+            return policy
         self.stdout.write(
             "checked  "
             + _("policy %(path)s: %(name)s, %(categories)s categories, %(rules)s rules")

@@ -1,30 +1,31 @@
-"""`gallra check`: every place this installation keeps or sends data is where the policy
-allows, and run by no one the policy does not list (P12, P14); enforcement is armed; the
-restore drill can run; mail goes out. Exit 1 naming what fails.
+"""`gallra check`: the production checklist (instance/checklist.py). Every place this
+installation keeps or sends data is where the policy allows, and run by no one the policy
+does not list (P12, P14); then every piece a production instance needs: its public address,
+HTTPS, the server's country, the escrow key, the backup settings as this process sees them,
+a reachable repository, what the restore drill needs, last night's backup and drill,
+enforcement armed, mail going out. One line each; exit 1 naming what fails.
 
 It runs Django's system checks first, quietly unless they find something (`--deploy` adds
-the ones for production); an error among them fails the check.
+the ones for production, and makes the checklist strict: an HTTPS address that is not this
+machine's loopback, even on an instance that answers on this machine only); an error among
+them fails the check.
 """
 
-from django.conf import settings
-from django.db import connection
 from django.utils import timezone
-from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy, ngettext
 
-from gallra.backups.dump import can_create_databases
-from gallra.outbox.delivery import status as outbox_status
+from gallra.instance import checklist
 from gallra.policy.command import FOUND, GallraCommand
 from gallra.policy.loading import policy_for_command
 from gallra.residency.places import check_and_record
-from gallra.retention import arming
 
 
 class Command(GallraCommand):
     help = gettext_lazy(
         "Check the settings, then that the database, backups, SMTP relay and datasets are "
-        "where the policy allows, enforcement is armed, the restore drill can run and mail "
-        "goes out."
+        "where the policy allows, and every piece a production instance needs: its public "
+        "address, HTTPS, the escrow key, the backup settings and last night's backup and "
+        "restore drill, enforcement armed, mail going out."
     )
     examples = (
         "gallra check",
@@ -37,7 +38,8 @@ class Command(GallraCommand):
             "--deploy",
             action="store_true",
             help=gettext_lazy(
-                "also check the settings a production installation needs (HTTPS, secure cookies)"
+                "a production instance, checked strictly: Django's production settings "
+                "(HTTPS, secure cookies) and an HTTPS public address"
             ),
         )
         self.add_format(parser)
@@ -46,15 +48,14 @@ class Command(GallraCommand):
         # Django's system checks: silent when they pass, an error among them exits 1.
         self.check(display_num_errors=False, include_deployment_checks=options["deploy"])
         policy = policy_for_command()
-        self.found: list[dict] = []
+        found: list[checklist.Item] = []
         places = check_and_record(policy, actor="check")
         for place in places:
             where = place.country or "?"
-            self._say(
-                place.ok, place.name, where + (f" — {place.problem}" if place.problem else "")
-            )
-        failed = [p for p in places if not p.ok]
+            detail = where + (f" — {place.problem}" if place.problem else "")
+            found.append(checklist.Item(place.ok, place.name, detail))
         problems = []
+        failed = [p for p in places if not p.ok]
         if failed:
             problems.append(
                 ngettext(
@@ -64,82 +65,16 @@ class Command(GallraCommand):
                 )
                 % {"n": len(failed), "total": len(places)}
             )
-        problems += self.enforcement(policy) + self.drill() + self.outbox()
+        ctx = checklist.Context(policy, timezone.now(), deploy=options["deploy"])
+        items = checklist.run(ctx)
+        found += items
+        problems += [item.problem or item.what for item in items if not item.ok]
         if options["format"] == "json":
-            self.write_json({"ok": not problems, "checks": self.found, "problems": problems})
+            checks = [{"ok": i.ok, "what": i.what, "detail": i.detail} for i in found]
+            self.write_json({"ok": not problems, "checks": checks, "problems": problems})
         else:
-            for item in self.found:
-                mark = "ok  " if item["ok"] else "FAIL"
-                self.stdout.write(f"{mark}  {item['what']}: {item['detail']}")
+            for item in found:
+                mark = "ok  " if item.ok else "FAIL"
+                self.stdout.write(f"{mark}  {item.what}: {item.detail}")
         if problems:
             self.fail("; ".join(problems), FOUND)
-
-    def _say(self, ok: bool, what: str, detail: str) -> None:
-        self.found.append({"ok": ok, "what": what, "detail": detail})
-
-    def enforcement(self, policy) -> list[str]:
-        """Deleting unattended needs a person's go-ahead (docs/retention.md)."""
-        now = timezone.now()
-        found = arming.notice(policy, now, actor="check")
-        what = _("enforcement")
-        if found.armed:
-            self._say(True, what, found.how)
-            return []
-        going = arming.would_go(policy, timezone.localdate(now), actor="check")
-        self._say(
-            False,
-            what,
-            ngettext(
-                "not armed (%(why)s) — %(n)s record would be deleted today%(rules)s; review "
-                "them with `gallra enforce --dry-run`, then arm with `gallra enforce --arm`",
-                "not armed (%(why)s) — %(n)s records would be deleted today%(rules)s; review "
-                "them with `gallra enforce --dry-run`, then arm with `gallra enforce --arm`",
-                going.total,
-            )
-            % {"why": found.why, "n": going.total, "rules": going.by_rule_text()},
-        )
-        return [_("enforcement is not armed")]
-
-    def drill(self) -> list[str]:
-        """The nightly restore drill restores into a scratch database on PostgreSQL."""
-        if not settings.GALLRA_BACKUP_REPOSITORY or connection.vendor != "postgresql":
-            return []
-        role = connection.settings_dict["USER"] or "gallra"
-        what = _("restore drill")
-        if can_create_databases():
-            self._say(
-                True,
-                what,
-                _("the database role %(role)s may create its scratch database (CREATEDB)")
-                % {"role": role},
-            )
-            return []
-        self._say(
-            False,
-            what,
-            _(
-                "the database role %(role)s may not create databases, and the drill restores "
-                "each backup into a scratch database: give it CREATEDB (ALTER ROLE %(role)s "
-                "CREATEDB; docs/backups.md)"
-            )
-            % {"role": role},
-        )
-        return [_("the restore drill cannot run")]
-
-    def outbox(self) -> list[str]:
-        """Mail from the web pages waits in the outbox until the relay takes it (docs/mail.md)."""
-        found = outbox_status(timezone.now())
-        what = _("outgoing mail")
-        if not found.problems():
-            self._say(
-                True,
-                what,
-                ngettext(
-                    "%(n)s waiting in the outbox", "%(n)s waiting in the outbox", found.waiting
-                )
-                % {"n": found.waiting},
-            )
-            return []
-        for problem in found.problems():
-            self._say(False, what, problem)
-        return [_("outgoing mail is failing")]

@@ -1,5 +1,5 @@
-"""`gallra staff sync|add|totp|password|list|unlock`: staff accounts in the policy's roles
-(P8, P22). See docs/staff.md."""
+"""`gallra staff sync|add|role|email|totp|password|list|unlock`: staff accounts in the policy's
+roles (P8, P22). See docs/staff.md."""
 
 from __future__ import annotations
 
@@ -8,12 +8,15 @@ import sys
 
 from django.contrib.auth import get_user_model
 from django.core.exceptions import ValidationError
+from django.db import transaction
+from django.utils import timezone
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy, ngettext
 
 from gallra.instance import database
 from gallra.policy.command import FOUND, USAGE, GallraCommand
 from gallra.policy.loading import policy_for_command
+from gallra.retention import tasks
 from gallra.staff import accounts, roles, totp
 from gallra.staff.models import LoginFailure, TwoFactor
 
@@ -25,6 +28,8 @@ class Command(GallraCommand):
     examples = (
         "gallra staff sync",
         "gallra staff add anna --role technician --email anna@redcloud.example",
+        "gallra staff role anna technician sales",
+        "gallra staff email admin ceo@redcloud.example",
         "gallra staff list",
         "gallra staff list --format json",
         "gallra staff totp anna",
@@ -37,7 +42,10 @@ class Command(GallraCommand):
             parser,
             "sync",
             self.sync,
-            help=gettext_lazy("Make the role groups and their permissions match the policy."),
+            help=gettext_lazy(
+                "Make the role groups and their permissions match the policy; remove the "
+                "groups of roles it no longer has."
+            ),
         )
         self.add_format(sync)
         add = self.action(
@@ -54,6 +62,25 @@ class Command(GallraCommand):
             help=gettext_lazy("a [[role]] id; repeatable"),
         )
         add.add_argument("--email", default="", help=gettext_lazy("the staff member's e-mail"))
+        role = self.action(
+            parser,
+            "role",
+            self.role,
+            help=gettext_lazy(
+                "Put a staff member in these roles instead of their present ones; they get "
+                "the open manual tasks of their new areas."
+            ),
+        )
+        role.add_argument("username", help=gettext_lazy("the staff member's user name"))
+        role.add_argument("roles", nargs="+", metavar="ROLE", help=gettext_lazy("a [[role]] id"))
+        email = self.action(
+            parser,
+            "email",
+            self.email,
+            help=gettext_lazy("Set a staff member's e-mail address (task reminders go there)."),
+        )
+        email.add_argument("username", help=gettext_lazy("the staff member's user name"))
+        email.add_argument("address", help=gettext_lazy("the e-mail address"))
         enrol = self.action(
             parser,
             "totp",
@@ -84,21 +111,54 @@ class Command(GallraCommand):
 
     def sync(self, options):
         database.require_ready()
-        synced = roles.sync(policy_for_command())
+        policy = policy_for_command()
+        actor = getpass.getuser()
+        with transaction.atomic():
+            synced = roles.sync(policy)
+            pruned = roles.prune(policy, actor=actor, now=timezone.now())
+        handed = tasks.follow_staff(policy, timezone.now(), actor=actor)
+        accountable = roles.accountable_members(policy)
         if options["format"] == "json":
-            self.write_json([{"role": role, "permissions": count} for role, count in synced])
+            self.write_json(
+                {
+                    "roles": [{"role": role, "permissions": n} for role, n in synced],
+                    "removed": pruned.removed,
+                    "without_role": pruned.without_role,
+                    "accountable": accountable,
+                    "tasks_given": handed,
+                }
+            )
             return
         for role, count in synced:
             self.stdout.write(
                 f"{role:<15} "
                 + ngettext("%(n)s permission", "%(n)s permissions", count) % {"n": count}
             )
+        for role, users in pruned.removed.items():
+            self.stdout.write(
+                _("removed the group of role %(role)s, no longer in the policy: %(who)s")
+                % {"role": role, "who": ", ".join(users) or _("nobody was in it")}
+            )
+        for user in pruned.without_role:
+            line = _("%(user)s is now in no role: give one with `gallra staff role %(user)s ROLE`")
+            if user in pruned.superusers:
+                line += " " + _("(a superuser: may still do everything meanwhile)")
+            self.stdout.write(line % {"user": user})
+        if not accountable:
+            self.stdout.write(
+                _(
+                    "no active staff member is in the accountable role %(role)s: give it with "
+                    "`gallra staff role USER %(role)s`"
+                )
+                % {"role": policy.organisation.accountable}
+            )
+        self._handed(handed)
 
     def add(self, options):
         database.require_ready()
         policy = policy_for_command()
         try:
-            user, password, secret = accounts.add(
+            user, password, secret, handed = accounts.add(
                 policy,
                 options["username"],
                 options["role"],
@@ -113,6 +173,51 @@ class Command(GallraCommand):
         )
         self.stdout.write("    " + _("password: %(password)s") % {"password": password})
         self._secret(user.username, secret, policy)
+        self._handed(handed)
+
+    def role(self, options):
+        database.require_ready()
+        policy = policy_for_command()
+        try:
+            user, before, handed = accounts.set_roles(
+                policy, options["username"], options["roles"], actor=getpass.getuser()
+            )
+        except accounts.StaffError as exc:
+            self.fail(str(exc) + "; " + _("nothing changed"), USAGE)
+        self.stdout.write(
+            _("%(user)s: roles %(after)s (were: %(before)s)")
+            % {
+                "user": user.username,
+                "after": ", ".join(roles.of(user)),
+                "before": ", ".join(before) or "-",
+            }
+        )
+        self._handed(handed)
+
+    def email(self, options):
+        database.require_ready()
+        try:
+            user = accounts.set_email(
+                options["username"], options["address"], actor=getpass.getuser()
+            )
+        except accounts.StaffError as exc:
+            self.fail(str(exc) + "; " + _("nothing changed"), USAGE)
+        self.stdout.write(
+            _("%(user)s's task reminders now go to %(email)s")
+            % {"user": user.username, "email": user.email}
+        )
+
+    def _handed(self, handed: dict[str, int]) -> None:
+        """Say who got open manual tasks because of the change (tasks.follow_staff)."""
+        for user, n in handed.items():
+            self.stdout.write(
+                ngettext(
+                    "%(user)s got %(n)s open manual task of their areas (gallra tasks list)",
+                    "%(user)s got %(n)s open manual tasks of their areas (gallra tasks list)",
+                    n,
+                )
+                % {"user": user, "n": n}
+            )
 
     def totp(self, options):
         user = self._user(options["username"])
