@@ -165,7 +165,10 @@ def count(env: dict) -> int:
 
 def rate(backend: str, seconds: int, connections: int, threads: int) -> None:
     if not shutil.which("wrk"):
-        subprocess.run(["apt-get", "install", "-y", "-qq", "wrk"], check=True)
+        install = ["apt-get", "install", "-y", "-qq", "wrk"]
+        if subprocess.run(install, check=False).returncode:  # no package lists yet, say
+            subprocess.run(["apt-get", "update", "-qq"], check=True)
+            subprocess.run(install, check=True)
     data = Path(tempfile.mkdtemp(prefix="gallra-consent-"))
     # One wrk client stands for thousands of visitors: the per-client limit is lifted.
     env = os.environ | {

@@ -1,8 +1,13 @@
 """Baseline: DSR access/erasure latency of Fides (PyPI `ethyca-fides`) against PostgreSQL.
 
 Usage (any python; re-executes itself with the Fides venv's python):
-    FIDES_PYTHON=/work/fides-venv/bin/python python bench/fides_baseline.py \
+    bash bench/fides_setup.sh      # once: Fides' venv in the benchmarks' cache folder
+    .venv/bin/python bench/fides_baseline.py \
         --dsn postgresql://postgres@127.0.0.1:5432/shop -n 20 [--emails a@x,b@y | --emails-file F]
+
+The venv is ${TMPDIR:-/tmp}/gallra-bench-fides/fides-venv unless FIDES_PYTHON names another
+python. Without it the baseline is skipped: the script says so and how to set it up, and
+exits 0 with nothing on stdout.
 
 The database behind --dsn must already hold customers/orders/order_lines/invoices.
 Without --emails the first N customer e-mails are used (each is accessed, then erased).
@@ -23,16 +28,41 @@ import tempfile
 import time
 from urllib.parse import urlparse
 
+# The benchmarks' cache folder (as bench/scan.py's Presidio venv): bench/fides_setup.sh makes it.
+FIDES_VENV = os.path.join(tempfile.gettempdir(), "gallra-bench-fides", "fides-venv")
+SETUP = "bash bench/fides_setup.sh"
+
+
+def fides_python() -> str:
+    """The python of the Fides venv: FIDES_PYTHON, or the one bench/fides_setup.sh makes."""
+    return os.environ.get("FIDES_PYTHON") or os.path.join(FIDES_VENV, "bin", "python")
+
+
+def skipped(why: str) -> None:
+    """No Fides to measure: say why and how to set it up, on stderr; exit 0, nothing on stdout."""
+    print(
+        f"Fides baseline skipped: {why}.\nSet it up with `{SETUP}` (PyPI ethyca-fides, a few "
+        f"minutes; venv in {FIDES_VENV}), or point FIDES_PYTHON at a python that has it.",
+        file=sys.stderr,
+    )
+    sys.exit(0)
+
+
 try:  # re-exec under the Fides venv if this python lacks fides
     import fides
     import psycopg2
     import redis
     import requests
-except ImportError:
+except ImportError as missing:
     if os.environ.get("_FIDES_BASELINE_REEXEC"):  # already re-executed once
-        raise
+        skipped(f"{sys.executable} lacks {missing.name}")
+    if any(a in ("-h", "--help") for a in sys.argv[1:]) and not os.path.exists(fides_python()):
+        print(__doc__)
+        sys.exit(0)
+    py = fides_python()
+    if not os.path.exists(py):
+        skipped(f"no Fides venv ({py} is missing)")
     os.environ["_FIDES_BASELINE_REEXEC"] = "1"
-    py = os.environ.get("FIDES_PYTHON", "/work/fides-venv/bin/python")
     os.execv(py, [py, *sys.argv])  # noqa: S606 (same argv, the Fides venv python)
 
 CLIENT_ID, CLIENT_SECRET = "fidesbench", "fidesbench-secret"
@@ -249,7 +279,9 @@ def main():
     ap.add_argument("--keep-app-db", action="store_true", help="don't reset it on start")
     ap.add_argument("--redis-db", type=int, default=7, help="Redis db that Fides may flush")
     ap.add_argument("--poll", type=float, default=0.01, help="status poll interval, s")
-    ap.add_argument("--workdir", default=os.path.join(tempfile.gettempdir(), "fides-bench"))
+    ap.add_argument(
+        "--workdir", default=os.path.join(tempfile.gettempdir(), "gallra-bench-fides", "work")
+    )
     args = ap.parse_args()
     pg = urlparse(args.dsn)
     if args.emails_file:

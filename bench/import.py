@@ -647,7 +647,14 @@ def report(
     for backend, results in all_results.items():
         base = next(r for r in results if r["kind"] == "baseline")
         full = next(r for r in results if r["kind"] == "gallra" and r["size"] == "full")
-        rate = full["records"] / (full["seconds"] - full["startup"])
+        work = full["seconds"] - full["startup"]
+        if work <= 0:  # a tiny file: start-up varies more than the import takes
+            print(
+                f"{backend}: `gallra import` of an empty file took {full['startup']:.2f} s "
+                f"(start-up), as long as the full import: no rate without it"
+            )
+            continue
+        rate = full["records"] / work
         print(
             f"{backend}: `gallra import` of an empty file took {full['startup']:.2f} s "
             f"(start-up);\n  without it the full import runs at {rate:,.0f} records/s, "

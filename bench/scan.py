@@ -11,7 +11,7 @@ Run from the project root:
 Presidio is not a dependency of gallra: on the first run this script makes a venv of its own
 for it, /tmp/gallra-bench-scan/presidio-venv (`python -m venv`, then `pip install
 presidio-analyzer` from PyPI; not timed), and runs Presidio in a process of that venv's
-python. gallra's scanner runs in a process of /work/main/.venv's python, so it is imported
+python. gallra's scanner runs in a process of the project's .venv python, so it is imported
 afresh by every run. Both processes are this same file (--worker) and run one after the
 other, never side by side; each reads its input from a file before its clock starts and
 writes its findings to a JSON file afterwards.

@@ -36,8 +36,9 @@ Measured per subject, on distinct random subjects (seeded), after one warm-up ea
 * hand-written SELECT + DELETE/UPDATE statements for the same rows, one transaction per
   database;
 * Fides (PyPI ethyca-fides), access and erasure requests against the PostgreSQL part, when
-  bench/fides_setup.sh has installed it (see bench/fides_baseline.py); otherwise the figures
-  the issue quotes are shown, marked as not measured here.
+  `bash bench/fides_setup.sh` has installed it in ${TMPDIR:-/tmp}/gallra-bench-fides/ (see
+  bench/fides_baseline.py; FIDES_PYTHON names another venv); otherwise the figures the issue
+  quotes are shown, marked as not measured here, with the reason.
 
 The script prints numbers; it asserts only that each operation found what it should.
 """
@@ -53,6 +54,7 @@ import sqlite3
 import statistics
 import subprocess
 import sys
+import tempfile
 import time
 from datetime import UTC, date, datetime
 from pathlib import Path
@@ -65,6 +67,8 @@ PG_URL = f"postgresql://postgres@127.0.0.1:5432/{DB}"
 MY_URL = f"mysql://root@127.0.0.1:3306/{DB}"
 CRM = OUT / "subjects-crm.sqlite3"
 GALLRA_DATA = OUT / "subjects-gallra"
+# bench/fides_setup.sh's venv, in the benchmarks' cache folder (FIDES_PYTHON names another)
+FIDES_VENV = Path(tempfile.gettempdir()) / "gallra-bench-fides" / "fides-venv"
 IN_GALLRA = 20_000
 NOW = datetime(2026, 11, 25, 10, 0, tzinfo=UTC)
 
@@ -466,24 +470,27 @@ def stats(values: list[float]) -> dict:
     return {"median": round(statistics.median(values), 2), "p99": round(p99, 2), "n": len(values)}
 
 
-def fides(subjects: list[int], samples: int) -> dict | None:
-    python = os.environ.get("FIDES_PYTHON") or "/work/fides-venv/bin/python"
+def fides(subjects: list[int], samples: int) -> tuple[dict | None, str]:
+    """Fides' access and erasure figures, or None and why there are none."""
+    python = os.environ.get("FIDES_PYTHON") or str(FIDES_VENV / "bin" / "python")
     script = ROOT / "bench" / "fides_baseline.py"
-    if not Path(python).exists() or not script.exists():
-        return None
+    if not Path(python).exists():
+        return None, f"no Fides venv, {python} is missing; set it up: bash bench/fides_setup.sh"
     emails = [email(i) for i in subjects[:samples]]
     command = [python, str(script), "--dsn", PG_URL, "-n", str(len(emails))]
     command += ["--emails", ",".join(emails)]
     result = subprocess.run(command, capture_output=True, text=True, timeout=3600)  # noqa: S603
-    if result.returncode != 0:
+    lines = result.stdout.strip().splitlines()
+    if result.returncode != 0 or not lines:  # failed, or skipped (it says why on stderr)
         print(result.stderr[-2000:], file=sys.stderr)
-        return None
-    data = json.loads(result.stdout.strip().splitlines()[-1])
+        why = "failed, see above" if result.returncode else "skipped, see above"
+        return None, f"bench/fides_baseline.py {why}"
+    data = json.loads(lines[-1])
     return {
         "access": stats(data["access_ms"]),
         "erasure": stats(data["erasure_ms"]),
         "version": data.get("fides_version"),
-    }
+    }, ""
 
 
 def main() -> None:
@@ -586,7 +593,9 @@ def main() -> None:
         pstats.Stats(profile, stream=out).sort_stats("cumulative").print_stats(30)
         print(out.getvalue())
 
-    fides_result = None if args.no_fides else fides(fides_set, args.fides_samples)
+    fides_result, no_fides = (
+        (None, "--no-fides") if args.no_fides else fides(fides_set, args.fides_samples)
+    )
     print(f"\n{args.subjects:,} subjects; {args.samples} samples per line; times in ms")
     table = {name: stats(values) for name, values in results.items()}
     for name, s in table.items():
@@ -619,7 +628,7 @@ def main() -> None:
         )
     else:
         print(
-            "  Fides: not measured in this run (not installed: bash bench/fides_setup.sh); "
+            f"  Fides: not measured in this run ({no_fides}); "
             "the issue quotes about 250 ms per access and 450 ms per erasure:"
         )
         print(
