@@ -93,13 +93,39 @@ def create_tasks(policy: Policy, at: date, now: datetime, lang: str | None = Non
     return created
 
 
-def _create_chunk(rule: Rule, customers: list[Customer], fallback, what: str, now) -> int:
+def _assigned_staff(customer_ids) -> dict[int, list]:
+    """The active staff assigned to each customer (by primary key)."""
     staff = defaultdict(list)
     links = Customer.staff.through.objects.filter(
-        customer_id__in=[c.pk for c in customers], user__is_active=True
+        customer_id__in=list(customer_ids), user__is_active=True
     ).select_related("user")
     for link in links:
         staff[link.customer_id].append(link.user)
+    return staff
+
+
+def _record(rule: Rule, tasks: list[ManualTask], now, actor: str, **data) -> list[ManualTask]:
+    """Write the tasks and their evidence entry in one transaction."""
+    if not tasks:
+        return []
+    with transaction.atomic():
+        ManualTask.objects.bulk_create(tasks, ignore_conflicts=True)
+        append(
+            "task_created",
+            actor=actor,
+            at=now,
+            rule=rule.id,
+            record_type="customer",
+            refs=sorted({t.customer_ref for t in tasks}),
+            customers={t.customer_ref for t in tasks},
+            count=len(tasks),
+            data={"assignees": sorted({t.assignee.get_username() for t in tasks}), **data},
+        )
+    return tasks
+
+
+def _create_chunk(rule: Rule, customers: list[Customer], fallback, what: str, now) -> int:
+    staff = _assigned_staff(c.pk for c in customers)
     tasks = [
         ManualTask(
             rule=rule.id,
@@ -112,22 +138,7 @@ def _create_chunk(rule: Rule, customers: list[Customer], fallback, what: str, no
         for c in customers
         for user in staff[c.pk] or fallback
     ]
-    if not tasks:
-        return 0
-    with transaction.atomic():
-        ManualTask.objects.bulk_create(tasks, ignore_conflicts=True)
-        append(
-            "task_created",
-            actor="enforce",
-            at=now,
-            rule=rule.id,
-            record_type="customer",
-            refs=sorted({t.customer_ref for t in tasks}),
-            customers={t.customer_ref for t in tasks},
-            count=len(tasks),
-            data={"assignees": sorted({t.assignee.get_username() for t in tasks})},
-        )
-    return len(tasks)
+    return len(_record(rule, tasks, now, "enforce"))
 
 
 def follow_staff(policy: Policy, now: datetime, *, actor: str = "enforce") -> dict[str, int]:
@@ -160,12 +171,7 @@ def follow_staff(policy: Policy, now: datetime, *, actor: str = "enforce") -> di
 
 def _follow_chunk(rule: Rule, refs: list[str], fallback, now, actor: str, added) -> None:
     customers = dict(Customer.objects.filter(ref__in=refs).values_list("pk", "ref"))
-    staff = defaultdict(list)
-    links = Customer.staff.through.objects.filter(
-        customer_id__in=list(customers), user__is_active=True
-    ).select_related("user")
-    for link in links:
-        staff[customers[link.customer_id]].append(link.user)
+    staff = {customers[pk]: users for pk, users in _assigned_staff(customers).items()}
     mine = ManualTask.objects.filter(rule=rule.id, customer_ref__in=refs)
     has = set(mine.values_list("customer_ref", "assignee_id"))
     open_ = {
@@ -185,27 +191,10 @@ def _follow_chunk(rule: Rule, refs: list[str], fallback, now, actor: str, added)
         )
         for ref in sorted(customers.values())
         if ref in open_
-        for user in staff[ref] or fallback
+        for user in staff.get(ref) or fallback
         if (ref, user.pk) not in has
     ]
-    if not tasks:
-        return
-    with transaction.atomic():
-        made = ManualTask.objects.bulk_create(tasks, ignore_conflicts=True)
-        append(
-            "task_created",
-            actor=actor,
-            at=now,
-            rule=rule.id,
-            record_type="customer",
-            refs=sorted({t.customer_ref for t in made}),
-            customers={t.customer_ref for t in made},
-            count=len(made),
-            data={
-                "assignees": sorted({t.assignee.get_username() for t in made}),
-                "why": "staff_changed",
-            },
-        )
+    made = _record(rule, tasks, now, actor, why="staff_changed")
     for task in made:
         added[task.assignee.get_username()] += 1
 
