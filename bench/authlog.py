@@ -2,6 +2,7 @@
 
     .venv/bin/python bench/authlog.py OUT --lines 1000000            # about 5 s
     .venv/bin/python bench/authlog.py OUT --lines 20000 --samples 5  # and show lines per kind
+    .venv/bin/python bench/authlog.py OUT --distinct                 # every line another address
 
 or, with bench/ on sys.path, `from authlog import generate`. The same seed and arguments give
 the same file, byte for byte.
@@ -456,6 +457,45 @@ def generate(
     return counts
 
 
+def generate_distinct(
+    path: str | Path, lines: int, seed: int = 1, start: datetime = START
+) -> Counter:
+    """Write `lines` failed logins, each from an address of its own: the worst case for what
+    an ingest keeps per address. Counts per kind, as `generate`.
+
+    IPv4 addresses are spread over the whole space (the line number times an odd constant,
+    modulo 2**32: no two alike); every tenth line is IPv6 instead, in 2001:db8::/32 with the
+    line number in its bits 32-63 (a /48 of its own). Half the lines name root, the other
+    half an invalid user of random letters. One line a second.
+    """
+    rng = random.Random(seed)
+    hosts = HOSTS
+    counts: Counter = Counter()
+    path = Path(path)
+    with path.open("wb") as f:
+        for chunk_start in range(0, lines, 100_000):
+            buf = []
+            for i in range(chunk_start, min(lines, chunk_start + 100_000)):
+                d = start + timedelta(seconds=i)
+                ts = f"{MONTHS[d.month - 1]} {d.day:2d} {d.hour:02d}:{d.minute:02d}:{d.second:02d}"
+                if i % 10 == 9:
+                    ip = str(ipaddress.IPv6Address((0x20010DB8 << 96) | (i << 64) | 1))
+                else:
+                    ip = str(ipaddress.IPv4Address((i * 2654435761 + seed) % (1 << 32)))
+                host = hosts[i % len(hosts)]
+                port = 1024 + i % 60_000
+                if i % 2:
+                    user = "".join(rng.choices("abcdefghijklmnopqrstuvwxyz", k=8))
+                    msg = f"Failed password for invalid user {user} from {ip} port {port} ssh2"
+                    counts["failed_invalid"] += 1
+                else:
+                    msg = f"Failed password for root from {ip} port {port} ssh2"
+                    counts["failed_password"] += 1
+                buf.append(f"{ts} {host} sshd[{1000 + i % 90_000}]: {msg}\n")
+            f.write("".join(buf).encode())
+    return counts
+
+
 def _cum(weights: dict) -> list[float]:
     out, acc = [], 0.0
     for w in weights.values():
@@ -642,17 +682,23 @@ def main() -> None:
     parser.add_argument("--seed", type=int, default=1)
     parser.add_argument("--malformed", type=float, default=0.05)
     parser.add_argument("--samples", type=int, default=0, help="print N lines of every kind")
+    parser.add_argument(
+        "--distinct", action="store_true", help="failed logins, each from another address"
+    )
     args = parser.parse_args()
     samples: dict[str, list[str]] = {}
     began = time.perf_counter()
-    counts = generate(
-        args.out,
-        args.lines,
-        seed=args.seed,
-        malformed=args.malformed,
-        samples=samples,
-        keep=args.samples,
-    )
+    if args.distinct:
+        counts = generate_distinct(args.out, args.lines, seed=args.seed)
+    else:
+        counts = generate(
+            args.out,
+            args.lines,
+            seed=args.seed,
+            malformed=args.malformed,
+            samples=samples,
+            keep=args.samples,
+        )
     seconds = time.perf_counter() - began
     size = args.out.stat().st_size
     print(

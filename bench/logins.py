@@ -6,6 +6,7 @@ Run from the project root:
     .venv/bin/python bench/logins.py --lines 100000       # a quick try
     .venv/bin/python bench/logins.py --only baselines     # grep and fail2ban-regex only
     .venv/bin/python bench/logins.py --only gallra --backends sqlite
+    .venv/bin/python bench/logins.py --processes 2 --distinct-lines 0   # 2 processes only
 
 The file comes from bench/authlog.py (seeded; sshd's failed, invalid-user, accepted,
 repeated, PAM and preauth-close lines, 18% other lines such as cron and sudo, 5% malformed;
@@ -28,11 +29,20 @@ Lines/s = lines in the file / wall seconds, the same count for every tool.
   count leaves out empty lines; "ignored" = matched by a rule marked no-failure, such as
   Accepted or pam_unix authentication failure), and its own processing time, without
   start-up.
-* gallra logins ingest FILE --format json, on SQLite and on PostgreSQL: a fresh instance in
-  a temporary folder (GALLRA_DATA; `gallra init`, then `gallra logins escrow init --out`),
-  for PostgreSQL the database gallra_bench_logins dropped and created with psql first.
-  Events stored and lines skipped per category come from its JSON summary. An ingest of an
-  empty file afterwards shows the start-up time (included in the figures).
+* gallra logins ingest FILE --processes N --format json, on SQLite and on PostgreSQL, with
+  1 process and with one per CPU (`--processes 1,2` on two CPUs): each run on a fresh
+  instance in a temporary folder (GALLRA_DATA; `gallra init`, then `gallra logins escrow
+  init --out`), for PostgreSQL the database gallra_bench_logins dropped and created with
+  psql first. Events stored and lines skipped per category come from its JSON summary. An
+  ingest of an empty file afterwards shows the start-up time (included in the figures).
+  With more than one process, the peak RSS is that of the largest process (GNU time's
+  figure); the memory of all of them together is shown too: the sum of their PSS (shared
+  pages counted once), sampled from /proc every 50 ms.
+* memory whatever the number of senders: gallra logins ingest (first backend, one process
+  per CPU) of a file of `--distinct-lines` failed logins (1,000,000 by default, 0 skips it),
+  each from an address of its own (bench/authlog.py --distinct: 1,000,000 distinct
+  addresses and about as many /24 networks; half of them with a user name of its own).
+  Target: peak RSS under 200 MB.
 
 Target: gallra at least 5x fail2ban-regex's lines/s. The script prints numbers; nothing is
 asserted.
@@ -49,6 +59,7 @@ import shutil
 import subprocess
 import sys
 import tempfile
+import threading
 import time
 from dataclasses import dataclass
 from pathlib import Path
@@ -62,6 +73,7 @@ SSHD_FILTER = Path("/etc/fail2ban/filter.d/sshd.conf")
 PG_DB = "gallra_bench_logins"
 PG_URL = f"postgresql://postgres@127.0.0.1:5432/{PG_DB}"
 TARGET = 5.0
+TARGET_MB = 200
 TIME = "/usr/bin/time" if Path("/usr/bin/time").exists() else None  # GNU time, for peak RSS
 
 
@@ -72,6 +84,39 @@ class Measured:
     stdout: str
     stderr: str
     returncode: int
+    tree_rss: float = 0.0  # MB, the largest PSS sum of the process and its children (sampled)
+
+
+def _descendants(pid: int) -> list[int]:
+    found, todo = [], [pid]
+    while todo:
+        parent = todo.pop()
+        try:
+            text = Path(f"/proc/{parent}/task/{parent}/children").read_text()
+        except OSError:
+            continue
+        kids = [int(k) for k in text.split()]
+        found += kids
+        todo += kids
+    return found
+
+
+def _pss_kb(pid: int) -> int:
+    """The process's proportional set size: pages it shares with its forked workers count
+    once over them all, so that the sum is what they take together."""
+    try:
+        for line in Path(f"/proc/{pid}/smaps_rollup").read_text().splitlines():
+            if line.startswith("Pss:"):
+                return int(line.split()[1])
+    except OSError:
+        pass
+    return 0
+
+
+def _sample_tree(pid: int, peak: list, done: threading.Event) -> None:
+    """The largest PSS sum of pid's descendants (GNU time's own pages left out), every 50 ms."""
+    while not done.wait(0.05):
+        peak[0] = max(peak[0], sum(_pss_kb(p) for p in _descendants(pid)))
 
 
 def run_child(argv: list, env: dict | None = None) -> Measured:
@@ -88,8 +133,13 @@ def run_child(argv: list, env: dict | None = None) -> Measured:
                 command = [TIME, "-f", "%M", "-o", rss_file.name, *command]
             start = time.perf_counter()
             proc = subprocess.Popen(command, env=env, stdout=out, stderr=err)
+            peak, done = [0], threading.Event()
+            sampler = threading.Thread(target=_sample_tree, args=(proc.pid, peak, done))
+            sampler.start()
             _, status, usage = os.wait4(proc.pid, 0)
             seconds = time.perf_counter() - start
+            done.set()
+            sampler.join()
             rss = usage.ru_maxrss / 1024
             if TIME:  # "Command exited with non-zero status N" may come first
                 rss = int(rss_file.read().split()[-1]) / 1024
@@ -98,7 +148,7 @@ def run_child(argv: list, env: dict | None = None) -> Measured:
         err.seek(0)
         stdout = out.read().decode(errors="replace")
         stderr = err.read().decode(errors="replace")
-    return Measured(seconds, rss, stdout, stderr, proc.returncode)
+    return Measured(seconds, rss, stdout, stderr, proc.returncode, peak[0] / 1024)
 
 
 # -- the file ----------------------------------------------------------------------------------
@@ -112,10 +162,13 @@ def size_name(lines: int) -> str:
     return str(lines)
 
 
-def log_file(lines: int, seed: int) -> tuple[Path, dict]:
-    """The cached auth.log for this size and seed (made if missing or stale); its metadata."""
+def log_file(lines: int, seed: int, distinct: bool = False) -> tuple[Path, dict]:
+    """The cached auth.log for this size and seed (made if missing or stale); its metadata.
+
+    `distinct`: authlog.generate_distinct's file, every line from another address."""
     CACHE.mkdir(parents=True, exist_ok=True)
     name = f"auth-{size_name(lines)}" + ("" if seed == 1 else f"-seed{seed}")
+    name += "-distinct" if distinct else ""
     path, meta_path = CACHE / f"{name}.log", CACHE / f"{name}.json"
     source = hashlib.sha256(Path(authlog.__file__).read_bytes()).hexdigest()
     if path.exists() and meta_path.exists():
@@ -128,7 +181,8 @@ def log_file(lines: int, seed: int) -> tuple[Path, dict]:
             return path, meta
     tmp = path.with_suffix(".tmp")
     start = time.perf_counter()
-    counts = authlog.generate(tmp, lines, seed=seed)
+    make = authlog.generate_distinct if distinct else authlog.generate
+    counts = make(tmp, lines, seed=seed)
     seconds = time.perf_counter() - start
     tmp.replace(path)
     meta = {
@@ -246,11 +300,11 @@ def psql(sql: str) -> None:
         raise SystemExit(f"psql -c {sql!r} failed ({done.returncode}): {done.stderr}")
 
 
-def gallra(backend: str, path: Path, lines: int) -> dict | None:
+def gallra(backend: str, path: Path, lines: int, processes: int) -> dict | None:
     data = Path(tempfile.mkdtemp(prefix="gallra-logins-"))
     env = {**os.environ, "GALLRA_DATA": str(data)}
     env.pop("GALLRA_DATABASE_URL", None)
-    tool = f"gallra logins ingest ({backend})"
+    tool = f"gallra logins ingest ({backend}, {processes}p)"
     print(f"\n{tool}", flush=True)
     try:
         if backend == "postgresql":
@@ -265,7 +319,9 @@ def gallra(backend: str, path: Path, lines: int) -> dict | None:
                     f"{(m.stdout + m.stderr)[-2000:]}"
                 )
                 return None
-        m = run_child([GALLRA, "logins", "ingest", path, "--format", "json"], env)
+        m = run_child(
+            [GALLRA, "logins", "ingest", path, "--processes", processes, "--format", "json"], env
+        )
         if m.returncode:
             print(f"  failed ({m.returncode}):\n{(m.stdout + m.stderr)[-3000:]}")
             return None
@@ -291,11 +347,16 @@ def gallra(backend: str, path: Path, lines: int) -> dict | None:
     for category, n in sorted(skipped.items(), key=lambda kv: -kv[1]):
         print(f"    skipped {n:9,}  {category}")
     print(f"  start-up (ingest of an empty file): {startup.seconds:.2f} s")
+    print(
+        f"  peak RSS: {m.rss:.1f} MB the largest process; {m.tree_rss:.1f} MB all its "
+        "processes together (PSS, sampled)"
+    )
     note = f"{events:,} events" if isinstance(events, int) else ""
     return {
         "tool": tool,
         "seconds": m.seconds,
         "rss": m.rss,
+        "tree_rss": m.tree_rss,
         "note": note,
         "startup": startup.seconds,
     }
@@ -338,11 +399,19 @@ def main() -> None:
     parser.add_argument("--seed", type=int, default=1)
     parser.add_argument("--only", choices=["baselines", "gallra"])
     parser.add_argument("--backends", default="sqlite,postgresql")
+    cpus = len(os.sched_getaffinity(0))
+    parser.add_argument(
+        "--processes",
+        default=",".join(dict.fromkeys(["1", str(cpus)])),
+        help="gallra's --processes, one run each (default: 1 and one per CPU)",
+    )
+    parser.add_argument("--distinct-lines", type=int, default=1_000_000)
     args = parser.parse_args()
     backends = [b.strip() for b in args.backends.split(",") if b.strip()]
     unknown = set(backends) - {"sqlite", "postgresql"}
     if unknown:
         parser.error(f"unknown backend(s): {', '.join(sorted(unknown))}")
+    processes = [int(n) for n in args.processes.split(",") if n.strip()]
 
     path, meta = log_file(args.lines, args.seed)
     describe(path, meta)
@@ -355,10 +424,30 @@ def main() -> None:
             rows.append(result)
     if args.only in (None, "gallra"):
         for backend in backends:
-            result = gallra(backend, path, args.lines)
-            if result:
-                rows.append(result)
+            for n in processes:
+                result = gallra(backend, path, args.lines, n)
+                if result:
+                    rows.append(result)
     table(rows, args.lines)
+    if args.only in (None, "gallra") and args.distinct_lines and backends:
+        distinct(backends[0], args.distinct_lines, args.seed, cpus)
+
+
+def distinct(backend: str, lines: int, seed: int, processes: int) -> None:
+    """Peak memory of an ingest where every line comes from another address."""
+    path, _meta = log_file(lines, seed, distinct=True)
+    print(f"  {path.stat().st_size / 1e6:.1f} MB, {lines:,} failed logins, {lines:,} addresses")
+    warm(path)
+    result = gallra(backend, path, lines, processes)
+    if not result:
+        return
+    worst = max(result["rss"], result["tree_rss"])
+    verdict = "met" if worst < TARGET_MB else "NOT met"
+    print(
+        f"\n{lines:,} distinct addresses, {result['tool']}: peak RSS {result['rss']:.1f} MB "
+        f"(largest process), {result['tree_rss']:.1f} MB (all processes, PSS sampled); "
+        f"{lines / result['seconds']:,.0f} lines/s; target under {TARGET_MB} MB: {verdict}"
+    )
 
 
 if __name__ == "__main__":

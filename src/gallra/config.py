@@ -118,6 +118,8 @@ def database_settings(url: str | None, data: Path) -> dict:
             "(use postgresql://user@host:port/name or sqlite:///path)"
         )
     options = dict(parse_qsl(parts.query))
+    # pg_stat_activity and pg_locks then say which gallra process holds what (docs/jobs.md).
+    options.setdefault("application_name", f"gallra {os.getpid()}")
     return {
         "ENGINE": "django.db.backends.postgresql",
         "NAME": unquote(parts.path.lstrip("/")),

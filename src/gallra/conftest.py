@@ -3,12 +3,14 @@ real SMTP server on loopback for tests of mail."""
 
 import email
 import email.policy
+import io
 import os
 import shutil
 import socket
 
 import pytest
 from aiosmtpd.controller import Controller
+from django.core.management import call_command
 
 from gallra import config
 
@@ -51,6 +53,8 @@ SLOWEST = (
     "backups/tests/test_drill_failures.py::test_on_production_postgresql_the_drill_needs_createdb_and_says_so",
     "api/tests/test_api_fuzz.py::test_the_api_answers_as_its_schema_says",
     "instance/tests/test_second_provider.py::test_a_second_provider_sees_nothing_of_the_first",
+    "instance/tests/test_web_and_workers.py::test_two_servers_and_two_workers_do_everything_once",
+    "instance/tests/test_production_units.py",
 )
 
 
@@ -215,3 +219,22 @@ def browser():
             os.environ.pop("DJANGO_ALLOW_ASYNC_UNSAFE", None)
         else:
             os.environ["DJANGO_ALLOW_ASYNC_UNSAFE"] = before
+
+
+@pytest.fixture
+def run_jobs():
+    """Do the jobs the test's pages started (an export, an erasure) as production does: a
+    worker on PostgreSQL (`gallra worker --burst`), the threads of `serve` on SQLite. The test
+    must be transactional: a job sees only what was committed."""
+
+    def run() -> None:
+        from django.conf import settings
+
+        from gallra import background
+
+        if settings.GALLRA_JOB_QUEUE:
+            call_command("worker", "--burst", stdout=io.StringIO())
+        else:
+            assert background.wait(), "a job is still running"
+
+    return run

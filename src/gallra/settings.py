@@ -92,6 +92,15 @@ DATABASES = {
 }
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 
+# The jobs (the daily run, mail, exports, erasures): on PostgreSQL a queue in the database itself
+# (Procrastinate), run by `gallra worker`, any number of them; on SQLite `gallra serve` runs them
+# in its own threads, with no other service (instance/jobs.py, docs/jobs.md).
+GALLRA_JOB_QUEUE = DATABASES["default"]["ENGINE"] == "django.db.backends.postgresql"
+if GALLRA_JOB_QUEUE:
+    INSTALLED_APPS.insert(INSTALLED_APPS.index("gallra.policy"), "procrastinate.contrib.django")
+PROCRASTINATE_AUTODISCOVER_MODULE_NAME = ""  # not every app's tasks.py: retention's are manual
+PROCRASTINATE_IMPORT_PATHS = ["gallra.instance.jobs", "gallra.background"]
+
 # P8: Argon2id first; the validators refuse short, common and look-alike passwords.
 PASSWORD_HASHERS = [
     "django.contrib.auth.hashers.Argon2PasswordHasher",

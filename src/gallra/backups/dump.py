@@ -15,7 +15,7 @@ import secrets
 import sqlite3
 import subprocess
 from collections.abc import Iterator
-from contextlib import contextmanager
+from contextlib import closing, contextmanager
 from pathlib import Path
 from typing import Any
 
@@ -47,6 +47,9 @@ def _dump(folder: Path) -> Path:
         connection.ensure_connection()
         copy = sqlite3.connect(target)
         try:
+            # No fsync: the copy lives only until restic has read it, and a crash leaves it to
+            # be removed by the next run. (Syncing it would write the whole copy to disk.)
+            copy.execute("PRAGMA synchronous = OFF")
             connection.connection.backup(copy)
             # Overwritten with zeros, not VACUUMed: a VACUUM moves every later page, and
             # restic would then store most of the copy anew each day instead of what changed.
@@ -264,7 +267,9 @@ def summary_of_sqlite(path: Path) -> dict:
     The file's own checksum: a restore gives back the very bytes that were backed up.
     """
     tables = {}
-    with sqlite3.connect(f"file:{path}?mode=ro", uri=True) as db:
+    # immutable: read while restic reads the folder, it leaves no -wal or -shm file there
+    # (the copy is whole in its file: closed, so checkpointed, and not written since).
+    with closing(sqlite3.connect(f"file:{path}?mode=ro&immutable=1", uri=True)) as db:
         names = [
             r[0]
             for r in db.execute(

@@ -7,11 +7,14 @@ destruction in the evidence log within the window, by ref. When a key is destroy
 snapshot is made at once and every older one is forgotten and pruned: from that moment the
 key is in no backup, and the customer's documents and credentials in every database snapshot
 are ciphertext that nothing opens. The daily run does the same, should that step have failed.
+A run whose keys and journal are those of the newest keys snapshot (its tag says so) makes no
+new one while that snapshot is inside the window and younger than the last destroyed key.
 """
 
 from __future__ import annotations
 
 import base64
+import hashlib
 import json
 import logging
 import shutil
@@ -71,14 +74,33 @@ def snapshots() -> list[dict]:
     return runs.snapshots(TAG)
 
 
-def backup_keys(now: datetime, at: datetime | None = None) -> str:
-    """A new keys snapshot; returns its (short) id."""
+def digest(held: dict) -> str:
+    """The tag naming what a keys snapshot holds (its time aside)."""
+    same = json.dumps({k: v for k, v in held.items() if k != "made"}, sort_keys=True)
+    return "sha256-" + hashlib.sha256(same.encode()).hexdigest()
+
+
+def unchanged(found: list[dict], held: dict, limit: datetime) -> str:
+    """The id of the newest keys snapshot when it holds `held` already and may stay (taken
+    after `limit`, the window's cutoff, and after the last destroyed key); else ''."""
+    if not found or digest(held) not in (found[-1].get("tags") or []):
+        return ""
+    destroyed = last_destruction()
+    newest = found[-1]
+    if newest["at"] < limit or (destroyed is not None and newest["at"] < destroyed):
+        return ""
+    return newest["id"]
+
+
+def backup_keys(now: datetime, at: datetime | None = None, held: dict | None = None) -> str:
+    """A new keys snapshot (of `held`, read now when not given); returns its (short) id."""
+    held = content(now) if held is None else held
     folder = settings.GALLRA_DATA / "gallra-backup-keys"  # the same path every time
     try:
         path = folder / "keys"
         path.mkdir(mode=0o700, parents=True, exist_ok=True)
-        (path / FILE).write_text(json.dumps(content(now)))
-        args = ["backup", "--tag", TAG, "--host", "gallra"]
+        (path / FILE).write_text(json.dumps(held))
+        args = ["backup", "--tag", TAG, "--tag", digest(held), "--host", "gallra"]
         if at is not None:
             args += ["--time", at.astimezone(UTC).strftime("%Y-%m-%d %H:%M:%S")]
         result = restic(*args, str(path), json_output=True)

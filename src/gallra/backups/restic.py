@@ -12,12 +12,16 @@ import json
 import os
 import shutil
 import subprocess
+import threading
 from typing import Any
 
 from django.conf import settings
 
 # True while this process holds gallra's backup lock (runs.lock): the repository is gallra's.
 HELD = [False]
+# A run starts restic processes side by side (threads); one at a time removes a dead run's lock.
+_UNLOCKING = threading.Lock()
+CACHE = "restic-cache"  # restic's local cache, under the data directory
 
 
 class BackupError(Exception):
@@ -41,7 +45,7 @@ def _env() -> dict[str, str]:
         "TZ": "UTC",  # snapshot times given with --time are in UTC
         "RESTIC_REPOSITORY": repository,
         "RESTIC_PASSWORD_FILE": password_file,
-        "RESTIC_CACHE_DIR": str(settings.GALLRA_DATA / "restic-cache"),
+        "RESTIC_CACHE_DIR": str(settings.GALLRA_DATA / CACHE),
     }
 
 
@@ -63,14 +67,16 @@ def restic(*args: str, json_output: bool = False, check: bool = True, binary: bo
     if done.returncode != 0 and b"repository is already locked" in done.stderr and HELD[0]:
         # gallra holds its own lock (runs.lock), so no other gallra run is using the
         # repository: the lock is a killed run's, which restic still thinks alive when the
-        # dead process has not been reaped yet. Remove it and try once more.
-        subprocess.run(  # noqa: S603
-            [command[0], "unlock", "--remove-all"],
-            env=_env(),
-            capture_output=True,
-            check=False,
-        )
-        done = subprocess.run(command, env=_env(), capture_output=True, check=False)  # noqa: S603
+        # dead process has not been reaped yet. Remove it and try once more (one such retry
+        # at a time, so that it does not remove the lock of this run's other restic).
+        with _UNLOCKING:
+            subprocess.run(  # noqa: S603
+                [command[0], "unlock", "--remove-all"],
+                env=_env(),
+                capture_output=True,
+                check=False,
+            )
+            done = subprocess.run(command, env=_env(), capture_output=True, check=False)  # noqa: S603
     done.stderr = done.stderr.decode("utf-8", "replace")
     if not binary:
         done.stdout = done.stdout.decode("utf-8", "replace")
@@ -80,6 +86,15 @@ def restic(*args: str, json_output: bool = False, check: bool = True, binary: bo
         lines = [line for line in done.stdout.splitlines() if line.strip()]
         return json.loads(lines[-1]) if lines else None
     return done
+
+
+def full_id(short: str) -> str:
+    """The whole id of a snapshot this process just made, from restic's cache ('' when the
+    cache cannot say): restic 0.14's backup gives only the short id, and a `restic
+    snapshots` to look it up costs a process, the key derivation and a lock."""
+    cache = settings.GALLRA_DATA / CACHE
+    found = {p.name for p in cache.glob(f"*/snapshots/{short[:2]}/{short}*")} if short else ()
+    return found.pop() if len(found) == 1 else ""
 
 
 def _explain(command: str, stderr: str) -> str:

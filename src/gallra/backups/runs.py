@@ -18,6 +18,7 @@ import logging
 import shutil
 import tempfile
 from collections.abc import Callable, Iterator
+from concurrent.futures import ThreadPoolExecutor
 from contextlib import contextmanager
 from datetime import UTC, datetime
 from pathlib import Path
@@ -58,11 +59,18 @@ def snapshots(tag: str = TAG, listed: list[dict] | None = None) -> list[dict]:
     `listed`: every snapshot, from one `restic snapshots` already made (each call costs).
     """
     if listed is None:
-        listed = restic("snapshots", json_output=True) or []
+        listed = list_all()
     found = [s for s in listed if tag in (s.get("tags") or [])]
     for snap in found:
         snap["at"] = parse_time(snap["time"])
     return sorted(found, key=lambda s: s["at"])
+
+
+def list_all() -> list[dict]:
+    """Every snapshot in the repository, as restic lists them. Without restic's lock when
+    gallra holds its own (lock()): nothing of gallra's can change the repository meanwhile."""
+    no_lock = ["--no-lock"] if restic_module.HELD[0] else []
+    return restic("snapshots", *no_lock, json_output=True) or []
 
 
 def cutoff(policy: Policy, now: datetime) -> datetime:
@@ -71,7 +79,7 @@ def cutoff(policy: Policy, now: datetime) -> datetime:
     return now - (policy.backups.window.after(today) - today)
 
 
-BACKUP_STEPS = 4  # dump, restic backup, list the snapshots, apply the window
+BACKUP_STEPS = 4  # dump, restic backup (and the keys), the snapshot's id, apply the window
 
 
 def run_backup(
@@ -103,23 +111,38 @@ def _run_backup(
     staging = settings.GALLRA_DATA / STAGING_FOLDER
     try:
         require_restic()  # before a plain copy of the database is made for nothing
-        copy = dump.dump_database(staging / DATABASE_FOLDER)
-        record.summary = dump.summary(copy)
-        progress(1, BACKUP_STEPS)
-        paths = [str(staging / DATABASE_FOLDER), *policy.backups.directories]
-        args = ["backup", "--tag", TAG, "--host", "gallra"]
-        if at is not None:
-            args += ["--time", at.astimezone(UTC).strftime("%Y-%m-%d %H:%M:%S")]  # TZ=UTC
-        result = restic(*args, *paths, json_output=True)
-        progress(2, BACKUP_STEPS)
+        # Side by side, in threads, what does not wait on the other: the snapshot listing
+        # while the database is dumped; the dump's summary and the keys snapshot while restic
+        # backs up the copy and the directories (restic's backups share its lock).
+        with ThreadPoolExecutor(max_workers=3) as side:
+            listing = side.submit(list_all)
+            copy = dump.dump_database(staging / DATABASE_FOLDER)
+            progress(1, BACKUP_STEPS)
+            paths = [str(staging / DATABASE_FOLDER), *policy.backups.directories]
+            args = ["backup", "--tag", TAG, "--host", "gallra"]
+            if at is not None:
+                args += ["--time", at.astimezone(UTC).strftime("%Y-%m-%d %H:%M:%S")]  # TZ=UTC
+            backup = side.submit(restic, *args, *paths, json_output=True)
+            try:
+                listed = listing.result()
+            except BackupError:
+                backup.result()  # its error, when it fails too, says more
+                raise
+            limit = cutoff(policy, now)
+            held = keys.content(now)
+            newest_keys = keys.unchanged(snapshots(keys.TAG, listed), held, limit)
+            made_keys = None if newest_keys else side.submit(keys.backup_keys, now, at, held)
+            record.summary = dump.summary(copy)
+            result = backup.result()
+            progress(2, BACKUP_STEPS)
+            newest_keys = newest_keys or made_keys.result()
         short = (result or {}).get("snapshot_id", "")  # restic 0.14 gives the short id
-        newest_keys = keys.backup_keys(now, at)
-        listed = restic("snapshots", json_output=True) or []
-        found = snapshots(TAG, listed)
-        progress(3, BACKUP_STEPS)
-        record.snapshot = next(
-            (x["id"] for x in found if short and x["id"].startswith(short)), short
+        record.snapshot = restic_module.full_id(short) or next(
+            (x["id"] for x in snapshots(TAG) if short and x["id"].startswith(short)), short
         )
+        progress(3, BACKUP_STEPS)
+        found = [x for x in snapshots(TAG, listed) if x["id"] != record.snapshot]
+        found.append({"id": record.snapshot, "at": at or now})  # listed before it was made
         record.forgotten = apply_window(
             policy, now, found, snapshots(keys.TAG, listed), newest_keys
         )
@@ -221,7 +244,7 @@ def apply_window(
     Keys snapshots also go when they are older than the last destroyed key (keys.py).
     """
     if found is None or found_keys is None:
-        listed = restic("snapshots", json_output=True) or []
+        listed = list_all()
         found, found_keys = snapshots(TAG, listed), snapshots(keys.TAG, listed)
     limit = cutoff(policy, now)
     expired = [s["id"] for s in found if s["at"] < limit]

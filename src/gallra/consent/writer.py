@@ -6,8 +6,11 @@ commits whatever has queued up in one go: one fsync for many decisions, which is
 SQLite take thousands of decisions a second instead of a few hundred.
 
 The writer is also where a consent id's decisions are counted (docs/consent.md#limits): it
-alone writes, so it can look at what a batch's consent ids stored in the last day with one
-query, and decide each decision in order without a race. A decision that repeats the
+alone writes in its process, so it can look at what a batch's consent ids stored in the last
+day with one query, and decide each decision in order without a race. Other processes (`gallra
+serve --workers N`, a second machine; PostgreSQL only) have writers of their own: each batch
+first takes a transaction lock per consent id, in one order, so two writers deciding for the
+same id take turns (on SQLite one process writes at a time anyway). A decision that repeats the
 consent id's last one of the day is not stored again (REPEATED); a consent id past
 ConsentDecision.CHANGES_PER_DAY gets TOO_MANY; everything else is stored.
 """
@@ -102,6 +105,13 @@ class DecisionWriter:
     def _decide(self, batch: list[Pending]) -> list[ConsentDecision]:
         """Set each pending decision's outcome; the decisions to store, in order."""
         ids = {p.decision.consent_id for p in batch}
+        if connection.vendor == "postgresql":  # until commit: another process's writer waits
+            with connection.cursor() as cursor:
+                cursor.execute(
+                    "SELECT pg_advisory_xact_lock(hashtextextended(id, 0)) "
+                    "FROM unnest(%s::text[]) AS id",  # sorted: every writer locks in one order
+                    [sorted(ids)],
+                )
         since = min(p.decision.at for p in batch) - DAY
         recent: dict[str, list[ConsentDecision]] = {}
         stored = ConsentDecision.objects.filter(consent_id__in=ids, at__gte=since)

@@ -13,15 +13,17 @@ from urllib.parse import urlencode
 
 from django.apps import apps
 from django.contrib.auth import get_user_model
-from django.db.models import Count, Min, Model, Q
+from django.db.models import Count, Min, Model, Q, Subquery, Window
 from django.urls import reverse
 from django.utils import timezone
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 
 from gallra.backups.models import BackupRun
-from gallra.dashboard.chart import draw, plan_link
-from gallra.dashboard.timeline import DAYS, Timeline, deletions
+from gallra.dashboard.chart import draw, plan_link, svg
+from gallra.dashboard.forecast import stored_deletions
+from gallra.dashboard.models import Forecast
+from gallra.dashboard.timeline import DAYS, Timeline
 from gallra.datasets.enforcement import forecast as dataset_forecast
 from gallra.evidence.models import Entry
 from gallra.instance import checklist
@@ -57,10 +59,14 @@ def subject_requests(today: date) -> dict:
     """Open requests by deadline, overdue first (Art. 12(3): one month, extended at most two)."""
     open_ = SubjectRequest.objects.filter(status__in=SubjectRequest.OPEN)
     week = today + timedelta(days=7)
-    counts = open_.aggregate(
-        total=Count("pk"),
-        overdue=Count("pk", filter=Q(due__lt=today)),
-        week=Count("pk", filter=Q(due__gte=today, due__lte=week)),
+    first = list(
+        open_.order_by("due", "received", "pk")
+        .only("ref", "kind", "status", "due")
+        .annotate(
+            total=Window(Count("pk")),
+            overdue=Window(Count("pk", filter=Q(due__lt=today))),
+            week=Window(Count("pk", filter=Q(due__gte=today, due__lte=week))),
+        )[:ROWS]
     )
     statuses = ",".join(SubjectRequest.OPEN)
     rows = [
@@ -72,10 +78,10 @@ def subject_requests(today: date) -> dict:
             "days": (r.due - today).days,
             "href": change(r),
         }
-        for r in open_.order_by("due", "received", "pk").only("ref", "kind", "status", "due")[:ROWS]
+        for r in first
     ]
     return {
-        **counts,
+        **{name: getattr(first[0], name) if first else 0 for name in ("total", "overdue", "week")},
         "rows": rows,
         "all": changelist(SubjectRequest, status__in=statuses),
         "overdue_href": changelist(SubjectRequest, status__in=statuses, due__lt=today),
@@ -129,6 +135,11 @@ def manual_tasks(today: date, policy: Policy | None = None) -> dict:
 def login_alerts() -> dict:
     """Attack patterns not yet acknowledged; which network or account is on the alert's page."""
     waiting = LoginAlert.objects.filter(acknowledged__isnull=True)
+    first = list(
+        waiting.order_by("-last_at")
+        .only("kind", "events", "first_at", "last_at")
+        .annotate(total=Window(Count("pk")))[:ROWS]
+    )
     rows = [
         {
             "kind": a.get_kind_display(),
@@ -137,10 +148,10 @@ def login_alerts() -> dict:
             "last_at": a.last_at,
             "href": change(a),
         }
-        for a in waiting.order_by("-last_at").only("kind", "events", "first_at", "last_at")[:ROWS]
+        for a in first
     ]
     return {
-        "total": waiting.count(),
+        "total": first[0].total if first else 0,
         "rows": rows,
         "all": changelist(LoginAlert, acknowledged__isempty=1),
     }
@@ -182,12 +193,14 @@ ROW_OF_JOB = {"enforce": 0, "drill": 1, "backup": 2, "residency": 3}
 
 
 def runs(now: datetime, armed: Run | None = None) -> list[Run]:
+    backups = _latest(BackupRun, "kind", "started", [BackupRun.Kind.VERIFY, BackupRun.Kind.BACKUP])
+    entries = _latest(Entry, "action", "seq", ["residency_checked", "evidence_verified"])
     out = [
         armed or _enforcement(),
-        _backup(BackupRun.Kind.VERIFY, gettext_lazy("Restore drill (backup verify)")),
-        _backup(BackupRun.Kind.BACKUP, gettext_lazy("Backup")),
-        _residency(),
-        _evidence(),
+        _backup(BackupRun.Kind.VERIFY, gettext_lazy("Restore drill (backup verify)"), backups),
+        _backup(BackupRun.Kind.BACKUP, gettext_lazy("Backup"), backups),
+        _residency(entries.get("residency_checked")),
+        _evidence(entries.get("evidence_verified")),
         _outbox(now),
     ]
     for run in out:
@@ -261,17 +274,28 @@ def _armed(found: Run, policy: Policy, timeline: Timeline | None) -> None:
     found.href = changelist(Entry, action__exact="enforcement_skipped")
 
 
-def _backup(kind: str, label: str) -> Run:
-    run = BackupRun.objects.filter(kind=kind).order_by("-started").first()
+def _latest(model: type[Model], name: str, order: str, values: list[str]) -> dict:
+    """The latest row of `model` for each of `values` of the field `name`, in one query."""
+    latest = [
+        Subquery(model.objects.filter(**{name: v}).order_by(f"-{order}").values("pk")[:1])
+        for v in values
+    ]
+    query = Q()
+    for pk in latest:
+        query |= Q(pk=pk)
+    return {getattr(row, name): row for row in model.objects.filter(query)}
+
+
+def _backup(kind: str, label: str, latest: dict) -> Run:
+    run = latest.get(kind)
     href = changelist(BackupRun, kind__exact=kind)
     if run is None:
         return Run(str(label), None, False, href=href)
     return Run(str(label), run.finished or run.started, run.ok, run.problem.splitlines(), href)
 
 
-def _residency() -> Run:
+def _residency(entry: Entry | None) -> Run:
     label = _("Where the data is (gallra check)")
-    entry = Entry.objects.filter(action="residency_checked").order_by("-seq").first()
     href = changelist(Entry, action__exact="residency_checked")
     if entry is None:
         return Run(label, None, False, href=href)
@@ -279,9 +303,8 @@ def _residency() -> Run:
     return Run(label, entry.at, not failed, list(failed), href)
 
 
-def _evidence() -> Run:
+def _evidence(entry: Entry | None) -> Run:
     label = _("Evidence log intact (evidence verify)")
-    entry = Entry.objects.filter(action="evidence_verified").order_by("-seq").first()
     href = changelist(Entry, action__exact="evidence_verified")
     if entry is None:
         return Run(label, None, False, href=href)
@@ -315,7 +338,12 @@ def setup_problems(policy: Policy | None, now: datetime) -> list[checklist.Item]
 def holds_ending(today: date) -> dict:
     """Holds whose end is near: after it, what they keep is deleted unless renewed."""
     last = today + timedelta(days=SOON)
-    ending = Hold.objects.filter(until__gte=today, until__lte=last)
+    first = list(
+        Hold.objects.filter(until__gte=today, until__lte=last)
+        .order_by("until", "ref")
+        .only("ref", "target_type", "target_ref", "reason", "until")
+        .annotate(total=Window(Count("pk")))[:ROWS]
+    )
     rows = [
         {
             "ref": h.ref,
@@ -325,12 +353,10 @@ def holds_ending(today: date) -> dict:
             "until": h.until,
             "href": change(h),
         }
-        for h in ending.order_by("until", "ref").only(
-            "ref", "target_type", "target_ref", "reason", "until"
-        )[:ROWS]
+        for h in first
     ]
     return {
-        "total": ending.count(),
+        "total": first[0].total if first else 0,
         "rows": rows,
         "all": changelist(Hold, until__gte=today, until__lte=last),
         "days": SOON,
@@ -351,9 +377,10 @@ def incidents(now: datetime) -> dict | None:
         return None
     from gallra.incidents.models import Incident
 
-    due = Incident.objects.notification_due()
+    due = Incident.objects.notification_due().order_by("known_at", "pk").only("known_at", "risk")
+    first = list(due.annotate(total=Window(Count("pk")))[:ROWS])
     rows = []
-    for incident in due.order_by("known_at", "pk").only("known_at", "risk")[:ROWS]:
+    for incident in first:
         hours = incident.hours_left(now)
         rows.append(
             {
@@ -367,7 +394,7 @@ def incidents(now: datetime) -> dict | None:
             }
         )
     return {
-        "total": due.count(),
+        "total": first[0].total if first else 0,
         "rows": rows,
         "all": changelist(Incident, state="due"),
     }
@@ -376,13 +403,30 @@ def incidents(now: datetime) -> dict | None:
 # -- the deletion timeline -----------------------------------------------------------------------
 
 
-def deletion_chart(policy: Policy | None, timeline: Timeline | None) -> dict:
+def deletion_chart(
+    policy: Policy | None, timeline: Timeline | None, counted: Forecast | None = None
+) -> dict:
     if policy is None:
         return {
             "chart": None,
             "problem": _("The policy file is not valid: run gallra policy check."),
         }
-    return {"chart": draw(timeline), "problem": ""}
+    chart = draw(timeline)
+    return {"chart": chart, "svg": svg(chart), "problem": "", "counted": _counted(counted)}
+
+
+def _counted(forecast: Forecast | None) -> str:
+    """When and by what the registry's counts were counted (dashboard/forecast.py)."""
+    if forecast is None:
+        return ""
+    when = f"{timezone.localtime(forecast.counted_at):%Y-%m-%d %H:%M}"
+    if forecast.by == Forecast.By.ENFORCE:
+        return _("Counted at enforce, %(when)s.") % {"when": when}
+    if forecast.by == Forecast.By.CHANGED:
+        text = _("Counted again at %(when)s: the registry changed after the last count.")
+    else:
+        text = _("Counted at %(when)s, when this page was first shown: enforce has not run today.")
+    return text % {"when": when}
 
 
 def with_datasets(policy: Policy, timeline: Timeline) -> Timeline:
@@ -402,10 +446,13 @@ def dashboard(now: datetime, today: date) -> dict:
         policy = current_policy()
     except (PolicyError, OSError):
         policy = None
-    timeline = with_datasets(policy, deletions(policy, today)) if policy is not None else None
+    timeline = forecast = None
+    if policy is not None:
+        registry, forecast = stored_deletions(policy, today)
+        timeline = with_datasets(policy, registry)
     return {
         "today": today,
-        "deletions": deletion_chart(policy, timeline),
+        "deletions": deletion_chart(policy, timeline, forecast),
         "requests": subject_requests(today),
         "tasks": manual_tasks(today, policy),
         "alerts": login_alerts(),

@@ -14,6 +14,9 @@ the rules due that day the first in policy order, as `Planner.first_rule` picks.
 in the query of that rule only. Agreements go with their customer and are counted in the
 customer's query.
 
+The front page reads these counts as `enforce` last counted them (dashboard/forecast.py);
+the list behind a bar (views.planned) runs its queries at every view.
+
 Speed (measured by bench/dashboard.py): the planner's trigger conditions are correlated
 subqueries, which the database would run for every row of a large table. Broader conditions
 an index can answer go first instead: the customers whose every agreement ended by the

@@ -1,6 +1,7 @@
 from datetime import datetime
 
 from django.apps import AppConfig
+from django.conf import settings
 from django.utils.translation import gettext_lazy as _
 from django.utils.translation import ngettext
 
@@ -23,6 +24,32 @@ class InstanceConfig(AppConfig):
         )
         # The task reminders go through the outbox, which retention may not import.
         tasks.register_mailer(tasks.Mailer(queue=_queue_task_reminder, deliver=staff.deliver_now))
+        if settings.GALLRA_JOB_QUEUE:  # a queued mail wakes a worker (instance/jobs.py)
+            from django.db.models.signals import post_save
+
+            from gallra.instance import jobs  # noqa: F401 (registers the queue's tasks)
+            from gallra.outbox.models import Mail
+
+            post_save.connect(_mail_queued, sender=Mail, dispatch_uid="gallra.wake_mail")
+            _unregister_queue_admin()
+
+
+def _unregister_queue_admin() -> None:
+    """The queue's own admin pages show jobs' raw arguments and are built for a developer:
+    staff read the jobs with `gallra jobs list`, and the front page says when no worker runs."""
+    from django.apps import apps
+    from django.contrib import admin
+
+    for model in apps.get_app_config("procrastinate").get_models():
+        if admin.site.is_registered(model):
+            admin.site.unregister(model)
+
+
+def _mail_queued(sender, instance, created: bool, **kwargs) -> None:
+    if created:
+        from gallra.instance.jobs import wake_mail
+
+        wake_mail()
 
 
 def _queue_task_reminder(subject: str, body: str, to: list[str], now: datetime) -> None:

@@ -413,6 +413,23 @@ def outbox(ctx: Context) -> Item:
     return Item(True, what, detail)
 
 
+def workers(ctx: Context) -> Item | None:
+    """On PostgreSQL `gallra worker` runs the daily jobs, the mail, exports and erasures."""
+    from gallra.instance import jobs
+
+    if not jobs.queued():
+        return None  # SQLite: `gallra serve` runs them itself
+    what = _("job workers")
+    alive = jobs.alive_workers()
+    if not alive:
+        detail = _(
+            "no `gallra worker` has been seen in the last %(s)s seconds: the daily run, "
+            "mail, exports and erasures wait until one runs (docs/jobs.md)"
+        ) % {"s": f"{jobs.STALLED_AFTER:g}"}
+        return Item(False, what, detail, _("no job worker is running"))
+    return Item(True, what, ngettext("%(n)s alive", "%(n)s alive", alive) % {"n": alive})
+
+
 # -- manual tasks (retention/tasks.py; the front page's task panel has them in red) ------------
 
 
@@ -467,6 +484,7 @@ ITEMS: list[Check] = [
     Check(last_drill, own_row=True),
     Check(enforcement, own_row=True),
     Check(outbox, own_row=True),
+    Check(workers),
     Check(staff_without_email, own_row=True),
     Check(tasks_of_staff_who_left, own_row=True),
 ]

@@ -24,17 +24,19 @@ record of each run, DailyRun, stays with retention.
 
 from __future__ import annotations
 
+import fcntl
 import logging
 import os
 import re
 import threading
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass
 from datetime import date, datetime, time, timedelta
 
 from django.conf import settings
 from django.contrib.auth import get_user_model
-from django.db import close_old_connections
+from django.db import close_old_connections, connection
 from django.utils import timezone, translation
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
@@ -51,6 +53,7 @@ from gallra.retention import arming
 from gallra.retention.enforcement import EnforcementBusy, enforce
 from gallra.retention.models import DailyRun, EnforcementRun
 from gallra.retention.tasks import follow_staff, remind
+from gallra.subjects.export import delete_old_exports
 from gallra.sync.run import sync, synced_today
 
 log = logging.getLogger(__name__)
@@ -128,6 +131,7 @@ def _enforce(now: datetime) -> str:
 def _tasks(now: datetime) -> str:
     # The reminders of the tasks there are need no policy: they go out even when it is broken.
     remind(timezone.localdate(now))
+    delete_old_exports(now)  # a subject's export ZIP is kept a week for staff to hand over
     # Staff made in the admin get the open tasks of their area; that needs to know the areas,
     # so a broken policy fails the job here, after the reminders, and the superusers are told.
     if follow_staff(current_policy(), now, actor=ACTOR):
@@ -218,35 +222,91 @@ JOBS: list[Job] = [
 # -- running them ------------------------------------------------------------------------------
 
 
-def run_if_due() -> bool:
-    """Run each of today's jobs that is due; True when any ran."""
+def run_if_due(*, now: datetime | None = None, any_time: bool = False, wait: bool = False) -> bool:
+    """Run each of today's jobs that is due; True when any ran. `any_time`: before the
+    configured time too (`gallra jobs daily`). `wait`: for another daily run to end rather
+    than leave the day to it (the queue's job, which its lock already made the only one: what
+    still holds the run is a killed worker's connection, about to go)."""
     start = daily_time()
-    now = timezone.localtime()
-    if start is None or now.time() < start:
+    now = now or timezone.localtime()
+    if not any_time and (start is None or now.time() < start):
         return False
     ran = False
-    for job in JOBS:
-        if due(job, now):
-            run_job(job, now)
-            ran = True
+    with one_daily_run(wait=wait) as alone:
+        if not alone:  # another process is at it: its run does today's jobs
+            return False
+        for job in JOBS:
+            if due(job, now):
+                run_job(job, now)
+                ran = True
     return ran
 
 
+DAILY_LOCK_KEY = 0x6A11_2D  # PostgreSQL advisory lock id for the daily run
+
+
+@contextmanager
+def one_daily_run(*, wait: bool = False) -> Iterator[bool]:
+    """Yield whether this process is the only one running today's jobs.
+
+    The queue already runs one daily job at a time; this also holds against `gallra jobs
+    daily` beside `serve` on SQLite (a lock file) and against anything else on PostgreSQL (a
+    session advisory lock, which a killed process's connection gives up with it)."""
+    if connection.vendor == "postgresql":
+        with connection.cursor() as cursor:
+            if wait:
+                cursor.execute("SELECT pg_advisory_lock(%s), true", [DAILY_LOCK_KEY])
+            else:
+                cursor.execute("SELECT pg_try_advisory_lock(%s)", [DAILY_LOCK_KEY])
+            alone = cursor.fetchone()[-1]
+        try:
+            yield alone
+        finally:
+            if alone:
+                with connection.cursor() as cursor:
+                    cursor.execute("SELECT pg_advisory_unlock(%s)", [DAILY_LOCK_KEY])
+        return
+    settings.GALLRA_DATA.mkdir(parents=True, exist_ok=True)
+    with open(settings.GALLRA_DATA / "daily.lock", "w") as f:
+        try:
+            fcntl.flock(f, fcntl.LOCK_EX | fcntl.LOCK_NB)
+        except BlockingIOError:
+            yield False
+            return
+        try:
+            yield True
+        finally:
+            fcntl.flock(f, fcntl.LOCK_UN)
+
+
 def due(job: Job, now: datetime) -> bool:
-    """Wanted, not done today (here or from cron), and not tried within the last hour."""
+    """Wanted, not done today (here or from cron), and not tried within the last hour.
+
+    A run that never finished was interrupted (its process killed): it is due again at once.
+    Only one daily run goes at a time (the thread of the one `serve` on SQLite, the queue's
+    lock on PostgreSQL), so an unfinished row is never one still going."""
     if not job.wanted():
         return False
     runs = DailyRun.objects.filter(day=timezone.localdate(now), job=job.name)
     if runs.filter(outcome__in=[DailyRun.Outcome.OK, DailyRun.Outcome.SKIPPED]).exists():
         return False
-    if runs.filter(started__gt=now - RETRY_AFTER).exists():
+    if runs.filter(started__gt=now - RETRY_AFTER, finished__isnull=False).exists():
         return False
     return not job.done_elsewhere(now)
 
 
 def run_job(job: Job, now: datetime) -> DailyRun:
-    """Run one job; whatever it raises is logged, recorded and mailed, never passed on."""
-    record = DailyRun.objects.create(day=timezone.localdate(now), job=job.name, started=now)
+    """Run one job; whatever it raises is logged, recorded and mailed, never passed on.
+
+    An interrupted run of the same day is carried on in its own row: the day shows one run
+    of the job, which the job itself resumes (enforce finishes its unfinished run, backup
+    reports the killed one)."""
+    day = timezone.localdate(now)
+    record = DailyRun.objects.filter(day=day, job=job.name, finished__isnull=True).first()
+    if record is None:
+        record = DailyRun.objects.create(day=day, job=job.name, started=now)
+    else:
+        log.warning("gallra: daily job %s was interrupted; carrying it on", job.name)
     try:
         record.outcome = job.run(now)
     except Exception as exc:  # any cause: the other jobs of the day still run

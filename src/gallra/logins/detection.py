@@ -41,6 +41,7 @@ from gallra.outbox import mail as outbox
 from gallra.policy.model import Policy
 
 CHUNK = 20_000
+PRUNE = 10_000  # events between two sweeps of the networks and names seen only long ago
 
 
 # What each alert says, and the names of the values it is given (written out once, at save).
@@ -97,9 +98,20 @@ def detect(policy: Policy, since: datetime, until: datetime) -> list[LoginAlert]
     """Look at the events from `since` to `until` (with the window before); new alerts.
 
     Alert details are written in the policy's first language, whoever runs it.
+
+    One detection at a time across processes (web processes on several machines, `gallra
+    logins follow`): each reads the open alerts, then extends or creates them, so two at once
+    would both create the same alert. The transaction serialises them: SQLite's starts with
+    the write lock (BEGIN IMMEDIATE), PostgreSQL's takes an advisory lock until commit.
     """
-    with translation.override(policy.languages[0]):
+    with translation.override(policy.languages[0]), transaction.atomic():
+        if connection.vendor == "postgresql":
+            with connection.cursor() as cursor:
+                cursor.execute("SELECT pg_advisory_xact_lock(%s)", [DETECT_LOCK_KEY])
         return _detect(policy, since, until)
+
+
+DETECT_LOCK_KEY = 0x6A11_2E  # PostgreSQL advisory lock id for login detection
 
 
 def _detect(policy: Policy, since: datetime, until: datetime) -> list[LoginAlert]:
@@ -113,7 +125,12 @@ def _detect(policy: Policy, since: datetime, until: datetime) -> list[LoginAlert
     countries = _countries_before(since) if rules.new_country else {}
 
     minutes = rules.window_minutes
-    for at, outcome, account, pseudonym, network, country in _events(since - window, until):
+    for n, (at, outcome, account, pseudonym, network, country) in enumerate(
+        _events(since - window, until), 1
+    ):
+        if n % PRUNE == 0:  # memory as for the events of one window, not of every sender
+            _prune(by_network, at, window)
+            _prune(by_account, at, window)
         counting = at >= since  # the window before `since` only gives context
         identity = account or (pseudonym and "~" + pseudonym)
         if outcome == FAILURE:
@@ -190,6 +207,13 @@ def _slide(times: deque, at: datetime, window: timedelta, add: bool = True) -> d
     if add:
         times.append(at)
     return times
+
+
+def _prune(times: dict[str, deque], at: datetime, window: timedelta) -> None:
+    """Forget the keys whose every time is more than `window` before `at`: `_slide` would
+    empty them at their next event anyway."""
+    for key in [key for key, seen in times.items() if not seen or at - seen[-1] > window]:
+        del times[key]
 
 
 def _shown(account: str, pseudonym: str) -> str:

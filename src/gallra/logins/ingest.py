@@ -4,6 +4,10 @@ A file is read in batches; each batch's events and the file's new offset are wri
 one transaction, so a run killed halfway is finished by the next one without storing
 anything twice, and reading a file (or its rotated copy) again stores nothing. Lines that
 are not events are counted by category and dropped; no line is ever stored.
+
+`ingest` parses and anonymises the batches in worker processes (one per CPU by default),
+the main process alone writes to the database, batch after batch in the file's order: what
+is stored is what one process stores, and a killed run leaves the same whole batches.
 """
 
 from __future__ import annotations
@@ -12,10 +16,13 @@ import gzip
 import hashlib
 import hmac
 import io
+import multiprocessing
 import os
+import pickle
 import threading
-from collections import Counter
+from collections import Counter, deque
 from collections.abc import Callable, Iterable
+from concurrent.futures import ProcessPoolExecutor
 from dataclasses import dataclass, field
 from datetime import UTC, date, datetime, timedelta, tzinfo
 from pathlib import Path
@@ -27,18 +34,28 @@ from django.utils import timezone
 
 from gallra.logins import partitions, sshd
 from gallra.logins.models import LoginEvent, LogSource
-from gallra.logins.sealing import BadAddress, Network, Sealer, aad_for, month_of
+from gallra.logins.sealing import (
+    BadAddress,
+    Keys,
+    MissingKey,
+    Network,
+    Sealer,
+    aad_for,
+    month_of,
+)
 from gallra.policy.model import Policy
 from gallra.registry.models import Account
 
 BATCH_LINES = 20_000
+BATCH_BYTES = 8 << 20  # a batch of long lines ends sooner: what is held stays small
+BLOCK = 1 << 20  # read at a time
+AHEAD = 1  # batches waiting for each worker process (they hold memory)
 TOO_OLD = "older than the retention period"
 IN_FUTURE = "malformed: more than a day in the future"
 TOO_LONG = "malformed: line longer than 1 MiB"
 # sshd's lines are a few hundred bytes and journald's JSON of one entry a few kB; a longer
 # line is nobody's login and is skipped without being held in memory whole.
 MAX_LINE = 1 << 20
-TICK_LINES = 5_000  # lines read between two calls of a progress callback
 FUTURE = timedelta(days=1)  # how far ahead of our clock a sender's clock may run
 TAIL_BYTES = 256
 WRITER_LIFETIME = timedelta(hours=1)
@@ -71,10 +88,17 @@ class Report:
     last_at: datetime | None = None
 
     def stored(self, rows: list[tuple]) -> None:
-        if not rows:
-            return
-        self.events += len(rows)
-        first, last = min(r[0] for r in rows), max(r[0] for r in rows)
+        if rows:
+            self._span(len(rows), min(r[0] for r in rows), max(r[0] for r in rows))
+
+    def added(self, batch: Parsed) -> None:
+        """A batch stored by `ingest`."""
+        self.skipped.update(batch.skipped)
+        if batch.rows:
+            self._span(len(batch.rows), batch.first_at, batch.last_at)
+
+    def _span(self, events: int, first: datetime, last: datetime) -> None:
+        self.events += events
         self.first_at = first if self.first_at is None else min(first, self.first_at)
         self.last_at = last if self.last_at is None else max(last, self.last_at)
 
@@ -103,6 +127,13 @@ class EventWriter:
         self.last_sealed = last_sealed_month(policy, today)
         self._months: dict[tuple[int, int], date] = {}
 
+    def month(self, at: datetime) -> date:
+        """The month of `at` (in UTC)."""
+        month = self._months.get((at.year, at.month))
+        if month is None:
+            month = self._months[(at.year, at.month)] = date(at.year, at.month, 1)
+        return month
+
     def row(self, attempt: sshd.Attempt, service: str) -> tuple | str:
         """The stored form of one attempt, or the category it is skipped under."""
         at = attempt.at  # in UTC
@@ -114,9 +145,7 @@ class EventWriter:
             network, country, address = self.network.of(attempt.address, attempt.method == "pam")
         except BadAddress:
             return sshd.BAD_ADDRESS
-        month = self._months.get((at.year, at.month))
-        if month is None:
-            month = self._months[(at.year, at.month)] = date(at.year, at.month, 1)
+        month = self.month(at)
         sealable = month >= self.last_sealed and month not in self.sealer.destroyed
         username = attempt.username
         if username in self.accounts:
@@ -143,11 +172,12 @@ class EventWriter:
             key_id,
         )
 
-    def write(self, rows: list[tuple]) -> None:
-        """Insert rows; call inside a transaction."""
+    def write(self, rows: list[tuple], months: set[date] | None = None) -> None:
+        """Insert rows, as `row` made them or as `parse_batch` did (with the months of their
+        times); call inside a transaction."""
         if not rows:
             return
-        partitions.ensure_months({month_of(r[0]) for r in rows})
+        partitions.ensure_months(months if months is not None else {month_of(r[0]) for r in rows})
         table = LoginEvent._meta.db_table
         names = ", ".join(COLUMNS)
         with connection.cursor() as cursor:
@@ -157,10 +187,12 @@ class EventWriter:
                     for r in rows:
                         copy.write_row(r)
             else:  # times as Django stores them (naive UTC text), or comparisons fail
+                if isinstance(rows[0][0], datetime):
+                    rows = [(r[0].replace(tzinfo=None).isoformat(" "), *r[1:]) for r in rows]
                 marks = ", ".join(["%s"] * len(COLUMNS))
                 cursor.executemany(
                     f"INSERT INTO {table} ({names}) VALUES ({marks})",  # noqa: S608
-                    [(r[0].replace(tzinfo=None).isoformat(" "), *r[1:]) for r in rows],
+                    rows,
                 )
 
 
@@ -270,6 +302,118 @@ class LogFile:
         source.save()
 
 
+@dataclass
+class Batch:
+    """Lines read from a file, and where the file stands after them."""
+
+    lines: list[bytes]
+    offset: int
+    tail: bytes  # the last line's end, to know the file again
+    count: int  # lines read, overlong ones included
+    too_long: int
+
+
+@dataclass
+class Parsed:
+    """A batch's events in their stored form, and the lines skipped by category."""
+
+    rows: list[tuple]
+    months: set[date]
+    first_at: datetime | None
+    last_at: datetime | None
+    skipped: Counter
+
+
+def batches(f, log: LogFile, tick: Callable[[int], None] | None = None):
+    """Batches of complete lines from `f` to its end (BATCH_LINES lines or BATCH_BYTES),
+    without their newline.
+
+    Read a block at a time. A line still being written is left for the next read (`f` is
+    put back to its start); a line longer than MAX_LINE is skipped in pieces and counted,
+    never held whole. `tick(offset)` after each block: how far into the (uncompressed) file
+    it is.
+    """
+    offset = log.source.offset
+    lines: list[bytes] = []
+    size = count = too_long = 0
+    last = b""
+    rest = b""  # the start of a line whose end is not read yet
+    while block := f.read(BLOCK):
+        parts = (rest + block).split(b"\n")
+        rest = parts.pop()
+        while parts:
+            take = parts[: BATCH_LINES - count]
+            del parts[: len(take)]
+            read = sum(map(len, take)) + len(take)
+            offset += read
+            size += read
+            count += len(take)
+            last = take[-1] + b"\n"
+            if max(map(len, take)) >= MAX_LINE:  # its newline makes it longer than MAX_LINE
+                kept = [line for line in take if len(line) < MAX_LINE]
+                too_long += len(take) - len(kept)
+                take = kept
+            lines += take
+            if count >= BATCH_LINES or size >= BATCH_BYTES:
+                yield Batch(lines, offset, last[-TAIL_BYTES:], count, too_long)
+                lines, size, count, too_long = [], 0, 0, 0
+        if len(rest) >= MAX_LINE:
+            skipped = _skip_line(f)
+            if skipped is None:  # a long line still being written
+                break
+            length, tail = skipped
+            offset += len(rest) + length
+            last = (rest + tail)[-TAIL_BYTES:]
+            count += 1
+            too_long += 1
+            rest = b""
+        if tick is not None:
+            tick(offset)
+    if rest:
+        f.seek(f.tell() - len(rest))
+    if count:
+        yield Batch(lines, offset, last[-TAIL_BYTES:], count, too_long)
+
+
+def parse_batch(
+    lines: list[bytes], log: LogFile, writer: EventWriter, service: str, text_times: bool
+) -> Parsed:
+    """Parse and anonymise lines. `text_times`: times as SQLite stores them (naive UTC text).
+
+    Raises MissingKey inside a worker process that lacks a month's key.
+    """
+    rows: list[tuple] = []
+    skipped: Counter = Counter()
+    months: set[date] = set()
+    first = last = None
+    parse, row = log.parse, writer.row
+    for line in lines:
+        parsed = parse(line)
+        if type(parsed) is str:
+            skipped[parsed] += 1
+            continue
+        for attempt in parsed:
+            stored = row(attempt, service)
+            if type(stored) is str:
+                skipped[stored] += 1
+                continue
+            at = stored[0]
+            if first is None:
+                first = last = at
+            elif at < first:
+                first = at
+            elif at > last:
+                last = at
+            if text_times:  # SQLite: one table, no partition of a month to make
+                stored = (at.replace(tzinfo=None).isoformat(" "), *stored[1:])
+            else:
+                months.add(writer.month(at))
+            rows.append(stored)
+        if type(parsed) is sshd.Capped:
+            skipped[parsed.skipped] += 1
+    return Parsed(rows, months, first, last, skipped)
+
+
 def read_lines(
     f,
     log: LogFile,
@@ -277,61 +421,60 @@ def read_lines(
     report: Report,
     service: str = "ssh",
     tick: Callable[[int], None] | None = None,
+    processes: int = 1,
 ) -> int:
-    """Read complete lines from `f` to its end, storing in batches. Returns lines read.
+    """Read complete lines from `f` to its end, storing batch after batch. Returns lines read.
 
-    A line still being written is left for the next read (`f` is put back to its start); a
-    line longer than MAX_LINE is skipped in pieces and counted, never held whole.
-    `tick(offset)` every TICK_LINES lines: how far into the (uncompressed) file it is.
+    With `processes` > 1 the batches are parsed in that many worker processes, started only
+    for a file of more than one batch; the results are stored in the file's order.
     """
-    offset = log.source.offset
-    rows: list[tuple] = []
-    last = b""
+    text_times = connection.vendor != "postgresql"
     count = 0
-    in_batch = 0
-    while True:
-        line = f.readline(MAX_LINE)
-        if not line.endswith(b"\n"):
-            if len(line) < MAX_LINE:  # the end, or a line still being written
-                if line:
-                    f.seek(f.tell() - len(line))
-                break
-            rest = _skip_line(f)
-            if rest is None:  # a long line still being written
-                f.seek(f.tell() - len(line))
-                break
-            length, tail = rest
-            offset += len(line) + length
-            last = (line + tail)[-TAIL_BYTES:]
-            count += 1
-            in_batch += 1
-            report.skipped[TOO_LONG] += 1
-            continue
-        offset += len(line)
-        last = line
-        count += 1
-        in_batch += 1
-        if tick is not None and count % TICK_LINES == 0:
-            tick(offset)
-        parsed = log.parse(line)
-        if isinstance(parsed, str):
-            report.skipped[parsed] += 1
-        else:
-            for attempt in parsed:
-                row = writer.row(attempt, service)
-                if isinstance(row, str):
-                    report.skipped[row] += 1
-                else:
-                    rows.append(row)
-            if type(parsed) is sshd.Capped:
-                report.skipped[parsed.skipped] += 1
-        if in_batch >= BATCH_LINES:
-            _flush(log, writer, rows, offset, last[-TAIL_BYTES:], in_batch, report)
-            rows, in_batch = [], 0
-    if in_batch:
-        _flush(log, writer, rows, offset, last[-TAIL_BYTES:], in_batch, report)
+    pool = None
+    pending: deque = deque()  # (batch, its result to come) in the file's order
+
+    def store() -> None:
+        _store(*pending.popleft(), log, writer, service, text_times, report)
+
+    try:
+        for batch in batches(f, log, tick):
+            count += batch.count
+            if processes > 1 and pool is None and pending:
+                store()  # the first batch, here: its months' keys are made before the workers'
+                pool = _pool(processes, log, writer, service, text_times)
+            if pool is None:
+                pending.append((batch, None))
+                if processes == 1:
+                    store()
+                continue
+            start = writer.sealer.reserve(len(batch.lines) * (sshd.MAX_REPEATS + 1))
+            pending.append((batch, pool.submit(_work, batch.lines, writer.sealer.keys(), start)))
+            if len(pending) > AHEAD * processes:
+                store()
+        while pending:
+            store()
+        if pool is not None:
+            pool.shutdown()
+    finally:
+        if pool is not None:  # after an error: the workers stop after the batch they parse
+            pool.shutdown(wait=False, cancel_futures=True)
     report.lines += count
     return count
+
+
+def _store(batch, result, log, writer, service, text_times, report) -> None:
+    """Store one batch's events and the file's offset after it, in one transaction."""
+    done = result.result() if result is not None else None
+    if done is None:  # not sent to a worker, or a month's key was missing there
+        parsed = parse_batch(batch.lines, log, writer, service, text_times)
+    else:
+        parsed = pickle.loads(done)  # noqa: S301 (our own worker's, through a pipe)
+    if batch.too_long:
+        parsed.skipped[TOO_LONG] += batch.too_long
+    with transaction.atomic():
+        writer.write(parsed.rows, parsed.months)
+        log.commit_offset(batch.offset, batch.tail, batch.count, writer.now)
+    report.added(parsed)
 
 
 def _skip_line(f) -> tuple[int, bytes] | None:
@@ -352,11 +495,41 @@ def _skip_line(f) -> tuple[int, bytes] | None:
             return None
 
 
-def _flush(log, writer, rows, offset, tail, lines, report) -> None:
-    with transaction.atomic():
-        writer.write(rows)
-        log.commit_offset(offset, tail, lines, writer.now)
-    report.stored(rows)
+# A worker process's parser and writer (`_pool`).
+_worker: tuple = ()
+
+
+def _pool(processes: int, log: LogFile, writer: EventWriter, service: str, text_times: bool):
+    """Worker processes that parse batches as `parse_batch` in this one would.
+
+    Forked: each starts with this process's parser, policy and caches, without pickling
+    them or starting Django again. A worker never uses the database connection it inherits.
+    """
+    return ProcessPoolExecutor(
+        processes,
+        multiprocessing.get_context("fork"),
+        _start_worker,
+        (log, writer, service, text_times),
+    )
+
+
+def _start_worker(log: LogFile, writer: EventWriter, service: str, text_times: bool) -> None:
+    global _worker
+    writer.sealer = Keys(writer.sealer.destroyed)  # this process's copy of the writer
+    _worker = (log, writer, service, text_times)
+
+
+def _work(lines: list[bytes], keys: tuple, start: int) -> bytes | None:
+    """A batch parsed in a worker, pickled: the main process holds the batches that wait
+    for their turn as a few MB of bytes each, not as rows (several times that). None when
+    it needs a key only the main process can make."""
+    log, writer, service, text_times = _worker
+    writer.sealer.update(keys, start)
+    try:
+        parsed = parse_batch(lines, log, writer, service, text_times)
+    except MissingKey:
+        return None
+    return pickle.dumps(parsed, pickle.HIGHEST_PROTOCOL)
 
 
 def ingest_files(
@@ -365,13 +538,16 @@ def ingest_files(
     zone: tzinfo | None = None,
     now: datetime | None = None,
     progress: Callable[[int, int | None], None] | None = None,
+    processes: int | None = None,
 ) -> Report:
     """Read each file from where it was last read to its end.
 
     `progress(bytes read, bytes in all files)` now and then, for the command's bar on a
     terminal; the total is None when a file is compressed (its size says nothing then).
+    `processes`: how many worker processes parse (default: one per CPU); 1 parses here.
     """
     zone = zone or ZoneInfo(settings.TIME_ZONE)
+    processes = processes or cpu_count()
     writer = EventWriter(policy, now)
     report = Report()
     paths = [Path(p) for p in paths]
@@ -390,11 +566,19 @@ def ingest_files(
                     progress(start + offset, total)
 
             with f:
-                read_lines(f, log, writer, report, tick=tick)
+                read_lines(f, log, writer, report, tick=tick, processes=processes)
         if progress is not None:
             before += sizes[n]
             progress(before, total)
     return report
+
+
+def cpu_count() -> int:
+    """The CPUs this process may run on."""
+    try:
+        return len(os.sched_getaffinity(0))
+    except AttributeError:  # not Linux
+        return os.cpu_count() or 1
 
 
 def _compressed(path: Path) -> bool:

@@ -18,6 +18,7 @@ import re
 import socket
 from collections import Counter
 from datetime import UTC, date, datetime, timedelta
+from functools import lru_cache
 
 from cryptography.hazmat.primitives.ciphers.aead import AESGCM
 from django.db import IntegrityError, transaction
@@ -29,6 +30,11 @@ from gallra.logins.models import DestroyedMonth, Escrow, MonthKey, SealingKey
 from gallra.registry import crypto
 
 _EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
+_MICROSECOND = timedelta(microseconds=1)
+# Attackers repeat addresses and names: the caches below keep the most recent of them, a fixed
+# number whatever the number of distinct ones (about 15 MB per process).
+ADDRESSES = 20_000
+NAMES = 20_000
 _HOSTNAME = re.compile(r"[A-Za-z0-9](?:[A-Za-z0-9.-]{0,251}[A-Za-z0-9])?")
 
 
@@ -38,6 +44,10 @@ class NoEscrow(Exception):
 
 class BadAddress(ValueError):
     """Not an IP address (nor, from PAM's rhost, a host name)."""
+
+
+class MissingKey(Exception):
+    """A worker met a month whose key its parent had not made yet (`Keys`)."""
 
 
 def month_of(at: datetime) -> date:
@@ -91,23 +101,18 @@ def embedded_ipv4(packed: bytes) -> bytes | None:
 
 
 class Network:
-    """Truncates addresses to the policy's prefixes, with a cache: attackers repeat."""
+    """Truncates addresses to the policy's prefixes, with a cache of the ADDRESSES most
+    recently met: attackers repeat."""
 
     def __init__(self, ipv4_prefix: int = 24, ipv6_prefix: int = 48) -> None:
         self.v4_mask = (0xFFFFFFFF << (32 - ipv4_prefix)) & 0xFFFFFFFF
         self.v6_mask = ((1 << 128) - 1) ^ ((1 << (128 - ipv6_prefix)) - 1)
         self.v4_prefix, self.v6_prefix = ipv4_prefix, ipv6_prefix
-        self._cache: dict[str, tuple[str, str, bytes]] = {}
+        self._cached = lru_cache(maxsize=ADDRESSES)(self._of)
 
     def of(self, address: str, hostname_ok: bool = False) -> tuple[str, str, bytes]:
         """(network, country, the address in canonical text as bytes) or BadAddress."""
-        found = self._cache.get(address)
-        if found is None:
-            found = self._of(address, hostname_ok)
-            if len(self._cache) > 200_000:
-                self._cache.clear()
-            self._cache[address] = found
-        return found
+        return self._cached(address, hostname_ok)
 
     def _of(self, address: str, hostname_ok: bool) -> tuple[str, str, bytes]:
         text = address.split("%", 1)[0]  # an IPv6 zone index says nothing about the sender
@@ -161,7 +166,7 @@ class Sealer:
             )
         self._sealing: dict[date, tuple[int, AESGCM, bytes]] = {}
         self._pseudonym: dict[date, bytes] = {}
-        self._names: dict[tuple[date, str], str] = {}
+        self._names = lru_cache(maxsize=NAMES)(self._keyed_name)
         self._counter = 0
         self._prefix = os.urandom(4)
         self.destroyed = set(DestroyedMonth.objects.values_list("month", flat=True))
@@ -196,17 +201,74 @@ class Sealer:
         return row.pk, AESGCM(data_key), data_key
 
     def pseudonym(self, month: date, username: str) -> str:
-        found = self._names.get((month, username))
-        if found is None:  # attackers try the same names again and again
-            key = self._pseudonym.get(month)
-            if key is None:
-                key = self._pseudonym[month] = month_key(month, create=True)
-            name = username.encode("utf-8", "surrogateescape")
-            found = hmac.digest(key, name, "sha256")[:16].hex()
-            if len(self._names) > 100_000:
-                self._names.clear()
-            self._names[(month, username)] = found
-        return found
+        return self._names(month, username)  # attackers try the same names again and again
+
+    def _keyed_name(self, month: date, username: str) -> str:
+        key = self._pseudonym.get(month)
+        if key is None:
+            key = self._pseudonym[month] = month_key(month, create=True)
+        return keyed_name(key, username)
+
+    def reserve(self, count: int) -> int:
+        """The first of `count` nonce counters no one else will use, for a worker (`Keys`)."""
+        start = self._counter + 1
+        self._counter += count
+        return start
+
+    def keys(self) -> tuple[dict[date, tuple[int, bytes]], dict[date, bytes], bytes]:
+        """What a worker process needs to seal and key names as this object does (`Keys`)."""
+        sealing = {month: (key_id, key) for month, (key_id, _, key) in self._sealing.items()}
+        return sealing, dict(self._pseudonym), self._prefix
+
+
+class Keys:
+    """A `Sealer` inside a worker process, with the keys its parent had made when it sent the
+    work. A month without its key raises MissingKey: the parent makes the key (keys are made
+    only in the parent, which holds the database) and does that work itself.
+
+    Each piece of work comes with a range of nonce counters of its own (`Sealer.reserve`):
+    under one key no two processes use the same nonce.
+    """
+
+    def __init__(self, destroyed: set[date]) -> None:
+        self.destroyed = destroyed
+        self._sealing: dict[date, tuple[int, AESGCM]] = {}
+        self._raw: dict[date, bytes] = {}
+        self._pseudonym: dict[date, bytes] = {}
+        self._names = lru_cache(maxsize=NAMES)(self._keyed_name)
+        self._prefix = b""
+        self._counter = 0
+
+    def update(self, keys: tuple, counter: int) -> None:
+        sealing, pseudonym, self._prefix = keys
+        for month, (key_id, key) in sealing.items():
+            if self._raw.get(month) != key:
+                self._sealing[month], self._raw[month] = (key_id, AESGCM(key)), key
+        self._pseudonym = pseudonym
+        self._counter = counter - 1
+
+    def seal(self, month: date, address: bytes, aad: bytes) -> tuple[bytes, int]:
+        found = self._sealing.get(month)
+        if found is None:
+            raise MissingKey(month)
+        key_id, aead = found
+        self._counter += 1
+        nonce = self._prefix + self._counter.to_bytes(8, "big")
+        return nonce + aead.encrypt(nonce, address, aad), key_id
+
+    def pseudonym(self, month: date, username: str) -> str:
+        return self._names(month, username)
+
+    def _keyed_name(self, month: date, username: str) -> str:
+        key = self._pseudonym.get(month)
+        if key is None:
+            raise MissingKey(month)
+        return keyed_name(key, username)
+
+
+def keyed_name(key: bytes, username: str) -> str:
+    """The pseudonym of a user name under a month's key."""
+    return hmac.digest(key, username.encode("utf-8", "surrogateescape"), "sha256")[:16].hex()
 
 
 def month_key(month: date, create: bool = False) -> bytes | None:
@@ -289,10 +351,10 @@ def pseudonym_for(month: date, username: str, create: bool = False) -> str | Non
     key = month_key(month, create=create)
     if key is None:
         return None
-    return hmac.digest(key, username.encode("utf-8", "surrogateescape"), "sha256")[:16].hex()
+    return keyed_name(key, username)
 
 
 def aad_for(at: datetime, network: str) -> bytes:
     """What a sealed address is bound to: its event's time (in microseconds) and network."""
-    micros = (at - _EPOCH) // timedelta(microseconds=1)
+    micros = (at - _EPOCH) // _MICROSECOND
     return f"{micros}|{network}".encode()

@@ -142,11 +142,15 @@ _MESSAGES = [
         "aborted:preauth",
     ),
 ]
-# Only the patterns that can match a message's first word are tried.
-_BY_FIRST_WORD: dict[str, list[tuple[re.Pattern, str]]] = {}
+# Only the patterns that can match a message's first word are tried: (pattern, outcome,
+# method or "" when the message names it, whether it names a user).
+_BY_FIRST_WORD: dict[str, list[tuple[re.Pattern, str, str, bool]]] = {}
 for _words, _pattern, _what in _MESSAGES:
+    _outcome, _, _method = _what.partition(":")
     for _word in _words:
-        _BY_FIRST_WORD.setdefault(_word, []).append((_pattern, _what))
+        _BY_FIRST_WORD.setdefault(_word, []).append(
+            (_pattern, _outcome, _method, "user" in _pattern.groupindex)
+        )
 _PAM_FAILURE = re.compile(
     r"pam_unix\(sshd:auth\): authentication failure;.*? rhost=(?P<addr>\S*)"
     r"(?:\s+user=(?P<user>\S*))?"
@@ -177,6 +181,9 @@ _NOT_LOGIN = re.compile(
 )
 
 
+_SECONDS = [timedelta(seconds=n) for n in range(3600)]  # into the hour
+
+
 class Timestamps:
     """Turns syslog timestamps into UTC datetimes; a missing year comes from `reference`.
 
@@ -202,7 +209,7 @@ class Timestamps:
         mi, se = int(minutes), int(seconds)
         if base is None or mi > 59 or se > 60:
             return None
-        return base + timedelta(minutes=mi, seconds=min(se, 59))
+        return base + _SECONDS[mi * 60 + min(se, 59)]
 
     def _hour(self, year: str | None, mon: str, day: str, hour: str) -> datetime | None:
         try:
@@ -293,21 +300,22 @@ def parse_message(
         m = _OLD_PAM_FAILURE.match(message)
         if not m or not m["addr"]:
             return NOT_LOGIN  # a local failure, no remote host
-        outcome, method = "failure", "pam"
+        outcome, method, user = "failure", "pam", m["user"] or ""
     elif message.startswith("pam_unix(sshd:auth): authentication failure"):
         m = _PAM_FAILURE.search(message)
         if not m or not m["addr"]:
             return NOT_LOGIN  # a local failure, no remote host
-        outcome, method = "failure", "pam"
+        outcome, method, user = "failure", "pam", m["user"] or ""
     else:
-        for pattern, what in _BY_FIRST_WORD.get(message[: message.find(" ")], ()):  # noqa: B007
+        for pattern, outcome, method, named in _BY_FIRST_WORD.get(  # noqa: B007
+            message[: message.find(" ")], ()
+        ):
             if m := pattern.match(message):
                 break
         else:
             return NOT_LOGIN if _NOT_LOGIN.search(message) else BAD_LINE
-        outcome, _, method = what.partition(":")
         method = method or m["method"]
-    user = (m["user"] or "") if "user" in m.re.groupindex else ""
+        user = (m["user"] or "") if named else ""
     attempt = Attempt(at, outcome, method, user, m["addr"], host)
     if times > MAX_REPEATS:
         return Capped([attempt] * MAX_REPEATS)

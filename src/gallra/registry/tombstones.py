@@ -19,7 +19,7 @@ from dataclasses import dataclass
 from datetime import date, datetime
 
 from django.conf import settings
-from django.db import transaction
+from django.db import connection, transaction
 from django.utils.translation import gettext as _
 
 from gallra.evidence.log import append
@@ -35,6 +35,18 @@ def digest(record_type: str, ref: str) -> str:
     return hmac.new(settings.GALLRA_KEYS.pseudonym_key, message, hashlib.sha256).hexdigest()
 
 
+def digests(record_type: str, refs: Iterable[str]) -> list[str]:
+    """`digest` of each ref, sorted: the key and the type are hashed in once, not per ref."""
+    prefix = b"tombstone\0" + record_type.encode() + b"\0"
+    start = hmac.new(settings.GALLRA_KEYS.pseudonym_key, prefix, hashlib.sha256)
+    out = []
+    for ref in refs:
+        h = start.copy()
+        h.update(ref.encode())
+        out.append(h.hexdigest())
+    return sorted(out)
+
+
 def bury(
     record_type: str,
     refs: Iterable[str],
@@ -44,21 +56,31 @@ def bury(
     now: datetime,
     request: str = "",
 ) -> int:
-    """Remember that these records were deleted. Call in the deleting transaction."""
-    rows = [
-        Tombstone(
-            record_type=record_type,
-            digest=digest(record_type, ref),
-            rule=rule,
-            request=request,
-            deleted_on=on,
-            created_at=now,
-        )
-        for ref in refs
-    ]
+    """Remember that these records were deleted. Call in the deleting transaction.
+
+    One prepared INSERT for all of them (enforce buries hundreds of thousands in a run):
+    building a model instance per tombstone took longer than the deletion itself.
+    """
+    ops = connection.ops
+    day, made = ops.adapt_datefield_value(on), ops.adapt_datetimefield_value(now)
+    # In digest order: the unique index takes them in one sweep, not page by random page.
+    found = digests(record_type, refs)
+    table = ops.quote_name(Tombstone._meta.db_table)
+    columns = "record_type, digest, rule, request, deleted_on, created_at"
     # A record deleted twice (restored from a backup, then deleted again) keeps its first day.
-    Tombstone.objects.bulk_create(rows, batch_size=CHUNK, ignore_conflicts=True)
-    return len(rows)
+    conflict = "ON CONFLICT (record_type, digest) DO NOTHING"
+    with connection.cursor() as cursor:
+        if connection.vendor == "postgresql":  # one statement, the digests as one array
+            cursor.execute(
+                f"INSERT INTO {table} ({columns}) SELECT %s, d, %s, %s, %s, %s "  # noqa: S608
+                f"FROM unnest(%s::varchar[]) AS d {conflict}",
+                [record_type, rule, request, day, made, found],
+            )
+        else:  # SQLite runs a prepared statement per row in C, in this process
+            rows = [(record_type, d, rule, request, day, made) for d in found]
+            sql = f"INSERT INTO {table} ({columns}) VALUES (%s, %s, %s, %s, %s, %s) {conflict}"  # noqa: S608
+            cursor.executemany(sql, rows)
+    return len(found)
 
 
 @dataclass(frozen=True)

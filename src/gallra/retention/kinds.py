@@ -71,8 +71,10 @@ def _relationship(customer_id: str) -> Trigger:
         return Agreement.objects.filter(customer_id=OuterRef(customer_id))
 
     def due_q(t: date) -> Q:
-        still_on = agreements().filter(Q(end__isnull=True) | Q(end__gt=t))
-        return Q(Exists(agreements())) & ~Q(Exists(still_on))
+        # One set of ended customers for the whole table, not two lookups for every row.
+        still_on = Agreement.objects.filter(Q(end__isnull=True) | Q(end__gt=t))
+        ended = Agreement.objects.exclude(customer_id__in=still_on.values("customer_id"))
+        return Q(**{f"{customer_id}__in": ended.values("customer_id")})
 
     def annotations():
         # The latest end, where an open-ended agreement counts as later than any date.
@@ -285,7 +287,22 @@ def covering_holds(kind: Kind, at: date) -> dict[str, models.QuerySet]:
 
 
 def active_hold(kind: Kind, at: date) -> Q:
-    q = Q()
-    for holds in covering_holds(kind, at).values():
-        q |= Q(Exists(holds))
+    """The records of `kind` that a hold active on `at` covers (as `covering_holds` says).
+
+    Holds are few and records many: the record types that have an active hold are looked up
+    first (one small query), and a record is matched against only those, by an IN over the
+    holds, not by a lookup per record and hold type. With no hold on anything that covers
+    the kind, nothing is asked of each record.
+    """
+    active = Hold.objects.filter(Q(until__isnull=True) | Q(until__gte=at))
+    types = set(active.order_by().values_list("target_type", flat=True).distinct())
+    q = Q(pk__in=[])
+    for record_type, path in kind.held_by.items():
+        if record_type in types:
+            refs = active.filter(target_type=record_type).values("target_ref")
+            q |= Q(**{f"{path}__in": refs})
+        if record_type == "customer" and "agreement" in types:
+            held = active.filter(target_type="agreement").values("target_ref")
+            customers = Agreement.objects.filter(ref__in=held).values("customer__ref")
+            q |= Q(**{f"{path}__in": customers})
     return q

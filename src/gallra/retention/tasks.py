@@ -16,10 +16,11 @@ from collections import defaultdict
 from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import date, datetime, timedelta
+from typing import Any, NamedTuple
 
 from django.conf import settings
 from django.contrib.auth import get_user_model
-from django.db import transaction
+from django.db import connection, transaction
 from django.db.models import Count, Exists, Max, Min, OuterRef, Q
 from django.utils import timezone, translation
 from django.utils.translation import gettext as _
@@ -77,12 +78,13 @@ def create_tasks(policy: Policy, at: date, now: datetime, lang: str | None = Non
         customers = (
             Customer.objects.filter(ended)
             .exclude(Exists(has_task))
+            .values_list("pk", "ref")
             .annotate(ended_on=Max("agreements__end"))
             .order_by("pk")
         )
         fallback = list(_default_assignees(rule))
         what = _what(policy, rule, lang)
-        chunk: list[Customer] = []
+        chunk: list[tuple] = []
         for customer in customers.iterator(chunk_size=CHUNK):
             chunk.append(customer)
             if len(chunk) == CHUNK:
@@ -104,12 +106,21 @@ def _assigned_staff(customer_ids) -> dict[int, list]:
     return staff
 
 
-def _record(rule: Rule, tasks: list[ManualTask], now, actor: str, **data) -> list[ManualTask]:
+class NewTask(NamedTuple):
+    """A task to write (a model instance each took most of the time of writing thousands)."""
+
+    customer_ref: str
+    assignee: Any  # the user
+    what: str
+    due: date
+
+
+def _record(rule: Rule, tasks: list[NewTask], now, actor: str, **data) -> list[NewTask]:
     """Write the tasks and their evidence entry in one transaction."""
     if not tasks:
         return []
     with transaction.atomic():
-        ManualTask.objects.bulk_create(tasks, ignore_conflicts=True)
+        _insert_tasks(rule, tasks, now)
         append(
             "task_created",
             actor=actor,
@@ -124,19 +135,53 @@ def _record(rule: Rule, tasks: list[ManualTask], now, actor: str, **data) -> lis
     return tasks
 
 
-def _create_chunk(rule: Rule, customers: list[Customer], fallback, what: str, now) -> int:
-    staff = _assigned_staff(c.pk for c in customers)
+def _insert_tasks(rule: Rule, tasks: list[NewTask], now: datetime) -> None:
+    """Insert the tasks, skipping any a person already has (the unique constraint).
+
+    One statement, not a model save path per task: a year of ended customers is thousands.
+    """
+    ops = connection.ops
+    table = ops.quote_name(ManualTask._meta.db_table)
+    columns = "rule, customer_ref, assignee_id, what, created, due"
+    conflict = "ON CONFLICT (rule, customer_ref, assignee_id) DO NOTHING"
+    with connection.cursor() as cursor:
+        if connection.vendor == "postgresql":  # one array per column
+            cursor.execute(
+                f"INSERT INTO {table} ({columns}) SELECT * FROM unnest(%s::varchar[], "  # noqa: S608
+                f"%s::varchar[], %s::integer[], %s::varchar[], %s::timestamptz[], %s::date[]) "
+                f"{conflict}",
+                [list(column) for column in zip(*_task_rows(rule, tasks, now), strict=True)],
+            )
+        else:  # SQLite runs a prepared statement per row in C, in this process
+            marks = ", ".join(["%s"] * 6)
+            cursor.executemany(
+                f"INSERT INTO {table} ({columns}) VALUES ({marks}) {conflict}",  # noqa: S608
+                _task_rows(rule, tasks, now),
+            )
+
+
+def _task_rows(rule: Rule, tasks: list[NewTask], now: datetime) -> list[tuple]:
+    ops = connection.ops
+    created = ops.adapt_datetimefield_value(now)
+    return [
+        (rule.id, t.customer_ref, t.assignee.pk, t.what, created, ops.adapt_datefield_value(t.due))
+        for t in tasks
+    ]
+
+
+def _create_chunk(rule: Rule, customers: list[tuple], fallback, what: str, now) -> int:
+    """Tasks for (pk, ref, ended_on) of customers."""
+    staff = _assigned_staff(pk for pk, _, _ in customers)
+    dues: dict[date, date] = {}  # relationships end on few distinct days
     tasks = [
-        ManualTask(
-            rule=rule.id,
-            customer_ref=c.ref,
-            assignee=user,
-            what=what,
-            created=now,
-            due=due_date(rule, c.ended_on),
+        NewTask(
+            ref,
+            user,
+            what,
+            dues.get(ended_on) or dues.setdefault(ended_on, due_date(rule, ended_on)),
         )
-        for c in customers
-        for user in staff[c.pk] or fallback
+        for pk, ref, ended_on in customers
+        for user in staff[pk] or fallback
     ]
     return len(_record(rule, tasks, now, "enforce"))
 
@@ -181,14 +226,7 @@ def _follow_chunk(rule: Rule, refs: list[str], fallback, now, actor: str, added)
         .annotate(first_due=Min("due"), text=Max("what"))
     }
     tasks = [
-        ManualTask(
-            rule=rule.id,
-            customer_ref=ref,
-            assignee=user,
-            what=open_[ref]["text"],
-            created=now,
-            due=open_[ref]["first_due"],
-        )
+        NewTask(ref, user, open_[ref]["text"], open_[ref]["first_due"])
         for ref in sorted(customers.values())
         if ref in open_
         for user in staff.get(ref) or fallback

@@ -1,5 +1,6 @@
 """Requests in the admin: open ones by deadline, overdue first; buttons to send the
-verification link, export, erase and print the certificate."""
+verification link, export, erase and print the certificate. Export and erasure run as jobs
+(gallra/background.py), never in the request: the page says so and shows the outcome."""
 
 from __future__ import annotations
 
@@ -12,11 +13,12 @@ from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 from django.views.decorators.http import require_POST
 
+from gallra import background
 from gallra.policy.loading import current_policy
 from gallra.staff.access import PersonalDataAdmin
 from gallra.subjects import cases, changes, erasure, export
 from gallra.subjects.identity import BadIdentity, Identity
-from gallra.subjects.models import StoreStep, SubjectRequest
+from gallra.subjects.models import ExportFile, StoreStep, SubjectRequest
 
 
 class StoreStepInline(admin.TabularInline):
@@ -149,19 +151,35 @@ class SubjectRequestAdmin(PersonalDataAdmin):
                 how = request.POST.get("how", "")
                 cases.verify_by_staff(obj, how, actor, now=now)
                 self.message_user(request, _("Identity verified"))
-            elif what == "export":
+            elif what == "export":  # a job makes the ZIP; the page then offers it
                 self._verified(obj)
-                data = export.export_request(
-                    policy, obj, now=now, at=timezone.localdate(), lang=lang, actor=actor
+                export.refuse_if_restricted(obj)
+                background.start(
+                    "subject_export", str(obj.pk), request_id=obj.pk, actor=actor, lang=lang
                 )
+                self.message_user(
+                    request,
+                    _(
+                        "The export is being made. Reload this page in a moment to download "
+                        "it; it is kept for %(days)s days."
+                    )
+                    % {"days": ExportFile.KEPT.days},
+                )
+            elif what == "download":
+                data = export.kept_zip(obj)
+                if data is None:
+                    raise cases.CaseError(_("No export is kept for this request."))
+                cases.note("subject.export_downloaded", obj, actor=actor, at=now)
                 response = HttpResponse(data, content_type="application/zip")
                 response["Content-Disposition"] = f'attachment; filename="{obj.ref}.zip"'
                 return response
-            elif what == "erase":
+            elif what == "erase":  # a job erases, store by store; the page shows the outcome
                 self._verified(obj)
-                erasure.erase_request(policy, obj, now=now, at=timezone.localdate(), actor=actor)
-                level = messages.SUCCESS if obj.status == "done" else messages.ERROR
-                self.message_user(request, obj.get_status_display(), level)
+                background.start("subject_erasure", str(obj.pk), request_id=obj.pk, actor=actor)
+                self.message_user(
+                    request,
+                    _("The erasure is running. Reload this page to see its outcome."),
+                )
             elif what == "certificate":
                 return HttpResponse(erasure.certificate_html(obj, policy, lang))
             elif what in ("rectify", "restrict", "object"):
@@ -200,7 +218,10 @@ class SubjectRequestAdmin(PersonalDataAdmin):
 
 def _buttons(obj: SubjectRequest) -> list[tuple[str, str]]:
     if obj.status == "done":
-        return [("certificate", _("Erasure certificate"))] if obj.kind == "erasure" else []
+        if obj.kind == "erasure":
+            return [("certificate", _("Erasure certificate"))]
+        kept = ExportFile.objects.filter(request=obj, made__gte=timezone.now() - ExportFile.KEPT)
+        return [("download", _("Download the export (ZIP)"))] if kept.exists() else []
     buttons = [] if obj.is_verified else [("send_link", _("Send verification link"))]
     do = {
         "access": ("export", _("Export (ZIP)")),

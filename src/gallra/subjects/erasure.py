@@ -12,11 +12,12 @@ from datetime import date, datetime
 
 from django.db import transaction
 from django.template.loader import render_to_string
-from django.utils import translation
+from django.utils import timezone, translation
 from django.utils.translation import ngettext
 
 from gallra.evidence import log
 from gallra.evidence.models import Entry
+from gallra.policy.loading import current_policy
 from gallra.policy.model import Policy
 from gallra.policy.sentences import said
 from gallra.subjects import datasets, registry_store
@@ -209,4 +210,15 @@ def _certificate_html(request: SubjectRequest, policy: Policy, lang: str) -> str
             "kept": kept,
             "seqs": ", ".join(str(s) for s in sorted(set(seqs))),
         },
+    )
+
+
+def erasure_job(request_id: int, actor: str) -> None:
+    """The job the admin's Erase button starts. Run again (a worker died, staff pressed the
+    button again), it resumes: stores already done are skipped, a closed request is left."""
+    request = SubjectRequest.objects.get(pk=request_id)
+    if not request.is_open:
+        return
+    erase_request(
+        current_policy(), request, now=timezone.now(), at=timezone.localdate(), actor=actor
     )

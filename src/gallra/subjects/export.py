@@ -9,6 +9,7 @@ has other people's e-mail addresses, personnummer and known names blanked out.
 
 from __future__ import annotations
 
+import base64
 import io
 import json
 import re
@@ -18,11 +19,13 @@ from datetime import date, datetime
 
 from django.db import transaction
 from django.template.loader import render_to_string
-from django.utils import translation
+from django.utils import timezone, translation
 
 from gallra.homes.export import grant_items
 from gallra.mailboxes.connectors import MailboxError
+from gallra.outbox import sealing
 from gallra.policy import describe
+from gallra.policy.loading import current_policy
 from gallra.policy.model import FINDING_ATTRIBUTES, Dataset, Policy
 from gallra.retention import explaining
 from gallra.scanner.mail import mail_items
@@ -33,6 +36,7 @@ from gallra.subjects.changes import restriction_of
 from gallra.subjects.datasets import ATTRIBUTED, OTHER, OWN
 from gallra.subjects.identity import Identity
 from gallra.subjects.kept import why_kept
+from gallra.subjects.models import ExportFile, SubjectRequest
 from gallra.subjects.registry_store import Item
 
 HIDDEN = "[…]"
@@ -291,10 +295,8 @@ def build_zip(
     return buffer.getvalue()
 
 
-def export_request(
-    policy: Policy, request, *, now: datetime, at: date, lang: str, actor: str
-) -> bytes:
-    """The ZIP that answers a verified access or portability request, which it closes."""
+def refuse_if_restricted(request) -> None:
+    """A restricted subject's data is only stored (Art. 18): no portability export."""
     restriction = restriction_of(request.email)
     if restriction is not None and request.kind == "portability":
         raise CaseError(
@@ -303,6 +305,21 @@ def export_request(
             "restriction first (gallra subject unrestrict EMAIL); an access request (Art. 15) "
             "is still answered."
         )
+
+
+def export_request(
+    policy: Policy,
+    request,
+    *,
+    now: datetime,
+    at: date,
+    lang: str,
+    actor: str,
+    keep: bool = False,
+) -> bytes:
+    """The ZIP that answers a verified access or portability request, which it closes.
+    `keep`: also store it sealed (ExportFile) in the same transaction, for staff to download."""
+    refuse_if_restricted(request)
     identity = identity_of(request)
     items = gather(policy, identity, at)
     data = build_zip(policy, identity, items, request.ref, now, lang, at)
@@ -312,4 +329,41 @@ def export_request(
     with transaction.atomic():
         note("subject.export", request, actor=actor, at=now, type=request.kind, items=dict(counts))
         close(request, {"exported_items": dict(counts)}, now=now, actor=actor)
+        if keep:
+            key_id, sealed = sealing.seal({"zip": base64.b64encode(data).decode()}, SEALED_AS)
+            ExportFile.objects.create(request=request, made=now, key_id=key_id, sealed=sealed)
     return data
+
+
+SEALED_AS = "subject-export"
+
+
+def export_job(request_id: int, actor: str, lang: str) -> None:
+    """The job the admin's Export button starts: the ZIP made and kept, the request closed.
+    Run again after a worker died, it finds the request closed and does nothing more."""
+    request = SubjectRequest.objects.get(pk=request_id)
+    if not request.is_open:
+        return
+    export_request(
+        current_policy(),
+        request,
+        now=timezone.now(),
+        at=timezone.localdate(),
+        lang=lang,
+        actor=actor,
+        keep=True,
+    )
+
+
+def kept_zip(request) -> bytes | None:
+    """The ZIP an export job kept for `request`, while it is kept."""
+    found = ExportFile.objects.filter(request=request, made__gte=timezone.now() - ExportFile.KEPT)
+    kept = found.first()
+    if kept is None:
+        return None
+    return base64.b64decode(sealing.unseal(kept.key_id, bytes(kept.sealed), SEALED_AS)["zip"])
+
+
+def delete_old_exports(now: datetime) -> int:
+    """The daily run: a kept ZIP goes KEPT after it was made (it holds the subject's data)."""
+    return ExportFile.objects.filter(made__lt=now - ExportFile.KEPT).delete()[0]

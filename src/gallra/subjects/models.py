@@ -12,7 +12,7 @@ done, so that a failed store keeps the request open and a rerun does only what r
 from __future__ import annotations
 
 import hashlib
-from datetime import date
+from datetime import date, timedelta
 
 from django.db import models
 from django.utils import timezone
@@ -190,3 +190,25 @@ class Objection(models.Model):
 
     def __str__(self) -> str:
         return f"{self.request.ref}: {self.category}"
+
+
+class ExportFile(models.Model):
+    """The ZIP that answers an access or portability request, made by a job rather than in the
+    request (gallra/background.py): sealed under the master key like the outbox's mail, kept
+    KEPT for staff to download and hand over, then deleted by the daily run."""
+
+    KEPT = timedelta(days=7)
+
+    request = models.OneToOneField(SubjectRequest, models.CASCADE, related_name="export_file")
+    made = models.DateTimeField(_("made"))
+    key_id = models.CharField(_("key"), max_length=16)
+    sealed = models.BinaryField(_("sealed content"))
+
+    plain_fields = ("id", "request", "made", "key_id")  # not: sealed
+
+    class Meta:
+        verbose_name = _("export file")
+        verbose_name_plural = _("export files")
+
+    def __str__(self) -> str:
+        return f"{self.request.ref}: {self.made:%Y-%m-%d %H:%M}"

@@ -23,6 +23,7 @@ ROOT = Path(gallra.__file__).resolve().parents[2]
 # Parsed, not run, each for its reason; their own tests run them for real:
 PARSE_ONLY = {
     ("serve",),  # runs until stopped
+    ("worker",),  # runs until stopped, and needs PostgreSQL
     ("logins", "follow"),  # runs until stopped
     ("staff", "password"),  # asks on a terminal
     ("replay",),  # needs a dataset or mailbox of the provider's own

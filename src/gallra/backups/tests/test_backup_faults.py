@@ -165,8 +165,9 @@ def test_a_backup_killed_halfway_leaves_the_earlier_snapshot_and_the_next_run_wo
 
 
 def _restic_running(parent: int) -> bool:
+    """restic backing up (not the snapshot listing the run starts beside the dump)."""
     found = subprocess.run(  # noqa: S603
-        ["pgrep", "-s", str(os.getpgid(parent)), "restic"],  # noqa: S603,S607
+        ["pgrep", "-s", str(os.getpgid(parent)), "-f", "restic backup"],  # noqa: S603,S607
         capture_output=True,
         check=False,
     )

@@ -7,6 +7,7 @@ import threading
 import uuid
 
 import pytest
+from django.conf import settings
 from django.test import Client
 
 from gallra.consent.config import banner_config
@@ -184,3 +185,46 @@ def test_gallra_serve_answers_decisions_in_front_of_django_the_same_way(shown, s
     status, _, _ = call_wsgi(json.dumps(decision(shown)).encode(), HTTP_HOST="evil.example")
     assert status == "400 Bad Request"
     assert ConsentDecision.objects.count() == 1
+
+
+@pytest.mark.skipif(
+    not settings.GALLRA_JOB_QUEUE,
+    reason="several writers need PostgreSQL: on SQLite one process writes (serve refuses more)",
+)
+def test_two_writers_deciding_for_the_same_visitor_store_a_repeat_once():
+    """Two processes (`serve --workers 2`, or two machines) each have a writer of their own:
+    the same decision reaching both at once is stored once, the other copy is a repeat."""
+    from django.utils import timezone
+
+    from gallra.consent.writer import DecisionWriter
+
+    writers = [DecisionWriter(), DecisionWriter()]  # each thread has a connection of its own
+    outcomes: list[str] = []
+    try:
+        for round_ in range(20):
+            at = timezone.now()
+            consent_id = str(uuid.uuid4())
+
+            def send(writer: DecisionWriter, consent_id: str = consent_id, at=at) -> None:
+                decision = ConsentDecision(
+                    consent_id=consent_id,
+                    action="accept_all",
+                    categories={"statistics": True},
+                    banner_revision=1,
+                    policy_revision=1,
+                    text_hash="0" * 64,
+                    locale="sv",
+                    at=at,
+                )
+                outcomes.append(writer.store(decision))
+
+            threads = [threading.Thread(target=send, args=(w,)) for w in writers]
+            for t in threads:
+                t.start()
+            for t in threads:
+                t.join()
+            assert ConsentDecision.objects.filter(consent_id=consent_id).count() == 1, round_
+    finally:
+        for writer in writers:
+            writer.release()
+    assert sorted(outcomes) == sorted(["repeated", "stored"] * 20)

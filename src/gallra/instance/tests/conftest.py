@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import os
 import re
+import secrets
 import shutil
 import socket
 import sqlite3
@@ -157,3 +158,20 @@ def log_in(page, base: str, username: str, password: str, secret: str) -> None:
     page.fill("#id_code", totp.code_at(secret, totp.now_step()))
     page.locator("#id_code").press("Enter")
     page.wait_for_url(base + "/admin/")
+
+
+@pytest.fixture
+def fresh_postgresql():
+    """A database of its own on the machine's PostgreSQL, dropped afterwards."""
+    import psycopg
+
+    name = f"gallra_fresh_{secrets.token_hex(4)}"
+    admin = psycopg.connect(
+        host="127.0.0.1", port=5432, user="postgres", dbname="postgres", autocommit=True
+    )
+    admin.execute(f"CREATE DATABASE {name}")
+    try:
+        yield f"postgresql://postgres@127.0.0.1:5432/{name}"
+    finally:
+        admin.execute(f"DROP DATABASE IF EXISTS {name} WITH (FORCE)")
+        admin.close()

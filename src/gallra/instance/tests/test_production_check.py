@@ -9,6 +9,8 @@ instead of its URL), so a setting the page leaves out fails the first test.
 
 from __future__ import annotations
 
+import base64
+import contextlib
 import io
 import json
 import os
@@ -16,10 +18,12 @@ import re
 import secrets
 import shutil
 import subprocess
+import time
 from datetime import timedelta
 from pathlib import Path
 
 import pytest
+from django.conf import settings
 from django.core.management import call_command
 from django.core.management.base import CommandError
 from django.db import connection
@@ -30,6 +34,7 @@ from gallra.backups.models import BackupRun
 from gallra.backups.tests.conftest import cheapen_key
 from gallra.instance import checklist
 from gallra.instance.staff import mail_staff
+from gallra.instance.tests.conftest import gallra_script
 from gallra.tests.examples import ROOT
 
 PRODUCTION = ROOT / "docs" / "production.md"
@@ -184,9 +189,16 @@ def test_an_instance_set_up_as_the_documents_say_passes(settings, monkeypatch, t
     call_command("backup", "run", stdout=io.StringIO())
     call_command("backup", "verify", stdout=io.StringIO())
 
-    text, failed = check()
-    assert failed is None, text
-    assert failing(text) == []
+    with jobs_done(instance):
+        text, failed = check()
+        assert failed is None, text
+        assert failing(text) == []
+        if connection.vendor == "postgresql":
+            assert line_of(text, "job workers") == "ok    job workers: 1 alive"
+        _passes_the_rest(instance, text)
+
+
+def _passes_the_rest(instance: Instance, text: str) -> None:
     env = instance.data / "env"
     assert line_of(text, "public address (GALLRA_BASE_URL)") == (
         f"ok    public address (GALLRA_BASE_URL): https://gallra.example.se (from {env})"
@@ -404,7 +416,8 @@ def test_a_local_instance_passes_without_a_public_address_but_not_as_production(
     instance.set("GALLRA_ALLOWED_HOSTS", "127.0.0.1,localhost")
     instance.set("GALLRA_BASE_URL", None)
     instance.set("GALLRA_HTTPS", None)
-    text, failed = check()
+    with jobs_done(instance):
+        text, failed = check()
     assert failed is None, text
     assert "a local instance, answering on this machine only" in line_of(
         text, "public address (GALLRA_BASE_URL)"
@@ -436,20 +449,71 @@ def front_page(client, language: str = "en") -> str:
 
 
 def test_the_front_page_shows_each_failing_item_in_red(instance, admin_client):
-    page = front_page(admin_client)
-    assert 'id="dashboard-checklist"' not in page  # all passes: nothing to say
+    with jobs_done(instance):  # the whole test: a worker is part of a passing page
+        page = front_page(admin_client)
+        assert 'id="dashboard-checklist"' not in page  # all passes: nothing to say
 
-    instance.set("GALLRA_BACKUP_REPOSITORY", None)
-    instance.set("GALLRA_BASE_URL", None)
-    page = front_page(admin_client)
-    panel = page[page.index('id="dashboard-checklist"') :]
-    panel = panel[: panel.index("</section>")]
-    rows = re.findall(r"<tr.*?</tr>", panel, re.DOTALL)
-    assert len(rows) == 2 and all("dashboard-failed" in r for r in rows)
-    assert "backup repository (GALLRA_BACKUP_REPOSITORY)" in rows[1]
-    assert "the daily backup and its restore drill do not run" in rows[1]
-    assert "public address (GALLRA_BASE_URL)" in rows[0] and "127.0.0.1:8000" in rows[0]
+        instance.set("GALLRA_BACKUP_REPOSITORY", None)
+        instance.set("GALLRA_BASE_URL", None)
+        page = front_page(admin_client)
+        panel = page[page.index('id="dashboard-checklist"') :]
+        panel = panel[: panel.index("</section>")]
+        rows = re.findall(r"<tr.*?</tr>", panel, re.DOTALL)
+        assert len(rows) == 2 and all("dashboard-failed" in r for r in rows)
+        assert "backup repository (GALLRA_BACKUP_REPOSITORY)" in rows[1]
+        assert "the daily backup and its restore drill do not run" in rows[1]
+        assert "public address (GALLRA_BASE_URL)" in rows[0] and "127.0.0.1:8000" in rows[0]
 
-    page = front_page(admin_client, "sv")
-    panel = page[page.index('id="dashboard-checklist"') :]
-    assert "säkerhetskopi" in panel[: panel.index("</section>")].lower()
+        page = front_page(admin_client, "sv")
+        panel = page[page.index('id="dashboard-checklist"') :]
+        assert "säkerhetskopi" in panel[: panel.index("</section>")].lower()
+
+
+def jobs_done(instance: Instance):
+    """On PostgreSQL a worker runs the jobs, as docs/production.md's unit starts it."""
+    if connection.vendor == "postgresql":
+        return worker_running(instance.data)
+    return contextlib.nullcontext()
+
+
+@contextlib.contextmanager
+def worker_running(data: Path):
+    """`gallra worker` on the suite's PostgreSQL database, alive until the block ends."""
+    db = connection.settings_dict
+    url = f"postgresql://{db['USER']}@{db['HOST']}:{db['PORT'] or 5432}/{db['NAME']}"
+    env = os.environ | {"GALLRA_DATABASE_URL": url, "GALLRA_ENFORCE_TIME": "off"}
+    env["GALLRA_DATA"] = str(data)
+    keys = settings.GALLRA_KEYS  # the suite's own, given as the environment gives them
+    env |= {
+        config.KEY_NAMES["django_secret_key"]: keys.django_secret_key,
+        config.KEY_NAMES["master_key"]: base64.b64encode(keys.master_key).decode(),
+        config.KEY_NAMES["pseudonym_key"]: base64.b64encode(keys.pseudonym_key).decode(),
+    }
+    process = subprocess.Popen(  # noqa: S603 - our own console script
+        [gallra_script(), "worker"], env=env, stdout=subprocess.PIPE, stderr=subprocess.STDOUT
+    )
+    try:
+        deadline = time.monotonic() + 60
+        while not _alive():
+            assert process.poll() is None, process.stdout.read().decode()
+            assert time.monotonic() < deadline, "the worker did not start"
+            time.sleep(0.2)
+        yield process
+    finally:
+        process.terminate()
+        process.wait(timeout=30)
+
+
+def _alive() -> bool:
+    with connection.cursor() as cursor:
+        cursor.execute("SELECT count(*) FROM procrastinate_workers")
+        return cursor.fetchone()[0] > 0
+
+
+@pytest.mark.django_db
+def test_no_job_worker_fails_on_postgresql(instance):
+    if connection.vendor != "postgresql":  # SQLite: `gallra serve` runs the jobs itself
+        text, _failed = check()
+        assert "job workers" not in text
+        return
+    assert_fails_naming("gallra worker", "docs/jobs.md", item="job workers")

@@ -19,12 +19,9 @@ from __future__ import annotations
 
 import json
 import re
-import secrets
 import urllib.error
 import urllib.request
 from html import unescape
-
-import pytest
 
 from gallra.dashboard import panels, timeline
 from gallra.instance.tests.conftest import log_in, printed_password, serving
@@ -205,23 +202,6 @@ def visible(html: str) -> str:
     """The words a reader sees: no tags, scripts or styles, entities resolved."""
     html = re.sub(r"(?is)<(script|style)\b.*?</\1>", " ", html)
     return " ".join(unescape(re.sub(r"<[^>]+>", " ", html)).split())
-
-
-@pytest.fixture
-def fresh_postgresql():
-    """A database of its own on the machine's PostgreSQL, dropped afterwards."""
-    import psycopg
-
-    name = f"gallra_second_{secrets.token_hex(4)}"
-    admin = psycopg.connect(
-        host="127.0.0.1", port=5432, user="postgres", dbname="postgres", autocommit=True
-    )
-    admin.execute(f"CREATE DATABASE {name}")
-    try:
-        yield f"postgresql://postgres@127.0.0.1:5432/{name}"
-    finally:
-        admin.execute(f"DROP DATABASE IF EXISTS {name} WITH (FORCE)")
-        admin.close()
 
 
 def _get(url: str) -> str:

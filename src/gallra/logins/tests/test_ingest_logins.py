@@ -182,11 +182,11 @@ def test_a_run_killed_halfway_is_finished_by_the_next(shares, policy, tmp_path, 
     real_write = ingest.EventWriter.write
     calls = []
 
-    def crash_on_the_fourth_batch(self, rows):
+    def crash_on_the_fourth_batch(self, rows, months=None):
         calls.append(len(rows))
         if len(calls) == 4:
             raise KeyboardInterrupt  # killed inside the batch's transaction
-        real_write(self, rows)
+        real_write(self, rows, months)
 
     monkeypatch.setattr(ingest.EventWriter, "write", crash_on_the_fourth_batch)
     with pytest.raises(KeyboardInterrupt):

@@ -4,7 +4,8 @@ log exactly once, and `gallra evidence verify` passes.
 
 Each scenario runs the real console script on its own copy of one registry (a temporary SQLite
 data directory made by `gallra init` and `gallra import`) with over 20,000 records due, so that
-the deletion takes a dozen batches (enforcement.BATCH = 5000 records of one kind at most). A
+the deletion takes a dozen delete entries (a batch is one kind, enforcement.BATCH = 20,000
+records at most, with an entry per rule). A
 watcher reads the database while the child runs (WAL: a reader neither blocks the writer nor
 sees uncommitted work) and kills the child at a chosen point:
 

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import argparse
 import getpass
 import signal
 import sys
@@ -16,13 +17,21 @@ from django.utils.translation import gettext_lazy, ngettext
 
 from gallra.instance.arguments import local_time
 from gallra.logins import detection, tokens
-from gallra.logins.ingest import Report, follow, ingest_files
+from gallra.logins.ingest import Report, cpu_count, follow, ingest_files
 from gallra.logins.models import Escrow, IngestToken
 from gallra.logins.reveal import Request, RevealRefused, reveal
 from gallra.logins.sealing import NoEscrow
 from gallra.outbox.delivery import deliver
 from gallra.policy.command import FOUND, USAGE, GallraCommand
 from gallra.policy.loading import policy_for_command
+
+
+def _processes(text: str) -> int:
+    if not text.isdigit() or int(text) < 1:  # argparse turns it into a usage error, exit 2
+        raise argparse.ArgumentTypeError(
+            _("%(text)r is not a number of processes (1 or more)") % {"text": text}
+        )
+    return int(text)
 
 
 class Command(GallraCommand):
@@ -59,6 +68,12 @@ class Command(GallraCommand):
             "--timezone",
             default=settings.TIME_ZONE,
             help=gettext_lazy("the servers' zone, for timestamps without an offset"),
+        )
+        p.add_argument(
+            "--processes",
+            type=_processes,
+            default=cpu_count(),
+            help=gettext_lazy("processes that parse the lines (default: one per CPU, %(default)s)"),
         )
         self.add_format(p)
         p = self.action(
@@ -167,7 +182,7 @@ class Command(GallraCommand):
         zone = self._zone(options)
         bar = self.progress(options, _("bytes read"))
         try:
-            report = ingest_files(paths, policy, zone, progress=bar)
+            report = ingest_files(paths, policy, zone, progress=bar, processes=options["processes"])
         except NoEscrow as exc:
             self.fail(str(exc), USAGE)
         except OSError as exc:
