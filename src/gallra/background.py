@@ -17,6 +17,7 @@ import threading
 from collections.abc import Callable
 
 from django.conf import settings
+from django.core.signals import request_finished, request_started
 from django.db import close_old_connections, connections, transaction
 from procrastinate import exceptions as queue_errors
 from procrastinate.contrib.django import app
@@ -77,7 +78,34 @@ def start(name: str, key: str, **arguments) -> None:
             _running[keyed] = thread = threading.Thread(target=run, name=keyed, daemon=True)
         thread.start()
 
-    transaction.on_commit(begin)
+    transaction.on_commit(lambda: _after_the_answer(begin))
+
+
+# SQLite takes one writer at a time: a job started by a page begins once that page's request
+# has finished (its session and evidence written), not beside it.
+_request = threading.local()
+
+
+def _after_the_answer(begin: Callable[[], None]) -> None:
+    waiting = getattr(_request, "waiting", None)
+    if waiting is None:  # not in a request (a command): now
+        begin()
+    else:
+        waiting.append(begin)
+
+
+def _request_started(**_signal) -> None:
+    _request.waiting = []
+
+
+def _request_finished(**_signal) -> None:
+    waiting, _request.waiting = getattr(_request, "waiting", None) or [], None
+    for begin in waiting:
+        begin()
+
+
+request_started.connect(_request_started, dispatch_uid="gallra.background.started")
+request_finished.connect(_request_finished, dispatch_uid="gallra.background.finished")
 
 
 def wait(timeout: float = 60) -> bool:
