@@ -47,19 +47,27 @@ def background(name: str, arguments: dict) -> None:
     fresh(lambda: JOBS[name](**arguments))
 
 
+def defer(
+    task_name: str, *, lock: str | None = None, queueing_lock: str | None = None, **kwargs
+) -> None:
+    """PostgreSQL: queue a task once the current transaction commits (a rolled-back request
+    queues nothing). A job with the same `queueing_lock` already waiting is enough."""
+
+    def put() -> None:
+        task = app.configure_task(task_name, lock=lock, queueing_lock=queueing_lock)
+        with contextlib.suppress(queue_errors.AlreadyEnqueued):
+            task.defer(**kwargs)
+
+    transaction.on_commit(put)
+
+
 def start(name: str, key: str, **arguments) -> None:
     """Run the registered job `name` after this transaction commits, never in the request."""
     if name not in JOBS:
         raise KeyError(f"no job {name!r} is registered")
     keyed = f"{name}:{key}"
     if settings.GALLRA_JOB_QUEUE:
-
-        def put() -> None:
-            task = app.configure_task("gallra.background", lock=keyed, queueing_lock=keyed)
-            with contextlib.suppress(queue_errors.AlreadyEnqueued):
-                task.defer(name=name, arguments=arguments)
-
-        transaction.on_commit(put)
+        defer("gallra.background", lock=keyed, queueing_lock=keyed, name=name, arguments=arguments)
         return
 
     def run() -> None:

@@ -21,16 +21,14 @@ own threads, as it always has.
 
 from __future__ import annotations
 
-import contextlib
 import logging
 import os
 
 from django.conf import settings
-from django.db import connection, transaction
-from procrastinate import exceptions as queue_errors
+from django.db import connection
 from procrastinate.contrib.django import app
 
-from gallra.background import fresh
+from gallra.background import defer, fresh
 
 log = logging.getLogger(__name__)
 
@@ -80,18 +78,6 @@ async def retry_stalled(context, timestamp: int = 0) -> None:
 async def tidy_queue(context, timestamp: int = 0) -> None:
     """Finished jobs leave the queue's tables after a week (what they did is in the evidence)."""
     await context.app.job_manager.delete_old_jobs(nb_hours=KEEP_FINISHED_HOURS, include_failed=True)
-
-
-def defer(task_name: str, *, queueing_lock: str | None = None, **kwargs) -> None:
-    """Queue a job once the current transaction commits (a rolled-back request queues nothing).
-
-    A job with the same `queueing_lock` already waiting is enough: nothing more is queued."""
-
-    def put() -> None:
-        with contextlib.suppress(queue_errors.AlreadyEnqueued):
-            app.configure_task(task_name, queueing_lock=queueing_lock).defer(**kwargs)
-
-    transaction.on_commit(put)
 
 
 def wake_mail(**_signal) -> None:

@@ -175,3 +175,36 @@ def fresh_postgresql():
     finally:
         admin.execute(f"DROP DATABASE IF EXISTS {name} WITH (FORCE)")
         admin.close()
+
+
+def policy_backing_up(folder: Path, megabytes: int) -> Path:
+    """JufCorp's policy with a home directory of `megabytes` of random bytes to back up (a
+    backup that takes long enough to be stopped in the middle); returns the policy file."""
+    home = folder / "home"
+    (home / "anna").mkdir(parents=True)
+    (home / "anna" / "photos.bin").write_bytes(os.urandom(megabytes << 20))
+    text = config.DEFAULT_POLICY.read_text(encoding="utf-8")
+    assert 'countries = ["SE"]\n\n[logins]' in text
+    policy = folder / "policy.toml"
+    policy.write_text(
+        text.replace(
+            'countries = ["SE"]\n\n[logins]',
+            f'countries = ["SE"]\ndirectories = ["{home}"]\n\n[logins]',
+        ),
+        encoding="utf-8",
+    )
+    return policy
+
+
+def wait_until(check, what: str, timeout: float = 60, alive=lambda: True, logs=lambda: ""):
+    """Poll `check` until it returns something true (returned); fail naming `what` and the
+    processes' logs after `timeout` seconds, or at once when `alive()` says they ended."""
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        found = check()
+        if found:
+            return found
+        if not alive():
+            break
+        time.sleep(0.02)
+    raise AssertionError(f"waited for {what}\n{logs()}")

@@ -7,11 +7,10 @@ import os
 import signal
 import subprocess
 import sys
-import time
 import urllib.request
 from pathlib import Path
 
-from gallra.instance.tests.conftest import free_port
+from gallra.instance.tests.conftest import free_port, wait_until
 
 # The real prefork with waitress, around an application that says which process answered.
 SCRIPT = """
@@ -40,16 +39,6 @@ def answer(port: int) -> int:
         return int(response.read())
 
 
-def wait_until(check, what: str, timeout: float = 20):
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        found = check()
-        if found:
-            return found
-        time.sleep(0.05)
-    raise AssertionError(f"waited {timeout} s for {what}")
-
-
 def test_two_processes_share_the_port_are_restarted_and_stop_on_sigterm(tmp_path):
     port = free_port()
     env = os.environ | {"DJANGO_SETTINGS_MODULE": "gallra.settings", "GALLRA_DATA": str(tmp_path)}
@@ -58,7 +47,7 @@ def test_two_processes_share_the_port_are_restarted_and_stop_on_sigterm(tmp_path
         [sys.executable, "-c", SCRIPT, str(port)], env=env, stderr=subprocess.PIPE
     )
     try:
-        first = wait_until(lambda: len(children(parent.pid)) == 2 and children(parent.pid), "2")
+        first = wait_until(lambda: len(children(parent.pid)) == 2 and children(parent.pid), "2", 20)
 
         def up() -> bool:
             try:

@@ -24,7 +24,6 @@ import shlex
 import shutil
 import signal
 import subprocess
-import time
 from datetime import UTC, datetime
 from pathlib import Path
 
@@ -33,7 +32,7 @@ import pytest
 
 from gallra import config
 from gallra.backups.tests.conftest import cheapen_key
-from gallra.instance.tests.conftest import free_port, gallra_script
+from gallra.instance.tests.conftest import free_port, gallra_script, policy_backing_up, wait_until
 from gallra.instance.tests.test_production_check import PRODUCTION, documented_settings
 
 UNIT = re.compile(
@@ -199,16 +198,13 @@ class Started:
 
 
 def wait_for(what: str, check, started: list[Started], timeout: float = 90) -> object:
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        found = check()
-        if found:
-            return found
-        if not all(s.running() for s in started):
-            break
-        time.sleep(0.02)
-    logs = "\n".join(s.log() for s in started)
-    raise AssertionError(f"waited for {what}\n{logs}")
+    return wait_until(
+        check,
+        what,
+        timeout,
+        alive=lambda: all(s.running() for s in started),
+        logs=lambda: "\n".join(s.log() for s in started),
+    )
 
 
 def get(port: int, path: str) -> http.client.HTTPResponse | None:
@@ -292,20 +288,7 @@ def test_the_pages_units_run_gallra_as_it_says(gallra, fresh_postgresql, tmp_pat
     assert f"server {web.option('--host')}:{web.option('--port')};" in nginx  # the proxy's
 
     provider = Provider(tmp_path / "srv", fresh_postgresql)
-    # The provider's policy backs up a home directory: a backup that takes a while.
-    home = tmp_path / "home"
-    (home / "anna").mkdir(parents=True)
-    (home / "anna" / "photos.bin").write_bytes(os.urandom(48 << 20))
-    policy = tmp_path / "policy.toml"
-    text = config.DEFAULT_POLICY.read_text(encoding="utf-8")
-    assert 'countries = ["SE"]\n\n[logins]' in text
-    policy.write_text(
-        text.replace(
-            'countries = ["SE"]\n\n[logins]',
-            f'countries = ["SE"]\ndirectories = ["{home}"]\n\n[logins]',
-        ),
-        encoding="utf-8",
-    )
+    policy = policy_backing_up(tmp_path, 48)  # a backup that takes a while
     provider.gallra("init", "--policy", str(policy))
     provider.backup_password()
     provider.at_once(

@@ -19,9 +19,8 @@ from pathlib import Path
 
 import psycopg
 
-from gallra import config
 from gallra.instance.schedule import DAILY_LOCK_KEY
-from gallra.instance.tests.conftest import free_port
+from gallra.instance.tests.conftest import free_port, policy_backing_up, wait_until
 
 STALLED_AFTER = "3"  # seconds: a killed worker's job goes to another after this
 ENDED = 2500  # customers whose relationship ended in 2016: all due, 8 records each
@@ -105,13 +104,7 @@ class Processes:
 
 
 def wait_for(what: str, check, processes: Processes, timeout: float = 120) -> object:
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        found = check()
-        if found:
-            return found
-        time.sleep(0.02)
-    raise AssertionError(f"waited {timeout} s for {what}\n{processes.logs()}")
+    return wait_until(check, what, timeout, logs=processes.logs)
 
 
 def answering(port: int, processes: Processes) -> None:
@@ -142,19 +135,7 @@ def post(port: int, path: str, body: dict, source: str, **headers: str) -> tuple
 
 
 def test_two_servers_and_two_workers_do_everything_once(gallra, fresh_postgresql, tmp_path):
-    home = tmp_path / "home"
-    (home / "anna").mkdir(parents=True)
-    (home / "anna" / "photos.bin").write_bytes(os.urandom(96 * 1024 * 1024))  # a backup to kill
-    policy = tmp_path / "policy.toml"
-    text = config.DEFAULT_POLICY.read_text(encoding="utf-8")
-    assert 'countries = ["SE"]\n\n[logins]' in text
-    policy.write_text(
-        text.replace(
-            'countries = ["SE"]\n\n[logins]',
-            f'countries = ["SE"]\ndirectories = ["{home}"]\n\n[logins]',
-        ),
-        encoding="utf-8",
-    )
+    policy = policy_backing_up(tmp_path, 96)  # a backup to kill in the middle
     password = tmp_path / "restic-password"
     password.write_text("a test repository's password\n")
     gallra.env |= {

@@ -14,6 +14,7 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 
+from gallra import background
 from gallra.instance import jobs
 from gallra.instance.schedule import JOBS, run_if_due, today_failures
 from gallra.policy.command import FOUND, GallraCommand
@@ -66,7 +67,7 @@ class Command(GallraCommand):
 
     def daily(self, options: dict) -> None:
         if jobs.queued():
-            jobs.defer("gallra.daily", queueing_lock="daily-now", any_time=True)
+            background.defer("gallra.daily", queueing_lock="daily-now", any_time=True)
             self.stdout.write(_("The day's run is queued: a worker does today's due jobs now."))
             return
         if not run_if_due(any_time=True):
